@@ -1,0 +1,11 @@
+import { app, InvocationContext } from '@azure/functions';
+import { archiver } from '../shared/composition';
+import { runQueueStage } from '../shared/pipeline/queue-stage';
+import type { ConvertItemMessage } from '../shared/pipeline/messages';
+
+export async function convert(message: ConvertItemMessage, context: InvocationContext) {
+  const a = await archiver();
+  return runQueueStage('convert', message, context, a, (m) => a.converter.handle(m), (m) => ({ itemKey: m.itemKey, windowId: m.windowId }));
+}
+
+app.storageQueue('convert', { queueName: 'convert', connection: 'AzureWebJobsStorage', handler: convert });

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
+import type { Config } from '../config';
+import type { CaptureWindows, CaptureWindow } from '../store/capture-windows';
+import type { WorkQueues } from '../store/work-queues';
+import type { ArchiveBlobs } from '../store/archive-blobs';
+import type { ErrorLog } from '../store/error-log';
+import { CONTAINERS, QUEUES } from '../store/names';
+import { blobSegment } from '../store/keys';
+import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
+import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
+import { RetryLaterError, errorMessage } from '../errors';
+
+const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
+const MAX_FAILURE_BACKOFF_SECONDS = 3600;
+
+/**
+ * Drives one window's export task: create it, poll it by rescheduling its own message (never
+ * sleeping), then stream each dataset zip into Blob storage and hand the zips to unpack.
+ */
+export class ExportTaskPoller {
+  constructor(
+    private readonly config: Config['capture'],
+    private readonly windows: CaptureWindows,
+    private readonly ringCentral: RingCentralGateway,
+    private readonly blobs: ArchiveBlobs,
+    private readonly queues: WorkQueues,
+    private readonly errors: ErrorLog,
+  ) {}
+
+  async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
+    const window = await this.windows.get(message.windowId);
+    if (!window) throw new Error(`unknown capture window ${message.windowId}`);
+    if (window.status === 'stored' || window.status === 'downloaded') return 'done';
+
+    if (!window.taskId) {
+      await this.createTask(window);
+      return this.pollAgain(message);
+    }
+
+    const task = await this.ringCentral.getExportTask(window.taskId);
+    await this.windows.update(window.windowId, { taskStatus: task.status, status: 'exporting' });
+    const status = task.status as string | undefined;
+    if (status && RUNNING.has(status)) return this.pollAgain(message);
+    if (status === 'Completed') {
+      await this.downloadDatasets(window, task);
+      return 'downloaded';
+    }
+    // AttemptFailed, Failed, Cancelled, Expired: a new task for the same window, with backoff.
+    const failures = (window.failures ?? 0) + 1;
+    const delay = Math.min(MAX_FAILURE_BACKOFF_SECONDS, this.config.exportPollSeconds * 2 ** failures);
+    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; retrying in ${delay}s (failure ${failures})` });
+    await this.windows.update(window.windowId, { taskId: '', failures, lastError: `task ${status}` });
+    await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
+    return 'rescheduled';
+  }
+
+  private async createTask(window: CaptureWindow): Promise<void> {
+    // A crash after RingCentral accepted a task but before we saved its id must not create a
+    // second one: on a retry, adopt a task that already covers exactly this window.
+    if ((window.taskCreateAttempts ?? 0) > 0) {
+      const existing = (await this.ringCentral.listExportTasks()).find(
+        (t) => sameInstant(t.specific?.timeFrom, window.from) && sameInstant(t.specific?.timeTo, window.to) && t.status && !['Failed', 'Cancelled', 'Expired'].includes(t.status as string),
+      );
+      if (existing?.id) {
+        await this.windows.update(window.windowId, { taskId: existing.id, taskStatus: existing.status, status: 'exporting' });
+        return;
+      }
+    }
+    await this.windows.update(window.windowId, { taskCreateAttempts: (window.taskCreateAttempts ?? 0) + 1 });
+    try {
+      const task = await this.ringCentral.createExportTask(window.from, window.to);
+      await this.windows.update(window.windowId, { taskId: task.id, taskStatus: task.status, status: 'exporting' });
+    } catch (err) {
+      if (err instanceof RetryLaterError) throw err;
+      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `creating export task failed: ${errorMessage(err)}` });
+      throw err;
+    }
+  }
+
+  private async downloadDatasets(window: CaptureWindow, task: DataExportTask): Promise<void> {
+    const datasets = task.datasets ?? [];
+    const names: string[] = [];
+    for (const [index, dataset] of datasets.entries()) {
+      const name = `${blobSegment(window.windowId)}/${blobSegment(window.taskId!)}/${blobSegment(dataset.id ?? String(index))}.zip`;
+      names.push(name);
+      if (await this.isStored(name, dataset.size)) continue;
+      await this.downloadDataset(window, dataset.uri!, name, dataset.size);
+    }
+    await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length });
+    if (datasets.length === 0) {
+      // An empty window is stored as soon as it is known to be empty.
+      await this.windows.markDatasetUnpacked(window.windowId, '(none)');
+    }
+    for (const datasetBlob of names) {
+      await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);
+    }
+  }
+
+  private async isStored(name: string, expectedSize?: number): Promise<boolean> {
+    if (!(await this.blobs.exists(CONTAINERS.exports, name))) return false;
+    return expectedSize === undefined || (await this.blobs.size(CONTAINERS.exports, name)) === expectedSize;
+  }
+
+  private async downloadDataset(window: CaptureWindow, uri: string, name: string, expectedSize?: number): Promise<void> {
+    const media = await this.ringCentral.openMedia(uri);
+    if (media.status === 403 || media.status === 404 || media.status === 410) {
+      // Dataset links expire; the rescheduled message GETs the task again, which hands out a new one.
+      throw new RetryLaterError(1, `dataset link answered ${media.status}; polling the task again for a fresh link`);
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const counted = new PassThrough();
+    counted.on('data', (chunk: Buffer) => { bytes += chunk.length; hash.update(chunk); });
+    media.body.on('error', (err) => counted.destroy(err));
+    media.body.pipe(counted);
+    await this.blobs.putStream(CONTAINERS.exports, name, counted, 'application/zip', { windowid: encodeURIComponent(window.windowId) });
+    const expected = expectedSize ?? media.contentLength;
+    if (expected !== undefined && bytes !== expected) {
+      throw new Error(`dataset ${name} truncated: got ${bytes} of ${expected} bytes`);
+    }
+  }
+
+  private async pollAgain(message: ExportWindowMessage): Promise<'rescheduled'> {
+    await this.queues.send(QUEUES.exports, { windowId: message.windowId } satisfies ExportWindowMessage, { delaySeconds: this.config.exportPollSeconds });
+    return 'rescheduled';
+  }
+}
+
+function sameInstant(a: string | undefined, b: string): boolean {
+  return a !== undefined && Date.parse(a) === Date.parse(b);
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+// Every setting the archiver reads. The names are part of the interface: README,
+// local.settings.sample.json and infra/main.bicep use the same ones, and a test holds
+// them together. `secret` settings never appear in error messages or logs.
+export interface SettingSpec {
+  description: string;
+  secret?: boolean;
+  /** Documented default; absent means required (or optional when `optional`). */
+  default?: string;
+  optional?: boolean;
+  /** Only meaningful when running locally (never set in Azure). */
+  localOnly?: boolean;
+}
+
+export const SETTINGS = {
+  AzureWebJobsStorage: { description: 'Storage connection string. In Azure, identity-based AzureWebJobsStorage__* settings are used instead.', optional: true },
+  AzureWebJobsStorage__blobServiceUri: { description: 'Blob endpoint for identity-based storage access (Azure).', optional: true },
+  AzureWebJobsStorage__queueServiceUri: { description: 'Queue endpoint for identity-based storage access (Azure).', optional: true },
+  AzureWebJobsStorage__tableServiceUri: { description: 'Table endpoint for identity-based storage access (Azure).', optional: true },
+  AzureWebJobsStorage__credential: { description: "'managedidentity' for identity-based storage access (Azure).", optional: true },
+  AzureWebJobsStorage__clientId: { description: 'Client id of the user-assigned managed identity used for storage (Azure).', optional: true },
+  RINGCENTRAL_SERVER_URL: { description: 'RingCentral API server.', default: 'https://platform.ringcentral.com' },
+  RINGCENTRAL_CLIENT_ID: { description: 'RingCentral app client id (JWT auth app).' },
+  RINGCENTRAL_CLIENT_SECRET: { description: 'RingCentral app client secret.', secret: true },
+  RINGCENTRAL_JWT: { description: 'JWT credential of the RingCentral admin user that runs compliance exports.', secret: true },
+  GRAPH_BASE_URL: { description: 'Microsoft Graph base URL.', default: 'https://graph.microsoft.com' },
+  AZURE_TENANT_ID: { description: 'Entra tenant of the Graph app.' },
+  AZURE_CLIENT_ID: { description: 'Client id of the Entra app that writes into mailboxes (Mail.ReadWrite, User.Read.All).' },
+  AZURE_CLIENT_SECRET: { description: 'Client secret of that Entra app.', secret: true },
+  AZURE_AUTHORITY_HOST: { description: 'Entra authority host.', default: 'https://login.microsoftonline.com' },
+  INGEST_SCHEDULE: { description: 'NCRONTAB schedule of the ingest timer (six fields, UTC).', default: '0 5 * * * *' },
+  CAPTURE_START: { description: 'ISO time the first window starts at. Empty = start of the retention period.', optional: true },
+  CAPTURE_LAG_MINUTES: { description: 'Safety lag: a window ends this many minutes before now, so late writes are included.', default: '15' },
+  RETENTION_DAYS: { description: "The RingCentral account's Team Messaging retention period.", default: '90' },
+  MAX_WINDOW_HOURS: { description: 'Longest time window one export task covers.', default: '24' },
+  EXPORT_POLL_SECONDS: { description: 'Delay between polls of a running export task.', default: '30' },
+  FALLBACK_MAILBOX: { description: 'Mailbox that receives items for internal people without a mailbox. Empty = skip and report.', optional: true },
+  ARCHIVE_FOLDER: { description: 'Name of the folder under Inbox that receives the archive.', default: 'RingCentral' },
+  PEOPLE_CACHE_HOURS: { description: 'How long a person → mailbox lookup is cached.', default: '24' },
+  LOCAL_FUNCTION_KEY: { description: 'Function key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
+  LOCAL_ADMIN_KEY: { description: 'Admin key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time');
+const httpsOrLoopbackUrl = z.string().url().refine(
+  (s) => s.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(s),
+  'must be an https URL (plain http only for loopback doubles)',
+);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__blobServiceUri: z.string().url().optional(),
+  AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
+  AzureWebJobsStorage__tableServiceUri: z.string().url().optional(),
+  AzureWebJobsStorage__credential: z.string().optional(),
+  AzureWebJobsStorage__clientId: z.string().optional(),
+  RINGCENTRAL_SERVER_URL: httpsOrLoopbackUrl,
+  RINGCENTRAL_CLIENT_ID: z.string().min(1),
+  RINGCENTRAL_CLIENT_SECRET: z.string().min(1),
+  RINGCENTRAL_JWT: z.string().min(1),
+  GRAPH_BASE_URL: z.string().url().refine((s) => s.startsWith('https://'), 'must be https (the Graph client sends its token only to https URLs)'),
+  AZURE_TENANT_ID: z.string().min(1),
+  AZURE_CLIENT_ID: z.string().min(1),
+  AZURE_CLIENT_SECRET: z.string().min(1),
+  AZURE_AUTHORITY_HOST: z.string().url().refine((s) => s.startsWith('https://'), 'must be https'),
+  INGEST_SCHEDULE: z.string().refine((s) => s.trim().split(/\s+/).length === 6, 'must be NCRONTAB with six fields'),
+  CAPTURE_START: isoTime.optional(),
+  CAPTURE_LAG_MINUTES: z.coerce.number().int().min(0),
+  RETENTION_DAYS: positiveInt,
+  MAX_WINDOW_HOURS: positiveInt,
+  EXPORT_POLL_SECONDS: positiveInt,
+  FALLBACK_MAILBOX: z.string().email().optional(),
+  ARCHIVE_FOLDER: z.string().min(1).max(255).refine((s) => !/[\\/]/.test(s), 'must not contain / or \\'),
+  PEOPLE_CACHE_HOURS: z.coerce.number().min(0),
+  LOCAL_FUNCTION_KEY: z.string().optional(),
+  LOCAL_ADMIN_KEY: z.string().optional(),
+}).superRefine((v, ctx) => {
+  const identityBased = v.AzureWebJobsStorage__blobServiceUri && v.AzureWebJobsStorage__queueServiceUri && v.AzureWebJobsStorage__tableServiceUri;
+  if (!v.AzureWebJobsStorage && !identityBased) {
+    ctx.addIssue({ code: 'custom', path: ['AzureWebJobsStorage'], message: 'set a connection string, or the three AzureWebJobsStorage__*ServiceUri settings' });
+  }
+});
+
+type RawConfig = z.infer<typeof schema>;
+
+export interface Config {
+  storage: { connectionString?: string; blobUri?: string; queueUri?: string; tableUri?: string; managedIdentityClientId?: string };
+  ringCentral: { serverUrl: string; clientId: string; clientSecret: string; jwt: string };
+  graph: { baseUrl: string; tenantId: string; clientId: string; clientSecret: string; authorityHost: string };
+  capture: { start: Date; lagMinutes: number; retentionDays: number; maxWindowHours: number; exportPollSeconds: number };
+  ingestSchedule: string;
+  fallbackMailbox?: string;
+  archiveFolder: string;
+  peopleCacheHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates every setting at once, so one start-up error names every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, now: Date = new Date()): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as Array<[string, SettingSpec]>) {
+    const value = env[name];
+    input[name] = value === undefined || value.trim() === '' ? spec.default : value.trim();
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    // Issue messages never echo the value, so secrets cannot leak through them.
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.input === undefined ? 'is required' : i.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return toConfig(parsed.data, now);
+}
+
+function toConfig(v: RawConfig, now: Date): Config {
+  const retentionStart = new Date(now.getTime() - v.RETENTION_DAYS * 86_400_000);
+  return {
+    storage: {
+      connectionString: v.AzureWebJobsStorage,
+      blobUri: v.AzureWebJobsStorage__blobServiceUri,
+      queueUri: v.AzureWebJobsStorage__queueServiceUri,
+      tableUri: v.AzureWebJobsStorage__tableServiceUri,
+      managedIdentityClientId: v.AzureWebJobsStorage__clientId,
+    },
+    ringCentral: { serverUrl: v.RINGCENTRAL_SERVER_URL, clientId: v.RINGCENTRAL_CLIENT_ID, clientSecret: v.RINGCENTRAL_CLIENT_SECRET, jwt: v.RINGCENTRAL_JWT },
+    graph: { baseUrl: v.GRAPH_BASE_URL.replace(/\/+$/, ''), tenantId: v.AZURE_TENANT_ID, clientId: v.AZURE_CLIENT_ID, clientSecret: v.AZURE_CLIENT_SECRET, authorityHost: v.AZURE_AUTHORITY_HOST.replace(/\/+$/, '') },
+    capture: {
+      start: v.CAPTURE_START ? new Date(v.CAPTURE_START) : retentionStart,
+      lagMinutes: v.CAPTURE_LAG_MINUTES,
+      retentionDays: v.RETENTION_DAYS,
+      maxWindowHours: v.MAX_WINDOW_HOURS,
+      exportPollSeconds: v.EXPORT_POLL_SECONDS,
+    },
+    ingestSchedule: v.INGEST_SCHEDULE,
+    fallbackMailbox: v.FALLBACK_MAILBOX?.toLowerCase(),
+    archiveFolder: v.ARCHIVE_FOLDER,
+    peopleCacheHours: v.PEOPLE_CACHE_HOURS,
+  };
+}

@@ -1,0 +1,23 @@
+// Typed errors the queue stages understand. Anything else is a plain failure: the host
+// retries it up to maxDequeueCount and then parks the message in <queue>-poison.
+
+/** Not a failure: try again after `delaySeconds` (throttling, export still running, a busy claim). */
+export class RetryLaterError extends Error {
+  constructor(readonly delaySeconds: number, readonly reason: string) {
+    super(`retry in ${delaySeconds}s: ${reason}`);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** Input that will never become valid by retrying: report it and move on. */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message.slice(0, 1000);
+  return String(err).slice(0, 1000);
+}

@@ -1,0 +1,55 @@
+import { AuthenticationHandler, Client, HTTPMessageHandler, RetryHandler, RetryHandlerOptions, GraphError } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { ClientSecretCredential } from '@azure/identity';
+import type { Config } from '../config';
+import { RetryLaterError } from '../errors';
+
+// Throttling is answered by rescheduling the queue message, not by sleeping in an
+// invocation: the SDK may retry once for a short Retry-After, anything longer surfaces.
+const MAX_IN_PROCESS_RETRY_SECONDS = 2;
+export const GRAPH_REQUEST_TIMEOUT_MS = 60_000;
+
+export function createGraphClient(settings: Config['graph']): Client {
+  const defaultAuthority = /login\.microsoftonline\.com/i.test(settings.authorityHost);
+  const credential = new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret, {
+    authorityHost: settings.authorityHost,
+    // Instance discovery only knows Microsoft's clouds; a sovereign or test authority skips it.
+    disableInstanceDiscovery: !defaultAuthority,
+  });
+  const scope = `${new URL(settings.baseUrl).origin}/.default`;
+  const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] }));
+  const retry = new RetryHandler(new RetryHandlerOptions(1, 1, (_delay, _attempt, _req, _opts, response) => {
+    const retryAfter = Number(response.headers.get('retry-after') ?? '1');
+    return Number.isFinite(retryAfter) && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
+  }));
+  auth.setNext(retry);
+  retry.setNext(new HTTPMessageHandler());
+  const host = new URL(settings.baseUrl).hostname;
+  return Client.initWithMiddleware({ middleware: auth, baseUrl: `${settings.baseUrl}/`, customHosts: new Set([host]) });
+}
+
+/** Turns Graph throttling and outages into RetryLaterError; other errors pass through with a clear message. */
+export function translateGraphError(err: unknown, what: string): Error {
+  if (err instanceof RetryLaterError) return err;
+  const e = err as GraphError & { name?: string };
+  const status = e.statusCode;
+  if (status === 429 || status === 503 || status === 504) {
+    const seconds = Number(e.headers?.get?.('retry-after') ?? '');
+    return new RetryLaterError(Number.isFinite(seconds) && seconds > 0 ? seconds : 10, `Graph answered ${status} to ${what}`);
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || status === -1 || status === undefined) {
+    return new RetryLaterError(5, `Graph ${what} did not complete: ${e.message ?? String(err)}`);
+  }
+  return new GraphCallError(status, e.code ?? 'unknown', `${what} failed: HTTP ${status} ${e.code ?? ''} ${e.message ?? ''}`.trim());
+}
+
+export class GraphCallError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'GraphCallError';
+  }
+}
+
+export function timeoutSignal(ms = GRAPH_REQUEST_TIMEOUT_MS): AbortSignal {
+  return AbortSignal.timeout(ms);
+}

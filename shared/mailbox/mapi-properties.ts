@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { ArchiveMessage } from '../archive/archive-message';
+
+// The recipe for a non-draft, dated item (platform-facts.md): MAPI properties set in the
+// create request itself, because mfUnsent can only be cleared when an item is first saved.
+export const PROPERTY_SET = '{d86c0d2e-fa0c-4977-8226-b1e5eafeac90}';
+export const ITEM_KEY_PROPERTY = `String ${PROPERTY_SET} Name RingCentralItemId`;
+const MSGFLAG_READ = 1;
+
+export interface ExtendedProperty { id: string; value: string }
+
+export function extendedPropertiesFor(message: ArchiveMessage): ExtendedProperty[] {
+  return [
+    { id: 'Integer 0x0E07', value: String(MSGFLAG_READ) },
+    { id: 'SystemTime 0x0E06', value: message.sentAt },
+    { id: 'SystemTime 0x0039', value: message.sentAt },
+    { id: 'String 0x001A', value: `IPM.Note.RingCentral.${message.kind[0].toUpperCase()}${message.kind.slice(1)}` },
+    { id: ITEM_KEY_PROPERTY, value: message.itemKey },
+    { id: `String ${PROPERTY_SET} Name RingCentralChatId`, value: message.source.chatId },
+    { id: 'String 0x0070', value: message.conversation.topic },
+    { id: 'Binary 0x0071', value: conversationIndex(message.conversation.chatId, message.sentAt) },
+  ];
+}
+
+/**
+ * PidTagConversationIndex: [1 reserved byte][5-byte FILETIME][16-byte GUID]. A GUID derived
+ * from the chat id puts every message of a chat into one Outlook conversation. Unverified
+ * against a live tenant (see README); it is kept behind this one function.
+ */
+export function conversationIndex(chatId: string, time: string): string {
+  const guid = createHash('sha256').update(`ringcentral-chat:${chatId}`).digest().subarray(0, 16);
+  const filetime = (BigInt(Date.parse(time)) + 11_644_473_600_000n) * 10_000n;
+  const header = Buffer.alloc(6);
+  header[0] = 1;
+  // The 5 bytes are the high-order bytes of the 8-byte FILETIME.
+  const ft = Buffer.alloc(8);
+  ft.writeBigUInt64BE(filetime);
+  ft.copy(header, 1, 0, 5);
+  return Buffer.concat([header, guid]).toString('base64');
+}

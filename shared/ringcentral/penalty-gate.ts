@@ -1,0 +1,57 @@
+import type { StorageAccount } from '../store/storage-account';
+import { TABLES } from '../store/names';
+import { statusOf } from '../store/delivery-ledger';
+import { RetryLaterError } from '../errors';
+
+const PARTITION = 'ringcentral';
+const ROW = 'penalty';
+
+/**
+ * RingCentral restarts a rate-limit penalty on every request sent during it, so the penalty
+ * is shared state: every worker reads this row before it calls, and whoever is hit writes it.
+ */
+export class PenaltyGate {
+  constructor(private readonly account: StorageAccount) {}
+
+  private get table() { return this.account.table(TABLES.rateLimit); }
+
+  /** Throws RetryLaterError while a penalty is running. */
+  async assertOpen(now = Date.now()): Promise<void> {
+    const until = await this.penaltyUntil();
+    if (until > now) throw new RetryLaterError(Math.ceil((until - now) / 1000), 'RingCentral rate-limit penalty in force');
+  }
+
+  async penaltyUntil(): Promise<number> {
+    try {
+      const row = await this.table.getEntity<{ until: string }>(PARTITION, ROW);
+      return Date.parse(row.until) || 0;
+    } catch (err) {
+      if (statusOf(err) === 404) return 0;
+      throw err;
+    }
+  }
+
+  /** Extends the penalty to at least now + seconds; never shortens one another worker wrote. */
+  async enterPenalty(seconds: number, now = Date.now()): Promise<void> {
+    const until = new Date(now + seconds * 1000).toISOString();
+    for (let i = 0; i < 5; i++) {
+      let etag: string | undefined;
+      try {
+        const row = await this.table.getEntity<{ until: string; penalties?: number }>(PARTITION, ROW);
+        if (Date.parse(row.until) >= Date.parse(until)) return;
+        etag = row.etag;
+        await this.table.updateEntity({ partitionKey: PARTITION, rowKey: ROW, until, penalties: (row.penalties ?? 0) + 1 }, 'Merge', { etag });
+        return;
+      } catch (err) {
+        if (statusOf(err) === 404) {
+          try {
+            await this.table.createEntity({ partitionKey: PARTITION, rowKey: ROW, until, penalties: 1 });
+            return;
+          } catch (e) {
+            if (statusOf(e) !== 409) throw e;
+          }
+        } else if (statusOf(err) !== 412) throw err;
+      }
+    }
+  }
+}

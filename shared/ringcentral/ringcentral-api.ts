@@ -1,0 +1,120 @@
+import { Readable } from 'node:stream';
+import RingCentral from '@rc-ex/core';
+import type RestException from '@rc-ex/core/RestException';
+import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
+import type TokenInfo from '@rc-ex/core/definitions/TokenInfo';
+import type { Config } from '../config';
+import { RetryLaterError } from '../errors';
+import type { PenaltyGate } from './penalty-gate';
+
+const DEFAULT_PENALTY_SECONDS = 60;
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** The RingCentral calls the archiver makes, behind the shared penalty gate. */
+export interface RingCentralGateway {
+  createExportTask(timeFrom: string, timeTo: string): Promise<DataExportTask>;
+  getExportTask(taskId: string): Promise<DataExportTask>;
+  listExportTasks(): Promise<DataExportTask[]>;
+  /** Streams media (dataset zips, file content) with the bearer token; `start` resumes with Range. */
+  openMedia(uri: string, start?: number): Promise<{ status: number; body: Readable; contentLength?: number }>;
+}
+
+export class RingCentralApi implements RingCentralGateway {
+  private readonly rc: RingCentral;
+  private tokenExpiresAt = 0;
+  private login?: Promise<void>;
+
+  constructor(private readonly settings: Config['ringCentral'], private readonly gate: PenaltyGate) {
+    this.rc = new RingCentral({ server: settings.serverUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, appName: 'rc-m365-archiver', appVersion: '0.1.0' });
+  }
+
+  async createExportTask(timeFrom: string, timeTo: string): Promise<DataExportTask> {
+    return this.call(() => this.rc.teamMessaging().v1().dataExport().post({ timeFrom, timeTo }));
+  }
+
+  async getExportTask(taskId: string): Promise<DataExportTask> {
+    return this.call(() => this.rc.teamMessaging().v1().dataExport(taskId).get());
+  }
+
+  async listExportTasks(): Promise<DataExportTask[]> {
+    const list = await this.call(() => this.rc.teamMessaging().v1().dataExport().list({ perPage: 100 }));
+    return list.tasks ?? [];
+  }
+
+  async openMedia(uri: string, start = 0): Promise<{ status: number; body: Readable; contentLength?: number }> {
+    return this.call(async () => {
+      const res = await fetch(uri, { headers: { Authorization: `Bearer ${this.rc.token?.access_token}`, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) } });
+      if (res.status === 429 || res.status === 401 || res.status >= 500) {
+        await res.body?.cancel();
+        throw { response: { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? undefined } } };
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        return { status: res.status, body: Readable.from([]) };
+      }
+      const length = res.headers.get('content-length');
+      return { status: res.status, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), contentLength: length ? Number(length) : undefined };
+    });
+  }
+
+  /** Gate → token → call; a 429 starts the shared penalty, a 401 forces one fresh login. */
+  private async call<T>(fn: () => Promise<T>, retriedAuth = false): Promise<T> {
+    await this.gate.assertOpen();
+    await this.ensureToken();
+    try {
+      return await fn();
+    } catch (err) {
+      const status = (err as RestException).response?.status;
+      if (status === 429) {
+        const seconds = retryAfterSeconds((err as RestException).response?.headers) ?? DEFAULT_PENALTY_SECONDS;
+        await this.gate.enterPenalty(seconds);
+        throw new RetryLaterError(seconds, 'RingCentral answered 429');
+      }
+      if (status === 401 && !retriedAuth) {
+        this.tokenExpiresAt = 0;
+        return this.call(fn, true);
+      }
+      if (status !== undefined && status >= 500) throw new RetryLaterError(30, `RingCentral answered ${status}`);
+      throw describe(err);
+    }
+  }
+
+  private async ensureToken(): Promise<void> {
+    if (this.rc.token?.access_token && Date.now() < this.tokenExpiresAt - REFRESH_MARGIN_MS) return;
+    // One login per process at a time: logging in per invocation would burn the Auth group.
+    this.login ??= (async () => {
+      try {
+        const token: TokenInfo = await this.rc.authorize({ jwt: this.settings.jwt });
+        this.tokenExpiresAt = Date.now() + (token.expires_in ?? 3600) * 1000;
+      } catch (err) {
+        const status = (err as RestException).response?.status;
+        if (status === 429) {
+          const seconds = retryAfterSeconds((err as RestException).response?.headers) ?? DEFAULT_PENALTY_SECONDS;
+          await this.gate.enterPenalty(seconds);
+          throw new RetryLaterError(seconds, 'RingCentral auth answered 429');
+        }
+        throw describe(err, 'RingCentral login failed');
+      } finally {
+        this.login = undefined;
+      }
+    })();
+    await this.login;
+  }
+}
+
+function retryAfterSeconds(headers: unknown): number | undefined {
+  const h = headers as Record<string, string | undefined> | undefined;
+  const value = h?.['retry-after'] ?? h?.['Retry-After'];
+  const seconds = value === undefined ? NaN : Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.max(1, seconds) : undefined;
+}
+
+/** An error that names the status and RingCentral's error code, never the token or body content. */
+function describe(err: unknown, prefix = 'RingCentral request failed'): Error {
+  const response = (err as RestException).response;
+  if (!response) return err instanceof Error ? err : new Error(String(err));
+  const data = response.data as { errorCode?: string; error?: string; message?: string; error_description?: string } | undefined;
+  const code = data?.errorCode ?? data?.error ?? '';
+  const message = data?.message ?? data?.error_description ?? '';
+  return new Error(`${prefix}: HTTP ${response.status} ${code} ${message}`.trim());
+}

@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+import type { StorageAccount } from './storage-account';
+import type { ContainerName } from './names';
+
+/**
+ * Write-once blob access. Archive blobs are never overwritten: a second write of the same
+ * name is a no-op, which is what makes re-running a stage safe.
+ */
+export class ArchiveBlobs {
+  constructor(private readonly account: StorageAccount) {}
+
+  async putJsonOnce(container: ContainerName, name: string, value: unknown): Promise<'created' | 'exists'> {
+    const body = JSON.stringify(value);
+    try {
+      await this.account.container(container).getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
+      });
+      return 'created';
+    } catch (err) {
+      if (isAlreadyExists(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  async putTextOnce(container: ContainerName, name: string, text: string, contentType: string): Promise<'created' | 'exists'> {
+    try {
+      await this.account.container(container).getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: contentType },
+      });
+      return 'created';
+    } catch (err) {
+      if (isAlreadyExists(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  /** Streams into a blob in blocks; memory stays at a few blocks whatever the size. */
+  async putStream(container: ContainerName, name: string, stream: Readable, contentType: string, metadata?: Record<string, string>): Promise<void> {
+    await this.account.container(container).getBlockBlobClient(name).uploadStream(stream, 4 * 1024 * 1024, 4, {
+      blobHTTPHeaders: { blobContentType: contentType },
+      metadata,
+    });
+  }
+
+  async getJson<T>(container: ContainerName, name: string): Promise<T> {
+    const buffer = await this.account.container(container).getBlockBlobClient(name).downloadToBuffer();
+    return JSON.parse(buffer.toString('utf8')) as T;
+  }
+
+  async exists(container: ContainerName, name: string): Promise<boolean> {
+    return this.account.container(container).getBlockBlobClient(name).exists();
+  }
+
+  async size(container: ContainerName, name: string): Promise<number> {
+    const props = await this.account.container(container).getBlockBlobClient(name).getProperties();
+    return props.contentLength ?? 0;
+  }
+
+  /** Reads `count` bytes at `offset`: the building block of random-access zip reading. */
+  async readRange(container: ContainerName, name: string, offset: number, count: number): Promise<NodeJS.ReadableStream> {
+    const response = await this.account.container(container).getBlockBlobClient(name).download(offset, count);
+    return response.readableStreamBody!;
+  }
+
+  async listNames(container: ContainerName, prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of this.account.container(container).listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+}
+
+export function isAlreadyExists(err: unknown): boolean {
+  const e = err as { statusCode?: number; code?: string };
+  return e.statusCode === 409 || e.code === 'BlobAlreadyExists';
+}

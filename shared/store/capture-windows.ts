@@ -1,0 +1,150 @@
+import type { TableEntityResult } from '@azure/data-tables';
+import type { StorageAccount } from './storage-account';
+import { TABLES } from './names';
+import { statusOf } from './delivery-ledger';
+import { stripUndefined } from './error-log';
+
+export type WindowStatus = 'planned' | 'exporting' | 'downloaded' | 'stored';
+
+export interface CaptureWindow {
+  windowId: string;
+  from: string;
+  to: string;
+  status: WindowStatus;
+  taskId?: string;
+  taskStatus?: string;
+  taskCreateAttempts?: number;
+  failures?: number;
+  datasets?: number;
+  /** JSON array of dataset blob names already unpacked. */
+  unpacked?: string;
+  plannedAt?: string;
+  storedAt?: string;
+  lastError?: string;
+}
+
+export interface Checkpoint {
+  /** Everything before this instant is durably stored in Blob storage. */
+  capturedThrough?: string;
+  /** Windows have been planned up to this instant (some may still be running). */
+  plannedThrough?: string;
+}
+
+const STREAM = 'teammessaging';
+const WINDOW_PARTITION = 'window';
+
+/** Capture windows (table exporttasks) and the checkpoint that only moves over stored windows. */
+export class CaptureWindows {
+  constructor(private readonly account: StorageAccount) {}
+
+  private get windows() { return this.account.table(TABLES.exportTasks); }
+  private get checkpoints() { return this.account.table(TABLES.checkpoints); }
+
+  async checkpoint(): Promise<TableEntityResult<Checkpoint> | undefined> {
+    try {
+      return await this.checkpoints.getEntity<Checkpoint>(STREAM, 'checkpoint');
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Reserves [from, to). The window row is created first and conditionally (RowKey = from), so
+   * two ingest runs can never both plan a window; plannedThrough then moves with ETag retries.
+   * A run that crashed in between is repaired by the next one, which finds the row.
+   */
+  async reserve(window: { from: string; to: string }, now = new Date()): Promise<'reserved' | 'taken'> {
+    let outcome: 'reserved' | 'taken' = 'reserved';
+    let to = window.to;
+    try {
+      await this.windows.createEntity({ partitionKey: WINDOW_PARTITION, rowKey: window.from, windowId: window.from, from: window.from, to: window.to, status: 'planned', plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0 });
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      outcome = 'taken';
+      to = (await this.get(window.from))!.to;
+    }
+    for (;;) {
+      const current = await this.checkpoint();
+      if (current?.plannedThrough && current.plannedThrough >= to) return outcome;
+      try {
+        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to }, 'Merge', { etag: current.etag });
+        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to });
+        return outcome;
+      } catch (err) {
+        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+      }
+    }
+  }
+
+  /** Windows not yet stored whose row has not moved for `minutes`: their poll chain was lost. */
+  async stalled(minutes: number, now = new Date()): Promise<CaptureWindow[]> {
+    const cutoff = now.getTime() - minutes * 60_000;
+    return (await this.list()).filter((w) => w.status !== 'stored' && Date.parse((w as { timestamp?: string }).timestamp ?? now.toISOString()) < cutoff);
+  }
+
+  async get(windowId: string): Promise<TableEntityResult<CaptureWindow> | undefined> {
+    try {
+      return await this.windows.getEntity<CaptureWindow>(WINDOW_PARTITION, windowId);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async update(windowId: string, patch: Partial<CaptureWindow>, etag?: string): Promise<void> {
+    await this.windows.updateEntity({ partitionKey: WINDOW_PARTITION, rowKey: windowId, ...stripUndefined(patch) }, 'Merge', etag ? { etag } : undefined);
+  }
+
+  async list(): Promise<CaptureWindow[]> {
+    const out: CaptureWindow[] = [];
+    for await (const w of this.windows.listEntities<CaptureWindow>({ queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` } })) out.push(w);
+    return out.sort((a, b) => a.from.localeCompare(b.from));
+  }
+
+  async inFlightCount(): Promise<number> {
+    return (await this.list()).filter((w) => w.status !== 'stored').length;
+  }
+
+  /**
+   * Records one unpacked dataset; returns true when this call completed the window.
+   * ETag retries make concurrent unpacks of one window's datasets safe.
+   */
+  async markDatasetUnpacked(windowId: string, datasetBlob: string, now = new Date()): Promise<boolean> {
+    for (;;) {
+      const w = await this.get(windowId);
+      if (!w) throw new Error(`unknown window ${windowId}`);
+      const unpacked = new Set<string>(JSON.parse(w.unpacked ?? '[]') as string[]);
+      if (w.status === 'stored') return false;
+      unpacked.add(datasetBlob);
+      const complete = w.datasets !== undefined && unpacked.size >= w.datasets;
+      try {
+        await this.update(windowId, { unpacked: JSON.stringify([...unpacked]), ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}) }, w.etag);
+        return complete;
+      } catch (err) {
+        if (statusOf(err) !== 412) throw err;
+      }
+    }
+  }
+
+  /** Moves capturedThrough over every contiguous stored window; never past a window that is not stored. */
+  async advanceCheckpoint(captureStart: string): Promise<string | undefined> {
+    for (;;) {
+      const current = await this.checkpoint();
+      let through = current?.capturedThrough ?? captureStart;
+      for (const w of await this.list()) {
+        if (w.to <= through) continue;
+        if (w.from > through || w.status !== 'stored') break;
+        through = w.to;
+      }
+      if (through === current?.capturedThrough) return through;
+      try {
+        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through }, 'Merge', { etag: current.etag });
+        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through });
+        return through;
+      } catch (err) {
+        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import type { TableEntityResult } from '@azure/data-tables';
+import type { StorageAccount } from './storage-account';
+import { TABLES } from './names';
+import { tableKey } from './keys';
+import { stripUndefined } from './error-log';
+
+export type DeliveryStatus = 'pending' | 'inProgress' | 'delivered' | 'failed' | 'notDelivered';
+
+export interface DeliveryRow {
+  mailbox: string;
+  itemKey: string;
+  status: DeliveryStatus;
+  kind?: string;
+  chatId?: string;
+  itemTime?: string;
+  attempts?: number;
+  claimedUntil?: string;
+  graphMessageId?: string;
+  deliveredAt?: string;
+  reason?: string;
+  size?: number;
+}
+
+export type Claim =
+  | { outcome: 'claimed'; etag: string; uncertain: boolean }
+  | { outcome: 'alreadyDelivered'; graphMessageId?: string }
+  | { outcome: 'busy'; retryAfterSeconds: number };
+
+const CLAIM_SECONDS = 120;
+
+/**
+ * The deliveries ledger: PartitionKey = mailbox, RowKey = item version. It is also the lock
+ * that keeps one (mailbox, item) pair with one worker: a claim is an ETag-conditional write.
+ */
+export class DeliveryLedger {
+  constructor(private readonly account: StorageAccount) {}
+
+  private get table() {
+    return this.account.table(TABLES.deliveries);
+  }
+
+  private keys(mailbox: string, itemKey: string) {
+    return { partitionKey: tableKey(mailbox), rowKey: tableKey(itemKey) };
+  }
+
+  async get(mailbox: string, itemKey: string): Promise<TableEntityResult<DeliveryRow> | undefined> {
+    const k = this.keys(mailbox, itemKey);
+    try {
+      return await this.table.getEntity<DeliveryRow>(k.partitionKey, k.rowKey);
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Written by convert before the deliver message is sent; never downgrades a later state. */
+  async recordPending(row: Omit<DeliveryRow, 'status'>): Promise<void> {
+    try {
+      await this.table.createEntity({ ...this.keys(row.mailbox, row.itemKey), ...stripUndefined(row), status: 'pending', attempts: 0 });
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
+  }
+
+  async recordNotDelivered(row: Omit<DeliveryRow, 'status'> & { reason: string }): Promise<void> {
+    const existing = await this.get(row.mailbox, row.itemKey);
+    if (existing?.status === 'delivered') return;
+    await this.table.upsertEntity({ ...this.keys(row.mailbox, row.itemKey), ...stripUndefined(row), status: 'notDelivered' }, 'Merge');
+  }
+
+  /**
+   * Takes the (mailbox, item) pair for one worker. `uncertain` means an earlier attempt may have
+   * created the message already (or the ledger lost its row), so the mailbox must be checked.
+   */
+  async claim(mailbox: string, itemKey: string, base: Partial<DeliveryRow>, now = new Date()): Promise<Claim> {
+    const until = new Date(now.getTime() + CLAIM_SECONDS * 1000).toISOString();
+    const existing = await this.get(mailbox, itemKey);
+    if (existing?.status === 'delivered') return { outcome: 'alreadyDelivered', graphMessageId: existing.graphMessageId };
+    if (existing?.status === 'inProgress' && existing.claimedUntil && Date.parse(existing.claimedUntil) > now.getTime()) {
+      return { outcome: 'busy', retryAfterSeconds: Math.ceil((Date.parse(existing.claimedUntil) - now.getTime()) / 1000) + 1 };
+    }
+    const k = this.keys(mailbox, itemKey);
+    const attempts = (existing?.attempts ?? 0) + 1;
+    const entity = { ...k, ...stripUndefined(base), mailbox, itemKey, status: 'inProgress' as const, attempts, claimedUntil: until };
+    try {
+      if (existing) {
+        const res = await this.table.updateEntity(entity, 'Merge', { etag: existing.etag });
+        return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1 };
+      }
+      const res = await this.table.createEntity(entity);
+      // No row at all: convert always writes one first, so the ledger lost it. Check the mailbox.
+      return { outcome: 'claimed', etag: res.etag!, uncertain: true };
+    } catch (err) {
+      if (statusOf(err) === 409 || statusOf(err) === 412) return { outcome: 'busy', retryAfterSeconds: 2 };
+      throw err;
+    }
+  }
+
+  async markDelivered(mailbox: string, itemKey: string, graphMessageId: string, now = new Date()): Promise<void> {
+    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), status: 'delivered', graphMessageId, deliveredAt: now.toISOString(), claimedUntil: '', reason: '' }, 'Merge');
+  }
+
+  async markFailed(mailbox: string, itemKey: string, reason: string): Promise<void> {
+    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), status: 'failed', reason: reason.slice(0, 2000), claimedUntil: '' }, 'Merge');
+  }
+
+  /** Gives the claim back so a rescheduled message can take it at once. */
+  async release(mailbox: string, itemKey: string): Promise<void> {
+    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), claimedUntil: '' }, 'Merge');
+  }
+
+  async *all(): AsyncIterable<DeliveryRow> {
+    yield* this.table.listEntities<DeliveryRow>({ queryOptions: { select: ['mailbox', 'itemKey', 'status', 'kind', 'reason', 'graphMessageId'] } });
+  }
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}

@@ -1,0 +1,36 @@
+// Every container, queue and table the archiver uses, in one place.
+// infra/ provisions the same names; tests/unit/storage-names.test.ts holds them together.
+
+export const CONTAINERS = {
+  exports: 'exports',
+  raw: 'raw',
+  files: 'files',
+  messages: 'messages',
+} as const;
+
+/** Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. */
+export const QUEUES = {
+  exports: 'exports',
+  unpack: 'unpack',
+  convert: 'convert',
+  deliver: 'deliver',
+} as const;
+
+export const TABLES = {
+  checkpoints: 'checkpoints',
+  exportTasks: 'exporttasks',
+  items: 'items',
+  deliveries: 'deliveries',
+  people: 'people',
+  mappings: 'mappings',
+  errors: 'errors',
+  runs: 'runs',
+  leases: 'leases',
+  rateLimit: 'ratelimit',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export type TableName = (typeof TABLES)[keyof typeof TABLES];
+export type ContainerName = (typeof CONTAINERS)[keyof typeof CONTAINERS];
+
+export const poisonQueueOf = (queue: QueueName): string => `${queue}-poison`;
