@@ -78,11 +78,6 @@ const schema = z.object({
   PEOPLE_CACHE_HOURS: z.coerce.number().min(0),
   LOCAL_FUNCTION_KEY: z.string().optional(),
   LOCAL_ADMIN_KEY: z.string().optional(),
-}).superRefine((v, ctx) => {
-  const identityBased = v.AzureWebJobsStorage__blobServiceUri && v.AzureWebJobsStorage__queueServiceUri && v.AzureWebJobsStorage__tableServiceUri;
-  if (!v.AzureWebJobsStorage && !identityBased) {
-    ctx.addIssue({ code: 'custom', path: ['AzureWebJobsStorage'], message: 'set a connection string, or the three AzureWebJobsStorage__*ServiceUri settings' });
-  }
 });
 
 type RawConfig = z.infer<typeof schema>;
@@ -113,11 +108,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     input[name] = value === undefined || value.trim() === '' ? spec.default : value.trim();
   }
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    // Issue messages never echo the value, so secrets cannot leak through them.
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.input === undefined ? 'is required' : i.message}`);
-    throw new ConfigError([...new Set(problems)]);
+  // Issue messages name the setting and the rule, never the value, so secrets cannot leak.
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => {
+    const name = String(i.path[0] ?? '?');
+    return `${name}: ${input[name] === undefined ? 'is required' : i.message}`;
+  });
+  const identityBased = input.AzureWebJobsStorage__blobServiceUri && input.AzureWebJobsStorage__queueServiceUri && input.AzureWebJobsStorage__tableServiceUri;
+  if (!input.AzureWebJobsStorage && !identityBased) {
+    problems.unshift('AzureWebJobsStorage: set a connection string, or the three AzureWebJobsStorage__*ServiceUri settings');
   }
+  if (problems.length || !parsed.success) throw new ConfigError([...new Set(problems)]);
   return toConfig(parsed.data, now);
 }
 

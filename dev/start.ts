@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ensureDevCertificate } from './certs';
+import { startAzurite, type RunningAzurite } from './azurite';
+import { startLocalEnvironment, type LocalEnvironment } from './local-environment';
+import { demoOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
+import { LocalFunctionsHost } from './host/local-functions-host';
+import { createArchiver } from '../shared/composition';
+import { loadConfig, SETTINGS } from '../shared/config';
+
+// `npm start` runs the archiver locally: Azurite, the local Functions host and, when no
+// RingCentral or Graph credentials are configured, the built-in doubles with demo data.
+// `npm start -- --once` runs one full cycle, drains every queue, prints a JSON summary last.
+const REPO_ROOT = resolve(__dirname, '..', '..');
+
+async function main(): Promise<number> {
+  const once = process.argv.includes('--once');
+  if (!process.env.NODE_EXTRA_CA_CERTS) return relaunchTrustingDevCertificate();
+
+  const configured = { ...readLocalSettings(), ...definedEnv() };
+  const hasRingCentral = !!configured.RINGCENTRAL_JWT;
+  const hasGraph = !!configured.AZURE_CLIENT_SECRET;
+  if (hasRingCentral !== hasGraph) {
+    console.error('Configure both RingCentral (RINGCENTRAL_*) and Graph (AZURE_*) credentials, or neither to run the demo doubles.');
+    return 2;
+  }
+  const demo = !hasRingCentral;
+  const stack: Array<() => Promise<void>> = [];
+  let settings: Record<string, string>;
+  let environment: LocalEnvironment | undefined;
+
+  if (demo) {
+    // The doubles keep their state in memory, so the demo storage starts empty with them.
+    const location = resolve(REPO_ROOT, '.local/azurite-demo');
+    rmSync(location, { recursive: true, force: true });
+    const now = new Date();
+    const org = demoOrganisation(now);
+    environment = await startLocalEnvironment({
+      org,
+      withoutMailbox: org.members.filter((m) => /no-mailbox|nomailbox/i.test(m.email ?? '')).map((m) => m.email!),
+      azurite: { location },
+      settings: { CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(), ...configured },
+    });
+    stack.push(() => environment!.stop());
+    settings = environment.settings;
+    log(`${DEMO_ORGANISATION_LABEL}: RingCentral, Microsoft Graph and Entra ID are local doubles seeded with a demo organisation (${org.members.length} members, ${org.posts.length} post versions).`);
+  } else {
+    let azurite: RunningAzurite | undefined;
+    if (!configured.AzureWebJobsStorage && !configured.AzureWebJobsStorage__blobServiceUri) {
+      azurite = await startAzurite({ location: resolve(REPO_ROOT, '.local/azurite'), silent: true });
+      stack.push(() => azurite!.stop());
+    }
+    settings = { ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}), ...configured };
+  }
+  settings.LOCAL_FUNCTION_KEY ||= randomBytes(18).toString('base64url');
+  settings.LOCAL_ADMIN_KEY ||= randomBytes(18).toString('base64url');
+  const config = loadConfig(settings);
+
+  const host = new LocalFunctionsHost({ repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once, log: once ? () => undefined : (line) => console.log(line) });
+  await host.start();
+  stack.push(() => host.stop());
+  const shutdown = async () => { for (const stop of stack.reverse()) await stop().catch(() => undefined); };
+
+  log(`Local host: ${host.url}/api/status?code=${settings.LOCAL_FUNCTION_KEY}`);
+  log(`Function key: ${settings.LOCAL_FUNCTION_KEY}   Admin key: ${settings.LOCAL_ADMIN_KEY}`);
+
+  if (!once) {
+    await host.runTimer('ingest');
+    log('Running. Ctrl+C to stop.');
+    await new Promise<void>((done) => { process.once('SIGINT', done); process.once('SIGTERM', done); });
+    await shutdown();
+    return 0;
+  }
+
+  await host.runTimer('ingest');
+  await host.waitForIdle({ timeoutMs: 30 * 60_000 });
+  const archiver = createArchiver(config);
+  const { totals, poison } = await archiver.status.totals();
+  const summary = {
+    captured: totals.captured,
+    converted: totals.converted,
+    delivered: totals.delivered,
+    failed: totals.failed + poison,
+    notDelivered: totals.notDelivered,
+    mailboxes: totals.mailboxes,
+    invalid: totals.invalid,
+    demo,
+  };
+  await shutdown();
+  console.log(JSON.stringify(summary));
+  return summary.failed > 0 ? 1 : 0;
+}
+
+function relaunchTrustingDevCertificate(): Promise<number> {
+  // Node reads NODE_EXTRA_CA_CERTS once at start-up, so the demo's https doubles need a fresh process.
+  return ensureDevCertificate(resolve(REPO_ROOT, '.local/certs')).then(({ certPath }) => new Promise((done) => {
+    const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath } });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code) => done(code ?? 1));
+  }));
+}
+
+function readLocalSettings(): Record<string, string> {
+  const file = resolve(REPO_ROOT, 'local.settings.json');
+  if (!existsSync(file)) return {};
+  const values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
+}
+
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(Object.keys(SETTINGS).filter((n) => process.env[n]).map((n) => [n, process.env[n]!]));
+}
+
+function log(line: string): void {
+  // stdout's last line is the --once summary; progress goes to stderr.
+  console.error(line);
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../shared/config';
+
+const valid = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  RINGCENTRAL_CLIENT_ID: 'rc-client',
+  RINGCENTRAL_CLIENT_SECRET: 'rc-secret-value-123',
+  RINGCENTRAL_JWT: 'eyJhbGciOi.secret.jwt',
+  AZURE_TENANT_ID: 'tenant',
+  AZURE_CLIENT_ID: 'client',
+  AZURE_CLIENT_SECRET: 'graph-secret-value-456',
+};
+
+test('defaults fill every optional setting; CAPTURE_START defaults to the start of retention', () => {
+  const now = new Date('2026-11-25T00:00:00Z');
+  const c = loadConfig(valid, now);
+  assert.equal(c.graph.baseUrl, 'https://graph.microsoft.com');
+  assert.equal(c.ringCentral.serverUrl, 'https://platform.ringcentral.com');
+  assert.equal(c.archiveFolder, 'RingCentral');
+  assert.equal(c.ingestSchedule, '0 5 * * * *');
+  assert.equal(c.capture.start.toISOString(), '2026-08-27T00:00:00.000Z');
+});
+
+test('every bad setting is named in one error, and no secret value appears in it', () => {
+  const bad = { ...valid, AzureWebJobsStorage: '', RINGCENTRAL_JWT: '', GRAPH_BASE_URL: 'http://graph.example', INGEST_SCHEDULE: '0 * * * *', RETENTION_DAYS: 'ninety', CAPTURE_START: 'yesterday' };
+  assert.throws(() => loadConfig(bad), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    for (const name of ['AzureWebJobsStorage', 'RINGCENTRAL_JWT', 'GRAPH_BASE_URL', 'INGEST_SCHEDULE', 'RETENTION_DAYS', 'CAPTURE_START']) {
+      assert.ok(err.message.includes(name), `${name} missing from: ${err.message}`);
+    }
+    for (const secret of [valid.RINGCENTRAL_CLIENT_SECRET, valid.AZURE_CLIENT_SECRET]) assert.ok(!err.message.includes(secret));
+    return true;
+  });
+});
+
+test('identity-based storage settings replace the connection string', () => {
+  const { AzureWebJobsStorage: _omit, ...rest } = valid;
+  const c = loadConfig({ ...rest, AzureWebJobsStorage__blobServiceUri: 'https://a.blob.core.windows.net', AzureWebJobsStorage__queueServiceUri: 'https://a.queue.core.windows.net', AzureWebJobsStorage__tableServiceUri: 'https://a.table.core.windows.net', AzureWebJobsStorage__clientId: 'mi' });
+  assert.equal(c.storage.connectionString, undefined);
+  assert.equal(c.storage.managedIdentityClientId, 'mi');
+});
