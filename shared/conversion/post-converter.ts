@@ -9,14 +9,15 @@ import { blobSegment } from '../store/keys';
 import type { ExportChat, ExportPerson, ExportPost } from '../ringcentral/export-records';
 import { validatePost, versionOf } from '../ringcentral/record-validation';
 import { renderPost } from '../archive/render-post';
+import { composeEml } from '../archive/eml';
 import type { Participant } from '../archive/people-directory';
 import type { MailboxResolver } from '../mapping/mailbox-resolver';
 import type { ConvertItemMessage, DeliverItemMessage } from '../pipeline/messages';
 import { InvalidInputError } from '../errors';
 
-export function messageBlobName(itemKey: string): string {
+export function messageBlobName(itemKey: string, extension: 'json' | 'eml' = 'json'): string {
   const [kind, ...rest] = itemKey.split(':');
-  return `${kind}/${blobSegment(rest.join(':'))}.json`;
+  return `${kind}/${blobSegment(rest.join(':'))}.${extension}`;
 }
 
 export interface ConvertResult { deliveries: number; notDelivered: number }
@@ -53,6 +54,9 @@ export class PostConverter {
     const archived = renderPost(post, version, { chat, creator, members, guests });
     const messageBlob = messageBlobName(archived.itemKey);
     await this.blobs.putJsonOnce(CONTAINERS.messages, messageBlob, archived);
+    if (!(await this.blobs.exists(CONTAINERS.messages, messageBlobName(archived.itemKey, 'eml')))) {
+      await this.blobs.putStreamOnce(CONTAINERS.messages, messageBlobName(archived.itemKey, 'eml'), composeEml(archived), 'message/rfc822');
+    }
 
     const result: ConvertResult = { deliveries: 0, notDelivered: 0 };
     const seenMailboxes = new Set<string>();

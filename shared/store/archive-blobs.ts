@@ -44,6 +44,23 @@ export class ArchiveBlobs {
     });
   }
 
+  /** Streams into a blob that must not exist yet; an existing blob is kept as it is. */
+  async putStreamOnce(container: ContainerName, name: string, stream: Readable, contentType: string): Promise<'created' | 'exists'> {
+    try {
+      await this.account.container(container).getBlockBlobClient(name).uploadStream(stream, 4 * 1024 * 1024, 4, {
+        blobHTTPHeaders: { blobContentType: contentType },
+        conditions: { ifNoneMatch: '*' },
+      });
+      return 'created';
+    } catch (err) {
+      if (isAlreadyExists(err)) {
+        stream.destroy();
+        return 'exists';
+      }
+      throw err;
+    }
+  }
+
   async getJson<T>(container: ContainerName, name: string): Promise<T> {
     const buffer = await this.account.container(container).getBlockBlobClient(name).downloadToBuffer();
     return JSON.parse(buffer.toString('utf8')) as T;
