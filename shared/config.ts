@@ -38,6 +38,11 @@ export const SETTINGS = {
   FALLBACK_MAILBOX: { description: 'Mailbox that receives items for internal people without a mailbox. Empty = skip and report.', optional: true },
   ARCHIVE_FOLDER: { description: 'Name of the folder under Inbox that receives the archive.', default: 'RingCentral' },
   PEOPLE_CACHE_HOURS: { description: 'How long a person → mailbox lookup is cached.', default: '24' },
+  MAX_MESSAGE_SIZE_MB: { description: "The mailboxes' maximum message size (Exchange default 35, up to 150). Larger files stay in Blob storage with a notice.", default: '35' },
+  FANOUT_LIMIT: { description: 'Chats with more members than this deliver to the sender and FALLBACK_MAILBOX only. 0 = off.', default: '0' },
+  MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes) or 'eml-folder' (dry run: .eml files under EML_FOLDER).", default: 'graph' },
+  EML_FOLDER: { description: 'Output folder of the eml-folder target.', default: '.local/eml-out', localOnly: true },
+  MANAGED_IDENTITY_CLIENT_ID: { description: 'Client id of the user-assigned managed identity (Azure Monitor authentication).', optional: true },
   LOCAL_FUNCTION_KEY: { description: 'Function key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
   LOCAL_ADMIN_KEY: { description: 'Admin key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
 } as const satisfies Record<string, SettingSpec>;
@@ -76,6 +81,11 @@ const schema = z.object({
   FALLBACK_MAILBOX: z.string().email().optional(),
   ARCHIVE_FOLDER: z.string().min(1).max(255).refine((s) => !/[\\/]/.test(s), 'must not contain / or \\'),
   PEOPLE_CACHE_HOURS: z.coerce.number().min(0),
+  MAX_MESSAGE_SIZE_MB: z.coerce.number().min(1).max(150),
+  FANOUT_LIMIT: z.coerce.number().int().min(0),
+  MAILBOX_TARGET: z.enum(['graph', 'eml-folder']),
+  EML_FOLDER: z.string().min(1),
+  MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
   LOCAL_FUNCTION_KEY: z.string().optional(),
   LOCAL_ADMIN_KEY: z.string().optional(),
 });
@@ -91,6 +101,10 @@ export interface Config {
   fallbackMailbox?: string;
   archiveFolder: string;
   peopleCacheHours: number;
+  maxMessageBytes: number;
+  fanoutLimit: number;
+  mailboxTarget: 'graph' | 'eml-folder';
+  emlFolder: string;
 }
 
 export class ConfigError extends Error {
@@ -144,5 +158,9 @@ function toConfig(v: RawConfig, now: Date): Config {
     fallbackMailbox: v.FALLBACK_MAILBOX?.toLowerCase(),
     archiveFolder: v.ARCHIVE_FOLDER,
     peopleCacheHours: v.PEOPLE_CACHE_HOURS,
+    maxMessageBytes: Math.floor(v.MAX_MESSAGE_SIZE_MB * 1024 * 1024),
+    fanoutLimit: v.FANOUT_LIMIT,
+    mailboxTarget: v.MAILBOX_TARGET,
+    emlFolder: v.EML_FOLDER,
   };
 }

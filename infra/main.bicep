@@ -1,0 +1,206 @@
+// Everything the archiver needs in one resource group: Function App (Flex Consumption),
+// storage, Key Vault, monitoring and the role assignments that tie them together.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds the resource names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. It must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group name. Empty = rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object id of the admin running azd (azd fills AZURE_PRINCIPAL_ID). Gets Key Vault Secrets Officer so the hook can store secrets. Empty = none.')
+param principalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@minValue(1)
+@maxValue(1000)
+@description('Most instances the Function App scales out to.')
+param maximumInstanceCount int = 40
+
+// Product settings (names in shared/config.ts). Secrets are not parameters: they go to Key Vault.
+@description('RingCentral API server.')
+param ringCentralServerUrl string = 'https://platform.ringcentral.com'
+@description('Client id of the RingCentral JWT-auth app.')
+param ringCentralClientId string = ''
+@description('Microsoft Graph base URL.')
+param graphBaseUrl string = 'https://graph.microsoft.com'
+@description('Tenant of the Entra app that writes into mailboxes. Empty = this subscription\'s tenant.')
+param graphTenantId string = ''
+@description('Client (application) id of the Entra app that writes into mailboxes (scripts/setup-entra-app.sh).')
+param graphClientId string = ''
+@description('Entra authority host. Empty = the login endpoint of this cloud.')
+param authorityHost string = ''
+@description('NCRONTAB schedule (six fields, UTC) of the ingest timer.')
+param ingestSchedule string = '0 5 * * * *'
+@description('ISO date-time the first window starts at. Empty = start of the retention period.')
+param captureStart string = ''
+@description('A window ends this many minutes before now.')
+param captureLagMinutes string = '15'
+@description('The RingCentral account\'s Team Messaging retention period, in days.')
+param retentionDays string = '90'
+@description('Longest time window one export task covers, in hours.')
+param maxWindowHours string = '24'
+@description('Delay between polls of a running export task, in seconds.')
+param exportPollSeconds string = '30'
+@description('Mailbox for items of internal people without a mailbox. Empty = skip and report.')
+param fallbackMailbox string = ''
+@description('Folder under Inbox that receives the archive.')
+param archiveFolder string = 'RingCentral'
+@description('How long a person-to-mailbox lookup is cached, in hours.')
+param peopleCacheHours string = '24'
+@description('Largest archive message, in MB.')
+param maxMessageSizeMb string = '35'
+@description('Most mailboxes one item is delivered to. 0 = no limit.')
+param fanoutLimit string = '0'
+@description('Where archive messages go: graph (mailboxes) or eml (dry run to Blob).')
+param mailboxTarget string = 'graph'
+
+var abbrs = loadJsonContent('abbreviations.json')
+var storageNames = loadJsonContent('storage-names.json')
+var secretNames = loadJsonContent('key-vault-secrets.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+// Flex Consumption deploys the app package from this container; the app's own containers are in storage-names.json.
+var deploymentContainerName = 'deployment'
+var loginEndpoint = environment().authentication.loginEndpoint
+// Names are fixed here, not taken from module outputs, so What-If can predict every resource.
+var names = {
+  identity: '${abbrs.managedIdentityUserAssignedIdentities}archiver-${resourceToken}'
+  storage: '${abbrs.storageStorageAccounts}${resourceToken}'
+  keyVault: '${abbrs.keyVaultVaults}${resourceToken}'
+  logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+  applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
+  plan: '${abbrs.webServerFarms}${resourceToken}'
+  functionApp: '${abbrs.webSitesFunctions}archiver-${resourceToken}'
+}
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'core/security/user-assigned-identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'core/storage/storage-account.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    containers: concat(storageNames.containers, [deploymentContainerName])
+    queues: flatten(map(storageNames.queues, queue => [queue, '${queue}-poison']))
+    tables: storageNames.tables
+  }
+}
+
+module vault 'core/security/key-vault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'core/monitor/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  dependsOn: [storage, monitoring, vault]
+  params: {
+    storageAccountName: names.storage
+    applicationInsightsName: names.applicationInsights
+    keyVaultName: names.keyVault
+    identityName: names.identity
+    identityPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module archiver 'app/archiver.bicep' = {
+  name: 'archiver'
+  scope: rg
+  // The app reaches storage and Key Vault at start-up: its roles come first (rbac waits for the resources).
+  dependsOn: [rbac]
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: names.storage
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: names.applicationInsights
+    keyVaultName: names.keyVault
+    secretNames: secretNames
+    maximumInstanceCount: maximumInstanceCount
+    settings: {
+      RINGCENTRAL_SERVER_URL: ringCentralServerUrl
+      RINGCENTRAL_CLIENT_ID: ringCentralClientId
+      GRAPH_BASE_URL: graphBaseUrl
+      AZURE_TENANT_ID: !empty(graphTenantId) ? graphTenantId : tenant().tenantId
+      AZURE_CLIENT_ID: graphClientId
+      AZURE_AUTHORITY_HOST: !empty(authorityHost)
+        ? authorityHost
+        : (endsWith(loginEndpoint, '/') ? take(loginEndpoint, length(loginEndpoint) - 1) : loginEndpoint)
+      INGEST_SCHEDULE: ingestSchedule
+      CAPTURE_START: captureStart
+      CAPTURE_LAG_MINUTES: captureLagMinutes
+      RETENTION_DAYS: retentionDays
+      MAX_WINDOW_HOURS: maxWindowHours
+      EXPORT_POLL_SECONDS: exportPollSeconds
+      FALLBACK_MAILBOX: fallbackMailbox
+      ARCHIVE_FOLDER: archiveFolder
+      PEOPLE_CACHE_HOURS: peopleCacheHours
+      MAX_MESSAGE_SIZE_MB: maxMessageSizeMb
+      FANOUT_LIMIT: fanoutLimit
+      MAILBOX_TARGET: mailboxTarget
+    }
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = archiver.outputs.name
+output AZURE_FUNCTION_APP_URL string = archiver.outputs.uri
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = vault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SETTINGS, type SettingSpec } from '../../shared/config';
+import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
+
+const repoRoot = resolve(__dirname, '..', '..', '..');
+// Set by the platform for the Functions host itself, not read by the archiver's config.
+const HOST_SETTINGS = new Set(['APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']);
+
+function bicepAppSettingNames(): string[] {
+  const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');
+  const start = bicep.indexOf('appSettings: [');
+  assert.ok(start > 0, 'infra/app/archiver.bicep has an appSettings array');
+  let depth = 0;
+  let end = start;
+  for (let i = bicep.indexOf('[', start); i < bicep.length; i++) {
+    if (bicep[i] === '[') depth++;
+    if (bicep[i] === ']' && --depth === 0) { end = i; break; }
+  }
+  return [...bicep.slice(start, end).matchAll(/name:\s*'([A-Za-z0-9_]+)'/g)].map((m) => m[1]);
+}
+
+test('every setting the config reads is set by the Bicep or has a documented default', () => {
+  const inBicep = new Set(bicepAppSettingNames());
+  for (const [name, spec] of Object.entries(SETTINGS) as Array<[string, SettingSpec]>) {
+    const covered = inBicep.has(name) || spec.default !== undefined || spec.optional || spec.localOnly;
+    assert.ok(covered, `${name} is required but infra/app/archiver.bicep does not set it`);
+    if (spec.secret && !spec.localOnly) assert.ok(inBicep.has(name), `secret ${name} must come from Key Vault in the Bicep`);
+  }
+  // The identity-based storage connection replaces the connection string in Azure.
+  for (const name of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId']) {
+    assert.ok(inBicep.has(name), name);
+  }
+});
+
+test('the Bicep sets no setting the config does not know', () => {
+  const unknown = bicepAppSettingNames().filter((n) => !(n in SETTINGS) && !HOST_SETTINGS.has(n));
+  assert.deepEqual(unknown, []);
+});
+
+test('secrets in the Bicep are Key Vault references, never values', () => {
+  const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'AZURE_CLIENT_SECRET']) {
+    const at = bicep.indexOf(`name: '${name}'`);
+    assert.ok(at > 0, name);
+    assert.match(bicep.slice(at, at + 300), /@Microsoft\.KeyVault\(SecretUri=/, `${name} must be a Key Vault reference`);
+  }
+});
+
+test('infra provisions exactly the containers, queues and tables the code uses', () => {
+  const names = JSON.parse(readFileSync(resolve(repoRoot, 'infra/storage-names.json'), 'utf8')) as { containers: string[]; queues: string[]; tables: string[] };
+  assert.deepEqual([...names.containers].sort(), Object.values(CONTAINERS).sort());
+  assert.deepEqual([...names.queues].sort(), Object.values(QUEUES).sort());
+  assert.deepEqual([...names.tables].sort(), Object.values(TABLES).sort());
+});
