@@ -1,0 +1,28 @@
+import type { RateGroup } from './rate-limits';
+
+export type RequestKind = 'token' | 'revoke' | 'createTask' | 'getTask' | 'listTasks' | 'dataset' | 'file' | 'unknown';
+
+/** Counters the tests read; one live object per double. */
+export interface RingCentralStats {
+  requests: number;
+  byGroup: Record<RateGroup, number>;
+  byKind: Record<RequestKind, number>;
+  /** Every 429 sent: rate-limited, during a penalty, or injected. */
+  responses429: number;
+  penaltiesStarted: number;
+  /** Requests that arrived while their group's penalty ran (each one restarted it). */
+  requestsDuringPenalty: number;
+  unauthorized: number;
+  tasksCreated: number;
+  /** Media body bytes written (datasets and files). */
+  bytesServed: number;
+}
+
+export function emptyStats(): RingCentralStats {
+  return {
+    requests: 0,
+    byGroup: { Light: 0, Medium: 0, Heavy: 0, Auth: 0 },
+    byKind: { token: 0, revoke: 0, createTask: 0, getTask: 0, listTasks: 0, dataset: 0, file: 0, unknown: 0 },
+    responses429: 0, penaltiesStarted: 0, requestsDuringPenalty: 0, unauthorized: 0, tasksCreated: 0, bytesServed: 0,
+  };
+}
