@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   process.once('exit', killOnExit);
 
   const launch = async () => {
+    mkdirSync(location, { recursive: true });
     const proc = spawn(process.execPath, args, { cwd: location, stdio: silent ? 'ignore' : 'inherit' });
     child = proc;
     const exited = new Promise<never>((_, reject) =>

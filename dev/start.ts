@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ensureDevCertificate } from './certs';
+import { devTrustBundle } from './certs';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalEnvironment, type LocalEnvironment } from './local-environment';
 import { demoOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
@@ -17,7 +17,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..');
 
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
-  if (!process.env.NODE_EXTRA_CA_CERTS) return relaunchTrustingDevCertificate();
+  if (process.env.NODE_EXTRA_CA_CERTS !== resolve(REPO_ROOT, '.local/certs/trust-bundle.pem')) return relaunchTrustingDevCertificate();
 
   const configured = { ...readLocalSettings(), ...definedEnv() };
   const hasRingCentral = !!configured.RINGCENTRAL_JWT;
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   settings.LOCAL_ADMIN_KEY ||= randomBytes(18).toString('base64url');
   const config = loadConfig(settings);
 
-  const host = new LocalFunctionsHost({ repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once, log: once ? () => undefined : (line) => console.log(line) });
+  const host = new LocalFunctionsHost({ repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once, log: once && !process.env.ARCHIVER_VERBOSE ? () => undefined : (line) => console.error(line) });
   await host.start();
   stack.push(() => host.stop());
   const shutdown = async () => { for (const stop of stack.reverse()) await stop().catch(() => undefined); };
@@ -95,8 +95,8 @@ async function main(): Promise<number> {
 
 function relaunchTrustingDevCertificate(): Promise<number> {
   // Node reads NODE_EXTRA_CA_CERTS once at start-up, so the demo's https doubles need a fresh process.
-  return ensureDevCertificate(resolve(REPO_ROOT, '.local/certs')).then(({ certPath }) => new Promise((done) => {
-    const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath } });
+  return devTrustBundle(resolve(REPO_ROOT, '.local/certs')).then((bundle) => new Promise((done) => {
+    const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle } });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
