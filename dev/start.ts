@@ -9,6 +9,7 @@ import { demoOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
 import { LocalFunctionsHost } from './host/local-functions-host';
 import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
+import { runSummary } from '../shared/status/run-summary';
 
 // `npm start` runs the archiver locally: Azurite, the local Functions host and, when no
 // RingCentral or Graph credentials are configured, the built-in doubles with demo data.
@@ -77,17 +78,7 @@ async function main(): Promise<number> {
   await host.runTimer('ingest');
   await host.waitForIdle({ timeoutMs: 30 * 60_000 });
   const archiver = createArchiver(config);
-  const { totals, poison } = await archiver.status.totals();
-  const summary = {
-    captured: totals.captured,
-    converted: totals.converted,
-    delivered: totals.delivered,
-    failed: totals.failed + poison,
-    notDelivered: totals.notDelivered,
-    mailboxes: totals.mailboxes,
-    invalid: totals.invalid,
-    demo,
-  };
+  const summary = { ...(await runSummary(archiver.status)), demo };
   await shutdown();
   console.log(JSON.stringify(summary));
   return summary.failed > 0 ? 1 : 0;

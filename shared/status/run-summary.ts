@@ -1,0 +1,26 @@
+import type { StatusReport } from './status-report';
+
+/** The `npm start -- --once` summary: the same totals /api/status reports, so the two agree. */
+export interface RunSummary {
+  captured: number;
+  converted: number;
+  delivered: number;
+  failed: number;
+  notDelivered: number;
+  mailboxes: number;
+  invalid: number;
+}
+
+export async function runSummary(status: StatusReport): Promise<RunSummary> {
+  const { totals, poison } = await status.totals();
+  return {
+    captured: totals.captured,
+    converted: totals.converted,
+    delivered: totals.delivered,
+    // A message parked in a poison queue is a failure even before it touched the ledger.
+    failed: totals.failed + poison,
+    notDelivered: totals.notDelivered,
+    mailboxes: totals.mailboxes,
+    invalid: totals.invalid,
+  };
+}
