@@ -12,14 +12,24 @@ import { RingCentralApi } from './ringcentral/ringcentral-api';
 import { WindowPlanner } from './capture/window-planner';
 import { ExportTaskPoller } from './capture/export-task-poller';
 import { DatasetUnpacker } from './capture/dataset-unpacker';
-import { PostConverter } from './conversion/post-converter';
+import { ItemConverter } from './conversion/item-converter';
+import { AttachmentPlanner } from './conversion/attachment-planner';
+import { FileCapture } from './capture/file-capture';
 import { ItemDeliverer } from './delivery/item-deliverer';
 import { MailboxSlots } from './delivery/mailbox-slots';
 import { createGraphClient } from './mailbox/graph-client';
 import { GraphMailbox } from './mailbox/graph-mailbox';
+import { GraphAttachments } from './mailbox/graph-attachments';
+import { EmlFolderMailbox } from './mailbox/eml-folder-mailbox';
+import type { MailboxTarget } from './mailbox/mailbox-target';
+import type { MailboxAttachments } from './mailbox/attachment-source';
 import { GraphUserDirectory } from './mapping/user-directory';
-import { MailboxResolver } from './mapping/mailbox-resolver';
+import { MailboxRecipientPlanner } from './mapping/recipient-planner';
 import { StatusReport } from './status/status-report';
+import { LedgerScan } from './status/ledger-scan';
+import { createOperations, type Operations } from './status/operations';
+import { Reconciler } from './reconcile/reconciler';
+import { GraphMailboxInventory } from './reconcile/mailbox-inventory';
 
 /** Every object of the archiver, wired by hand. The one place that chooses adapters. */
 export interface Archiver {
@@ -30,9 +40,11 @@ export interface Archiver {
   planner: WindowPlanner;
   exportPoller: ExportTaskPoller;
   unpacker: DatasetUnpacker;
-  converter: PostConverter;
+  converter: ItemConverter;
   deliverer: ItemDeliverer;
   status: StatusReport;
+  operations: Operations;
+  reconciler: Reconciler;
 }
 
 export function createArchiver(config: Config): Archiver {
@@ -49,11 +61,24 @@ export function createArchiver(config: Config): Archiver {
   const planner = new WindowPlanner(config.capture, windows, queues);
   const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors);
   const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () => config.capture.start.toISOString());
-  const resolver = new MailboxResolver(storage, new GraphUserDirectory(graph), config.peopleCacheHours);
-  const converter = new PostConverter(blobs, new RawRecords(blobs), items, deliveries, queues, resolver, errors);
-  const deliverer = new ItemDeliverer(blobs, deliveries, new GraphMailbox(graph, config.archiveFolder), new MailboxSlots(4), errors);
-  const status = new StatusReport(windows, items, deliveries, errors, queues, config.capture.retentionDays);
-  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status };
+  const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), { ttlHours: config.peopleCacheHours, fallbackMailbox: config.fallbackMailbox, fanoutLimit: config.fanoutLimit });
+  const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);
+  const converter = new ItemConverter(blobs, new RawRecords(blobs), items, deliveries, queues, recipients, attachments, errors);
+  const target = mailboxTarget(config, graph, blobs);
+  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxSlots(4), errors);
+  const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
+  const operations = createOperations(storage, queues);
+  const reconciler = new Reconciler(storage, new GraphMailboxInventory(graph, config.archiveFolder));
+  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations };
+}
+
+/** Graph in production; an .eml folder for dry runs (MAILBOX_TARGET=eml-folder). */
+function mailboxTarget(config: Config, graph: ReturnType<typeof createGraphClient>, blobs: ArchiveBlobs): { mailboxes: MailboxTarget; attachments: MailboxAttachments } {
+  if (config.mailboxTarget === 'eml-folder') {
+    const folder = new EmlFolderMailbox(config.emlFolder, config.archiveFolder, blobs);
+    return { mailboxes: folder, attachments: folder };
+  }
+  return { mailboxes: new GraphMailbox(graph, config.archiveFolder), attachments: new GraphAttachments(graph) };
 }
 
 let instance: Promise<Archiver> | undefined;

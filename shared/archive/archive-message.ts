@@ -1,12 +1,22 @@
 // What convert produces and deliver consumes: one email-shaped record per item version,
 // independent of the mailbox target (Graph or an .eml folder).
+import type { ItemKind } from '../pipeline/messages';
 
 export interface Address { name: string; address: string }
 
+/** A captured file that travels with the message. */
+export interface ArchiveAttachment { fileId: string; name: string; size: number; contentType: string; blob: string; sha256: string }
+
+/** A file that does not travel with the message (too large, or gone), and where it is instead. */
+export interface FileNotice { fileId: string; name: string; size?: number; sha256?: string; location?: string; reason: string }
+
 export interface ArchiveMessage {
   itemKey: string;
-  kind: 'post';
-  source: { accountId?: string; chatId: string; itemId: string; version: string };
+  kind: ItemKind;
+  source: { accountId?: string; chatId: string; itemId: string; version: string; folder?: string };
+  /** The earlier version of the same item, when this one is an edit or a deletion. */
+  previousItemKey?: string;
+  change: 'new' | 'edited' | 'deleted';
   subject: string;
   from: Address;
   to: Address[];
@@ -19,4 +29,6 @@ export interface ArchiveMessage {
   conversation: { topic: string; chatId: string };
   /** X-RingCentral-* headers; ids only, never content. */
   headers: Record<string, string>;
+  attachments: ArchiveAttachment[];
+  notices: FileNotice[];
 }

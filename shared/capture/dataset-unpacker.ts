@@ -6,23 +6,24 @@ import type { ItemLedger } from '../store/item-ledger';
 import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import { DatasetZip } from '../ringcentral/dataset-zip';
-import { validateChat, validatePerson, validatePost, versionOf, Validated } from '../ringcentral/record-validation';
-import type { ExportFolder } from '../ringcentral/export-records';
-import { itemKeyOf, type ConvertItemMessage, type UnpackDatasetMessage } from '../pipeline/messages';
+import { validatorFor, versionOf } from '../ringcentral/record-validation';
+import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 
 /** `raw/<folder>/<id>/<version>.json`: a new version gets a new name, so nothing is overwritten. */
-export function rawBlobName(folder: ExportFolder, id: string, version: string): string {
-  return `${folder}/${blobSegment(id)}/${blobSegment(version)}.json`;
+export function rawBlobName(folder: string, id: string, version: string): string {
+  return `${blobSegment(folder)}/${blobSegment(id)}/${blobSegment(version)}.json`;
 }
 
-export interface UnpackResult { records: number; invalid: number; converts: number; windowStored: boolean }
+export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }
+
+const PARALLEL_WRITES = 32;
 
 /**
- * Streams one dataset zip out of Blob storage and writes every record version to `raw/`.
- * Context records (chats, people) are written before any post is queued for conversion,
- * so convert always finds them. Re-running it rewrites nothing and only re-queues converts,
- * which are idempotent.
+ * Streams one dataset zip out of Blob storage and writes every record version of every folder
+ * to `raw/`, known folders or not. Every record is stored before any item is queued for
+ * conversion, so convert always finds the chats, people and files an item points at.
+ * Re-running it rewrites nothing and only re-queues converts, which are idempotent.
  */
 export class DatasetUnpacker {
   constructor(
@@ -39,17 +40,18 @@ export class DatasetUnpacker {
     const zip = await DatasetZip.open(this.blobs, CONTAINERS.exports, message.datasetBlob).catch((err) => {
       throw new Error(`dataset ${message.datasetBlob} is not a readable zip: ${(err as Error).message}`);
     });
-    const result: UnpackResult = { records: 0, invalid: 0, converts: 0, windowStored: false };
+    const result: UnpackResult = { records: 0, invalid: 0, converts: 0, byFolder: {}, windowStored: false };
+    const converts: ConvertItemMessage[] = [];
     try {
-      await this.storeContext(zip, 'chats', validateChat, message, result);
-      await this.storeContext(zip, 'members', validatePerson, message, result);
-      await this.storeContext(zip, 'guests', validatePerson, message, result);
-      const converts = await this.storePosts(zip, message, result);
-      await this.queues.sendAll(QUEUES.convert, converts);
-      result.converts = converts.length;
+      const folders = zip.folders();
+      // Context first, then items, so a crash half-way never leaves an item without its chat.
+      const ordered = [...CONTEXT_FOLDERS.filter((f) => folders.includes(f)), ...folders.filter((f) => !(CONTEXT_FOLDERS as readonly string[]).includes(f))];
+      for (const folder of ordered) await this.storeFolder(zip, folder, message, result, converts);
     } finally {
       zip.close();
     }
+    await this.queues.sendAll(QUEUES.convert, converts);
+    result.converts = converts.length;
     result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob);
     if (result.windowStored) {
       await this.windows.advanceCheckpoint(this.captureStart());
@@ -59,68 +61,66 @@ export class DatasetUnpacker {
     return result;
   }
 
-  private async *records(zip: DatasetZip, folder: ExportFolder, message: UnpackDatasetMessage, result: UnpackResult): AsyncIterable<unknown> {
-    for (const entry of zip.entriesOf(folder)) {
-      let file: unknown;
-      try {
-        file = await zip.readJson(entry);
-      } catch (err) {
-        // A corrupt file inside the zip is a corrupt dataset: fail, so the window is retried.
-        throw new Error(`${entry.fileName} in ${message.datasetBlob} is not valid JSON: ${(err as Error).message}`);
-      }
-      const records = (file as { records?: unknown }).records;
-      if (!Array.isArray(records)) throw new Error(`${entry.fileName} in ${message.datasetBlob} has no records array`);
-      yield* records;
-    }
-  }
-
-  private async storeContext(zip: DatasetZip, folder: ExportFolder, validate: (raw: unknown) => Validated<{ id: string; lastModifiedTime?: string; creationTime?: string }>, message: UnpackDatasetMessage, result: UnpackResult): Promise<void> {
-    const writes: Array<Promise<unknown>> = [];
-    for await (const raw of this.records(zip, folder, message, result)) {
-      result.records++;
-      const checked = validate(raw);
-      if (!checked.ok) {
-        await this.reportInvalid(folder, checked, message, result);
-        continue;
-      }
-      writes.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlobName(folder, checked.record.id, versionOf(checked.record)), raw));
-      if (writes.length >= 32) await Promise.all(writes.splice(0));
-    }
-    await Promise.all(writes);
-  }
-
-  private async storePosts(zip: DatasetZip, message: UnpackDatasetMessage, result: UnpackResult): Promise<ConvertItemMessage[]> {
-    const converts: ConvertItemMessage[] = [];
+  private async storeFolder(zip: DatasetZip, folder: string, message: UnpackDatasetMessage, result: UnpackResult, converts: ConvertItemMessage[]): Promise<void> {
+    const validate = validatorFor(folder);
+    const isContext = (CONTEXT_FOLDERS as readonly string[]).includes(folder);
+    const kind: ItemKind | undefined = isContext ? undefined : ITEM_FOLDERS[folder] ?? 'record';
     const pending: Array<Promise<unknown>> = [];
-    for await (const raw of this.records(zip, 'posts', message, result)) {
-      result.records++;
-      const checked = validatePost(raw);
-      if (!checked.ok) {
-        await this.reportInvalid('posts', checked, message, result);
-        continue;
+    let index = 0;
+    for (const entry of zip.entriesOf(folder)) {
+      const records = await this.readRecords(zip, entry, message);
+      for (const raw of records) {
+        index++;
+        result.records++;
+        result.byFolder[folder] = (result.byFolder[folder] ?? 0) + 1;
+        const checked = validate(raw);
+        if (!checked.ok) {
+          pending.push(this.keepInvalid(folder, kind, raw, checked, message, `${entry.fileName}#${index}`, result));
+        } else {
+          const record = checked.record;
+          const version = versionOf(record);
+          const rawBlob = rawBlobName(folder, record.id, version);
+          if (kind) {
+            const itemKey = itemKeyOf(kind, record.id, version);
+            const chatId = (record as { chatId?: string; chatIds?: string[] }).chatId ?? (record as { chatIds?: string[] }).chatIds?.[0];
+            pending.push(
+              this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw).then(() =>
+                this.items.record({ itemKey, kind, state: 'captured', sourceId: record.id, chatId, itemTime: record.creationTime ?? record.lastModifiedTime, windowId: message.windowId, capturedAt: new Date().toISOString() }),
+              ),
+            );
+            converts.push({ itemKey, kind, folder, rawBlob, windowId: message.windowId });
+          } else {
+            pending.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw));
+          }
+        }
+        if (pending.length >= PARALLEL_WRITES) await Promise.all(pending.splice(0));
       }
-      const post = checked.record;
-      const version = versionOf(post);
-      const itemKey = itemKeyOf('post', post.id, version);
-      const rawBlob = rawBlobName('posts', post.id, version);
-      pending.push(
-        this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw).then(() =>
-          this.items.record({ itemKey, kind: 'post', state: 'captured', sourceId: post.id, chatId: post.chatId, itemTime: post.creationTime, windowId: message.windowId, capturedAt: new Date().toISOString() }),
-        ),
-      );
-      if (pending.length >= 32) await Promise.all(pending.splice(0));
-      converts.push({ itemKey, kind: 'post', rawBlob, windowId: message.windowId });
     }
     await Promise.all(pending);
-    return converts;
   }
 
-  private async reportInvalid(folder: ExportFolder, checked: { id?: string; reason: string }, message: UnpackDatasetMessage, result: UnpackResult): Promise<void> {
+  private async readRecords(zip: DatasetZip, entry: Parameters<DatasetZip['readJson']>[0], message: UnpackDatasetMessage): Promise<unknown[]> {
+    let file: unknown;
+    try {
+      file = await zip.readJson(entry);
+    } catch (err) {
+      // A corrupt file inside the zip is a corrupt dataset: fail, so the window is retried.
+      throw new Error(`${entry.fileName} in ${message.datasetBlob} is not valid JSON: ${(err as Error).message}`);
+    }
+    const records = (file as { records?: unknown }).records;
+    if (!Array.isArray(records)) throw new Error(`${entry.fileName} in ${message.datasetBlob} has no records array`);
+    return records;
+  }
+
+  /** A malformed record is kept as it came, reported, and skipped; the rest of the window goes on. */
+  private async keepInvalid(folder: string, kind: ItemKind | undefined, raw: unknown, checked: { id?: string; reason: string }, message: UnpackDatasetMessage, position: string, result: UnpackResult): Promise<void> {
     result.invalid++;
-    const itemKey = checked.id ? `${folder}:${checked.id}` : undefined;
-    await this.errors.report({ stage: 'unpack', windowId: message.windowId, itemKey, reason: `malformed ${folder} record skipped: ${checked.reason}` });
-    if (checked.id && folder === 'posts') {
-      await this.items.record({ itemKey: itemKey!, kind: 'post', state: 'invalid', sourceId: checked.id, windowId: message.windowId, reason: checked.reason.slice(0, 1000) });
+    const where = `invalid/${blobSegment(message.datasetBlob)}/${blobSegment(position)}.json`;
+    await this.blobs.putJsonOnce(CONTAINERS.raw, where, { folder, reason: checked.reason, record: raw ?? null });
+    const itemKey = checked.id ? `${kind ?? folder}:${checked.id}:invalid` : undefined;
+    await this.errors.report({ stage: 'unpack', windowId: message.windowId, itemKey, reason: `malformed ${folder} record skipped (kept as raw/${where}): ${checked.reason}` });
+    if (kind) {
+      await this.items.record({ itemKey: itemKey ?? `${kind}:${position}:invalid`, kind, state: 'invalid', sourceId: checked.id, windowId: message.windowId, reason: checked.reason.slice(0, 1000) });
     }
   }
 }

@@ -2,57 +2,69 @@ import type { ArchiveBlobs } from '../store/archive-blobs';
 import type { DeliveryLedger } from '../store/delivery-ledger';
 import type { ErrorLog } from '../store/error-log';
 import { CONTAINERS } from '../store/names';
-import type { ArchiveMessage } from '../archive/archive-message';
-import type { MailboxTarget } from '../mailbox/mailbox-target';
+import type { ArchiveAttachment, ArchiveMessage } from '../archive/archive-message';
+import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
+import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
-import type { MailboxSlots } from './mailbox-slots';
 import { GraphCallError } from '../mailbox/graph-client';
 import { RetryLaterError, errorMessage } from '../errors';
 
 export type DeliverOutcome = 'delivered' | 'alreadyDelivered' | 'foundInMailbox' | 'failed';
 
-// Mailbox errors that retrying will not fix soon; the ledger says why, and replay can retry.
-const PERMANENT_CODES = new Set(['MailboxNotEnabledForRESTAPI', 'MailboxNotFound', 'ResourceNotFound', 'ErrorAccessDenied', 'ErrorInvalidRecipients', 'ErrorItemTooBig', 'ErrorQuotaExceeded']);
+/** Runs Graph work for one mailbox within its concurrency and pacing limits. */
+export interface MailboxLimiter {
+  run<T>(mailbox: string, fn: () => Promise<T>, cost?: { requests?: number; uploadBytes?: number }): Promise<T>;
+}
+
+// Mailbox errors that retrying soon will not fix. A missing or disabled mailbox is retried
+// later (an admin may enable it); these are marked failed, reported, and can be replayed.
+const PERMANENT_CODES = new Set(['ErrorAccessDenied', 'ErrorInvalidRecipients', 'ErrorItemTooBig', 'ErrorQuotaExceeded', 'ErrorMessageSizeExceeded']);
+const MAILBOX_MISSING_CODES = new Set(['MailboxNotEnabledForRESTAPI', 'MailboxNotFound', 'ResourceNotFound', 'ErrorInvalidUser', 'UserNotFound', 'ErrorMailboxMoveInProgress']);
+const MAILBOX_MISSING_RETRY_SECONDS = 3600;
 
 /**
  * Exactly-once delivery of one item into one mailbox:
  * claim the ledger row → (only when a previous attempt may have written) look the item up by its
- * named property → create → record. The happy path costs one Graph request.
+ * named property → create → add the attachments it does not have yet → record.
+ * The happy path of an item without files costs one Graph request.
  */
 export class ItemDeliverer {
   constructor(
     private readonly blobs: ArchiveBlobs,
     private readonly ledger: DeliveryLedger,
     private readonly mailboxes: MailboxTarget,
-    private readonly slots: MailboxSlots,
+    private readonly attachments: MailboxAttachments,
+    private readonly limiter: MailboxLimiter,
     private readonly errors: ErrorLog,
   ) {}
 
   async handle(message: DeliverItemMessage): Promise<DeliverOutcome> {
-    const target = { mailbox: message.mailbox, userId: message.userId };
+    const target: MailboxRef = { mailbox: message.mailbox, userId: message.userId };
     const claim = await this.ledger.claim(message.mailbox, message.itemKey, { itemKey: message.itemKey });
     if (claim.outcome === 'alreadyDelivered') return 'alreadyDelivered';
     if (claim.outcome === 'busy') throw new RetryLaterError(claim.retryAfterSeconds, 'another worker holds this delivery');
 
     try {
       const archived = await this.blobs.getJson<ArchiveMessage>(CONTAINERS.messages, message.messageBlob);
-      return await this.slots.run(message.mailbox, async () => {
+      const uploadBytes = (archived.attachments ?? []).reduce((n, a) => n + a.size, 0);
+      return await this.limiter.run(message.mailbox, async () => {
         const folderId = await this.mailboxes.archiveFolder(target);
-        if (claim.uncertain) {
-          const existing = await this.mailboxes.findByItemKey(target, folderId, message.itemKey);
-          if (existing) {
-            await this.ledger.markDelivered(message.mailbox, message.itemKey, existing);
-            return 'foundInMailbox';
-          }
-        }
-        const id = await this.mailboxes.create(target, folderId, archived);
-        await this.ledger.markDelivered(message.mailbox, message.itemKey, id);
-        return 'delivered';
-      });
+        let messageId = claim.uncertain ? await this.mailboxes.findByItemKey(target, folderId, message.itemKey) : undefined;
+        const found = messageId !== undefined;
+        messageId ??= await this.mailboxes.create(target, folderId, archived);
+        await this.addMissingAttachments(target, messageId, archived.attachments ?? [], found);
+        await this.ledger.markDelivered(message.mailbox, message.itemKey, messageId);
+        return found ? 'foundInMailbox' : 'delivered';
+      }, { requests: 1 + (claim.uncertain ? 1 : 0) + (archived.attachments?.length ?? 0), uploadBytes });
     } catch (err) {
       if (err instanceof RetryLaterError) {
         await this.ledger.release(message.mailbox, message.itemKey);
         throw err;
+      }
+      if (err instanceof GraphCallError && MAILBOX_MISSING_CODES.has(err.code)) {
+        await this.ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`);
+        await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: `mailbox unavailable (${err.code}); will retry` });
+        throw new RetryLaterError(MAILBOX_MISSING_RETRY_SECONDS, `mailbox ${message.mailbox} unavailable: ${err.code}`);
       }
       if (err instanceof GraphCallError && PERMANENT_CODES.has(err.code)) {
         await this.ledger.markFailed(message.mailbox, message.itemKey, err.message);
@@ -62,5 +74,22 @@ export class ItemDeliverer {
       await this.ledger.markFailed(message.mailbox, message.itemKey, errorMessage(err));
       throw err;
     }
+  }
+
+  /**
+   * After a fresh create nothing is attached yet; after a retry that found the message, only
+   * the attachments it lacks are added, so none is ever added twice.
+   */
+  private async addMissingAttachments(target: MailboxRef, messageId: string, files: ArchiveAttachment[], messageExisted: boolean): Promise<void> {
+    if (!files.length) return;
+    const present = messageExisted ? await this.attachments.list(target, messageId) : [];
+    for (const file of files) {
+      if (present.some((p) => p.name === file.name && p.size === file.size)) continue;
+      await this.attachments.add(target, messageId, this.source(file));
+    }
+  }
+
+  private source(file: ArchiveAttachment): AttachmentSource {
+    return { name: file.name, contentType: file.contentType, size: file.size, open: (start = 0) => this.blobs.openRead(CONTAINERS.files, file.blob, start) };
   }
 }

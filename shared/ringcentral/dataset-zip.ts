@@ -47,6 +47,16 @@ export class DatasetZip {
       .sort((a, b) => Number(pattern.exec(a.fileName)![1]) - Number(pattern.exec(b.fileName)![1]));
   }
 
+  /** Every record folder in the zip (`<name>/<name>_<n>.json`), known or not. */
+  folders(): string[] {
+    const found = new Set<string>();
+    for (const e of this.entries) {
+      const m = /^(?:.*\/)?([^/]+)\/([^/]+)_\d+\.json$/i.exec(e.fileName);
+      if (m && m[1].toLowerCase() === m[2].toLowerCase()) found.add(m[1]);
+    }
+    return [...found];
+  }
+
   entry(fileName: string): yauzl.Entry | undefined {
     return this.entries.find((e) => e.fileName === fileName || e.fileName.endsWith(`/${fileName}`));
   }

@@ -16,8 +16,10 @@ export interface RingCentralGateway {
   getExportTask(taskId: string): Promise<DataExportTask>;
   listExportTasks(): Promise<DataExportTask[]>;
   /** Streams media (dataset zips, file content) with the bearer token; `start` resumes with Range. */
-  openMedia(uri: string, start?: number): Promise<{ status: number; body: Readable; contentLength?: number }>;
+  openMedia(uri: string, start?: number): Promise<MediaResponse>;
 }
+
+export interface MediaResponse { status: number; body: Readable; contentLength?: number; contentType?: string }
 
 export class RingCentralApi implements RingCentralGateway {
   private readonly rc: RingCentral;
@@ -41,7 +43,7 @@ export class RingCentralApi implements RingCentralGateway {
     return list.tasks ?? [];
   }
 
-  async openMedia(uri: string, start = 0): Promise<{ status: number; body: Readable; contentLength?: number }> {
+  async openMedia(uri: string, start = 0): Promise<MediaResponse> {
     return this.call(async () => {
       const res = await fetch(uri, { headers: { Authorization: `Bearer ${this.rc.token?.access_token}`, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) } });
       if (res.status === 429 || res.status === 401 || res.status >= 500) {
@@ -53,7 +55,7 @@ export class RingCentralApi implements RingCentralGateway {
         return { status: res.status, body: Readable.from([]) };
       }
       const length = res.headers.get('content-length');
-      return { status: res.status, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), contentLength: length ? Number(length) : undefined };
+      return { status: res.status, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), contentLength: length ? Number(length) : undefined, contentType: res.headers.get('content-type') ?? undefined };
     });
   }
 

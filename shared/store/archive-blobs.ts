@@ -66,6 +66,12 @@ export class ArchiveBlobs {
     return JSON.parse(buffer.toString('utf8')) as T;
   }
 
+  /** A streaming reader of a blob, from `offset` to the end. */
+  async openRead(container: ContainerName, name: string, offset = 0): Promise<Readable> {
+    const response = await this.account.container(container).getBlockBlobClient(name).download(offset);
+    return response.readableStreamBody as Readable;
+  }
+
   async exists(container: ContainerName, name: string): Promise<boolean> {
     return this.account.container(container).getBlockBlobClient(name).exists();
   }

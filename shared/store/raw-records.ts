@@ -1,7 +1,6 @@
 import type { ArchiveBlobs } from './archive-blobs';
 import { CONTAINERS } from './names';
 import { blobSegment } from './keys';
-import type { ExportFolder } from '../ringcentral/export-records';
 
 const CACHE_MS = 60_000;
 
@@ -11,7 +10,7 @@ export class RawRecords {
 
   constructor(private readonly blobs: ArchiveBlobs) {}
 
-  latest<T>(folder: ExportFolder, id: string): Promise<T | undefined> {
+  latest<T>(folder: string, id: string): Promise<T | undefined> {
     const key = `${folder}/${id}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.value as Promise<T | undefined>;
@@ -23,9 +22,18 @@ export class RawRecords {
     return value;
   }
 
-  private async load<T>(folder: ExportFolder, id: string): Promise<T | undefined> {
+  /** The stored version just before `version`, if any: what an edit or deletion refers back to. */
+  async previousVersion(folder: string, id: string, version: string): Promise<string | undefined> {
+    const prefix = `${blobSegment(folder)}/${blobSegment(id)}/`;
+    const current = `${prefix}${blobSegment(version)}.json`;
+    const earlier = (await this.blobs.listNames(CONTAINERS.raw, prefix)).filter((n) => n < current).sort();
+    const name = earlier[earlier.length - 1];
+    return name ? decodeURIComponent(name.slice(prefix.length, -'.json'.length)) : undefined;
+  }
+
+  private async load<T>(folder: string, id: string): Promise<T | undefined> {
     // Version names are encoded ISO times of one format, so the largest name is the newest.
-    const names = await this.blobs.listNames(CONTAINERS.raw, `${folder}/${blobSegment(id)}/`);
+    const names = await this.blobs.listNames(CONTAINERS.raw, `${blobSegment(folder)}/${blobSegment(id)}/`);
     if (!names.length) return undefined;
     names.sort();
     return this.blobs.getJson<T>(CONTAINERS.raw, names[names.length - 1]);

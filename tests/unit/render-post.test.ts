@@ -19,6 +19,7 @@ test('a team post becomes a message from its creator to the members, guests in C
   assert.equal(m.sentAt, '2026-11-20T10:15:00.000Z');
   assert.equal(m.itemKey, 'post:p1:2026-11-20T10:15:00.000Z');
   assert.equal(m.headers['X-RingCentral-Chat-Id'], 'c1');
+  assert.equal(m.headers['X-RingCentral-Item-Id'], 'p1');
   assert.equal(m.headers['X-RingCentral-Account-Id'], 'acc-1');
 });
 
@@ -39,11 +40,16 @@ test('a direct chat is named by its participants, and a script in a name never r
 });
 
 test('an edited version carries an edit banner; a deleted one a deletion notice', () => {
-  const edited = renderPost({ ...post, lastModifiedTime: '2026-11-20T11:00:00.000Z' }, '2026-11-20T11:00:00.000Z', { chat: team, creator: alice, members: [alice], guests: [] });
+  const edited = renderPost({ ...post, lastModifiedTime: '2026-11-20T11:00:00.000Z' }, '2026-11-20T11:00:00.000Z', { chat: team, creator: alice, members: [alice], guests: [], previousVersion: '2026-11-20T10:15:00.000Z' });
   assert.match(edited.text, /edited in RingCentral/);
+  assert.equal(edited.change, 'edited');
+  assert.equal(edited.previousItemKey, 'post:p1:2026-11-20T10:15:00.000Z');
+  assert.equal(edited.headers['X-RingCentral-Previous-Version'], '2026-11-20T10:15:00.000Z');
   assert.notEqual(edited.itemKey, renderPost(post, post.lastModifiedTime, { chat: team, creator: alice, members: [alice], guests: [] }).itemKey);
   const deleted = renderPost({ ...post, deleted: true }, '2026-11-20T12:00:00.000Z', { chat: team, creator: alice, members: [alice], guests: [] });
   assert.match(deleted.text, /deleted in RingCentral/);
+  assert.equal(deleted.change, 'deleted');
+  assert.match(deleted.subject, /\(deleted\)$/);
 });
 
 test('people without a usable email get a non-routable placeholder address', () => {
