@@ -10,14 +10,22 @@ import { LocalFunctionsHost } from './host/local-functions-host';
 import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
 import { runSummary } from '../shared/status/run-summary';
+import { parseRange } from '../shared/reconcile/reconcile-range';
+import { reconciliationSummary, type Reconciliation } from '../shared/reconcile/reconciler';
+import type { Archiver } from '../shared/composition';
 
 // `npm start` runs the archiver locally: Azurite, the local Functions host and, when no
 // RingCentral or Graph credentials are configured, the built-in doubles with demo data.
 // `npm start -- --once` runs one full cycle, drains every queue, prints a JSON summary last.
+// `--reconcile [--from ISO] [--to ISO]` compares ledger and mailboxes and prints that JSON last
+// (exit 1 when anything is missing or duplicated). The demo doubles live in memory, so the demo
+// reconciles with `--once --reconcile` (after the cycle, before shutdown); with real endpoints
+// configured, `--reconcile` alone reads the existing storage and mailboxes.
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
+  const reconcile = process.argv.includes('--reconcile');
   if (process.env.NODE_EXTRA_CA_CERTS !== resolve(REPO_ROOT, '.local/certs/trust-bundle.pem')) return relaunchTrustingDevCertificate();
 
   const configured = { ...readLocalSettings(), ...definedEnv() };
@@ -28,6 +36,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const demo = !hasRingCentral;
+  if (reconcile && !once && demo) {
+    console.error('The demo doubles keep their mailboxes in memory: run `npm start -- --once --reconcile` to reconcile the demo, or configure real endpoints.');
+    return 2;
+  }
   const stack: Array<() => Promise<void>> = [];
   let settings: Record<string, string>;
   let environment: LocalEnvironment | undefined;
@@ -58,6 +70,15 @@ async function main(): Promise<number> {
   settings.LOCAL_FUNCTION_KEY ||= randomBytes(18).toString('base64url');
   settings.LOCAL_ADMIN_KEY ||= randomBytes(18).toString('base64url');
   const config = loadConfig(settings);
+  const range = reconcile ? parseRange(argValue('--from'), argValue('--to'), config.capture.retentionDays) : undefined;
+  if (reconcile && !once) {
+    // Real endpoints: no host, no cycle; read what storage and the mailboxes hold now.
+    const archiver = createArchiver(config);
+    await archiver.storage.ensureCreated();
+    const code = await printReconciliation(archiver, range!);
+    for (const stop of stack.reverse()) await stop().catch(() => undefined);
+    return code;
+  }
 
   const host = new LocalFunctionsHost({ repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once, log: once && !process.env.ARCHIVER_VERBOSE ? () => undefined : (line) => console.error(line) });
   await host.start();
@@ -79,9 +100,29 @@ async function main(): Promise<number> {
   await host.waitForIdle({ timeoutMs: 30 * 60_000 });
   const archiver = createArchiver(config);
   const summary = { ...(await runSummary(archiver.status)), demo };
+  if (range) {
+    console.log(JSON.stringify(summary));
+    const code = await printReconciliation(archiver, range);
+    await shutdown();
+    return summary.failed > 0 ? 1 : code;
+  }
   await shutdown();
   console.log(JSON.stringify(summary));
   return summary.failed > 0 ? 1 : 0;
+}
+
+/** Prints the reconciliation as the last stdout line; 1 when anything is missing or duplicated. */
+async function printReconciliation(archiver: Archiver, range: { from: Date; to: Date }): Promise<number> {
+  log(`Reconciling items from ${range.from.toISOString()} to ${range.to.toISOString()}...`);
+  const result: Reconciliation = await archiver.reconciler.reconcile(range);
+  const problems = result.perMailbox.filter((m) => m.missing || m.duplicates || m.unexpected || m.error);
+  console.log(JSON.stringify({ ...reconciliationSummary(result), problems }));
+  return result.missing > 0 || result.duplicates > 0 ? 1 : 0;
+}
+
+function argValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
 function relaunchTrustingDevCertificate(): Promise<number> {

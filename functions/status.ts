@@ -1,14 +1,16 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
+import { answer } from '../shared/status/http-input';
+import { statusMetrics } from '../shared/observability/metrics';
 
 export async function status(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  try {
+  return answer(context, async () => {
     const a = await archiver();
-    return { status: 200, jsonBody: await a.status.build(), headers: { 'cache-control': 'no-store' } };
-  } catch (err) {
-    context.error(JSON.stringify({ event: 'status.failed', error: (err as Error).message }));
-    return { status: 503, jsonBody: { error: 'status is unavailable; see the function logs' } };
-  }
+    const report = await a.status.build();
+    // Each status read is also a sample of the gauges (lag, pending, poison) for Application Insights.
+    for (const metric of statusMetrics(report)) context.log(JSON.stringify(metric));
+    return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
+  });
 }
 
 app.http('status', { methods: ['GET'], authLevel: 'function', route: 'status', handler: status });

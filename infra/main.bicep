@@ -55,6 +55,9 @@ param retentionDays string = '90'
 param maxWindowHours string = '24'
 @description('Delay between polls of a running export task, in seconds.')
 param exportPollSeconds string = '30'
+
+@description('RingCentral requests per minute per usage-plan group, as the app plan allows.')
+param ringCentralRateLimits string = 'Light=50,Medium=40,Heavy=10,Auth=5'
 @description('Mailbox for items of internal people without a mailbox. Empty = skip and report.')
 param fallbackMailbox string = ''
 @description('Folder under Inbox that receives the archive.')
@@ -185,6 +188,7 @@ module archiver 'app/archiver.bicep' = {
       RETENTION_DAYS: retentionDays
       MAX_WINDOW_HOURS: maxWindowHours
       EXPORT_POLL_SECONDS: exportPollSeconds
+      RINGCENTRAL_RATE_LIMITS: ringCentralRateLimits
       FALLBACK_MAILBOX: fallbackMailbox
       ARCHIVE_FOLDER: archiveFolder
       PEOPLE_CACHE_HOURS: peopleCacheHours

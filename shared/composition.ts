@@ -16,7 +16,7 @@ import { ItemConverter } from './conversion/item-converter';
 import { AttachmentPlanner } from './conversion/attachment-planner';
 import { FileCapture } from './capture/file-capture';
 import { ItemDeliverer } from './delivery/item-deliverer';
-import { MailboxSlots } from './delivery/mailbox-slots';
+import { MailboxThrottle } from './delivery/mailbox-throttle';
 import { createGraphClient } from './mailbox/graph-client';
 import { GraphMailbox } from './mailbox/graph-mailbox';
 import { GraphAttachments } from './mailbox/graph-attachments';
@@ -65,7 +65,7 @@ export function createArchiver(config: Config): Archiver {
   const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);
   const converter = new ItemConverter(blobs, new RawRecords(blobs), items, deliveries, queues, recipients, attachments, errors);
   const target = mailboxTarget(config, graph, blobs);
-  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxSlots(4), errors);
+  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(storage), errors);
   const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
   const operations = createOperations(storage, queues);
   const reconciler = new Reconciler(storage, new GraphMailboxInventory(graph, config.archiveFolder));

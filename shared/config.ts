@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRateLimits, type RateGroup } from './ringcentral/group-pacer';
 
 // Every setting the archiver reads. The names are part of the interface: README,
 // local.settings.sample.json and infra/main.bicep use the same ones, and a test holds
@@ -24,6 +25,7 @@ export const SETTINGS = {
   RINGCENTRAL_CLIENT_ID: { description: 'RingCentral app client id (JWT auth app).' },
   RINGCENTRAL_CLIENT_SECRET: { description: 'RingCentral app client secret.', secret: true },
   RINGCENTRAL_JWT: { description: 'JWT credential of the RingCentral admin user that runs compliance exports.', secret: true },
+  RINGCENTRAL_RATE_LIMITS: { description: "Requests per minute per usage-plan group, as the app's plan allows.", default: 'Light=50,Medium=40,Heavy=10,Auth=5' },
   GRAPH_BASE_URL: { description: 'Microsoft Graph base URL.', default: 'https://graph.microsoft.com' },
   AZURE_TENANT_ID: { description: 'Entra tenant of the Graph app.' },
   AZURE_CLIENT_ID: { description: 'Client id of the Entra app that writes into mailboxes (Mail.ReadWrite, User.Read.All).' },
@@ -67,6 +69,7 @@ const schema = z.object({
   RINGCENTRAL_CLIENT_ID: z.string().min(1),
   RINGCENTRAL_CLIENT_SECRET: z.string().min(1),
   RINGCENTRAL_JWT: z.string().min(1),
+  RINGCENTRAL_RATE_LIMITS: z.string().refine((s) => { try { parseRateLimits(s); return true; } catch { return false; } }, 'must look like Light=50,Medium=40,Heavy=10,Auth=5'),
   GRAPH_BASE_URL: z.string().url().refine((s) => s.startsWith('https://'), 'must be https (the Graph client sends its token only to https URLs)'),
   AZURE_TENANT_ID: z.string().min(1),
   AZURE_CLIENT_ID: z.string().min(1),
@@ -94,7 +97,7 @@ type RawConfig = z.infer<typeof schema>;
 
 export interface Config {
   storage: { connectionString?: string; blobUri?: string; queueUri?: string; tableUri?: string; managedIdentityClientId?: string };
-  ringCentral: { serverUrl: string; clientId: string; clientSecret: string; jwt: string };
+  ringCentral: { serverUrl: string; clientId: string; clientSecret: string; jwt: string; rateLimits: Record<RateGroup, number> };
   graph: { baseUrl: string; tenantId: string; clientId: string; clientSecret: string; authorityHost: string };
   capture: { start: Date; lagMinutes: number; retentionDays: number; maxWindowHours: number; exportPollSeconds: number };
   ingestSchedule: string;
@@ -145,7 +148,7 @@ function toConfig(v: RawConfig, now: Date): Config {
       tableUri: v.AzureWebJobsStorage__tableServiceUri,
       managedIdentityClientId: v.AzureWebJobsStorage__clientId,
     },
-    ringCentral: { serverUrl: v.RINGCENTRAL_SERVER_URL, clientId: v.RINGCENTRAL_CLIENT_ID, clientSecret: v.RINGCENTRAL_CLIENT_SECRET, jwt: v.RINGCENTRAL_JWT },
+    ringCentral: { serverUrl: v.RINGCENTRAL_SERVER_URL, clientId: v.RINGCENTRAL_CLIENT_ID, clientSecret: v.RINGCENTRAL_CLIENT_SECRET, jwt: v.RINGCENTRAL_JWT, rateLimits: parseRateLimits(v.RINGCENTRAL_RATE_LIMITS) },
     graph: { baseUrl: v.GRAPH_BASE_URL.replace(/\/+$/, ''), tenantId: v.AZURE_TENANT_ID, clientId: v.AZURE_CLIENT_ID, clientSecret: v.AZURE_CLIENT_SECRET, authorityHost: v.AZURE_AUTHORITY_HOST.replace(/\/+$/, '') },
     capture: {
       start: v.CAPTURE_START ? new Date(v.CAPTURE_START) : retentionStart,

@@ -1,5 +1,6 @@
 import type { ExportChat, ExportPerson } from '../ringcentral/export-records';
 import type { Address } from './archive-message';
+import { oneLine } from './html';
 
 export interface Participant { id: string; person?: ExportPerson; guest: boolean }
 
@@ -8,7 +9,8 @@ export function addressOf(p: Participant): Address {
   const name = [p.person?.firstName, p.person?.lastName].filter(Boolean).join(' ').trim();
   const email = p.person?.email?.trim() ?? '';
   return {
-    name: name || email || `RingCentral user ${p.id}`,
+    // Display names end up in From/To headers: no CR/LF or other controls from the export.
+    name: oneLine(name || email || `RingCentral user ${p.id}`, 200),
     address: isPlausibleEmail(email) ? email.toLowerCase() : `rc-${p.id.replace(/[^A-Za-z0-9._-]/g, '')}@unknown.invalid`,
   };
 }

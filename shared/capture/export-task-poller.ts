@@ -14,6 +14,8 @@ import { RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
 const MAX_FAILURE_BACKOFF_SECONDS = 3600;
+const SPLIT_AFTER_FAILURES = 2;
+const MIN_SPLIT_MS = 15 * 60_000;
 
 /**
  * Drives one window's export task: create it, poll it by rescheduling its own message (never
@@ -47,13 +49,32 @@ export class ExportTaskPoller {
       await this.downloadDatasets(window, task);
       return 'downloaded';
     }
-    // AttemptFailed, Failed, Cancelled, Expired: a new task for the same window, with backoff.
+    if (status === 'AttemptFailed') {
+      // RingCentral retries the task itself; keep polling, a little slower each time, and say so.
+      const attempts = (window.failures ?? 0) + 1;
+      await this.windows.update(window.windowId, { failures: attempts, lastError: 'export attempt failed; RingCentral is retrying' });
+      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId}: an attempt failed; RingCentral retries it (seen ${attempts} time(s))` });
+      await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: this.backoff(attempts) });
+      return 'rescheduled';
+    }
+    // Failed, Cancelled, Expired: a new task for the same window, with backoff. A window that
+    // keeps failing is split in two, because the usual cause is an export too large to build.
     const failures = (window.failures ?? 0) + 1;
-    const delay = Math.min(MAX_FAILURE_BACKOFF_SECONDS, this.config.exportPollSeconds * 2 ** failures);
-    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; retrying in ${delay}s (failure ${failures})` });
-    await this.windows.update(window.windowId, { taskId: '', failures, lastError: `task ${status}` });
+    const delay = this.backoff(failures);
+    const split = failures >= SPLIT_AFTER_FAILURES && Date.parse(window.to) - Date.parse(window.from) >= 2 * MIN_SPLIT_MS;
+    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; ${split ? 'splitting the window and ' : ''}retrying in ${delay}s (failure ${failures})` });
+    if (split) {
+      const middle = new Date(Math.floor((Date.parse(window.from) + Date.parse(window.to)) / 2 / 1000) * 1000).toISOString();
+      await this.windows.split(window.windowId, middle);
+      await this.queues.send(QUEUES.exports, { windowId: middle } satisfies ExportWindowMessage, { delaySeconds: delay });
+    }
+    await this.windows.update(window.windowId, { taskId: '', failures: split ? 0 : failures, lastError: `task ${status}` });
     await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
     return 'rescheduled';
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(MAX_FAILURE_BACKOFF_SECONDS, this.config.exportPollSeconds * 2 ** failures);
   }
 
   private async createTask(window: CaptureWindow): Promise<void> {

@@ -19,10 +19,24 @@ export interface PlannedWindows { planned: Array<{ windowId: string; from: strin
 export class WindowPlanner {
   constructor(private readonly config: Config['capture'], private readonly windows: CaptureWindows, private readonly queues: WorkQueues) {}
 
+  /** Queues a past range (POST /api/backfill); it runs as export slots free up. */
+  async backfill(from: Date, to: Date, now = new Date()): Promise<{ queued: Array<{ windowId: string; from: string; to: string }>; started: PlannedWindows }> {
+    const queued = await this.windows.queueBackfill(from, to, this.config.maxWindowHours, now);
+    return { queued, started: await this.planDue(now) };
+  }
+
   async planDue(now = new Date()): Promise<PlannedWindows> {
     const planned: PlannedWindows['planned'] = [];
     const end = now.getTime() - this.config.lagMinutes * 60_000;
     let inFlight = await this.windows.inFlightCount();
+    // Admin backfills go first: they were asked for explicitly and are usually older data.
+    for (const queued of await this.windows.queued()) {
+      if (inFlight >= MAX_TASKS_IN_FLIGHT) break;
+      await this.windows.update(queued.windowId, { status: 'planned' });
+      await this.queues.send(QUEUES.exports, { windowId: queued.windowId } satisfies ExportWindowMessage);
+      planned.push({ windowId: queued.windowId, from: queued.from, to: queued.to });
+      inFlight++;
+    }
     while (inFlight < MAX_TASKS_IN_FLIGHT) {
       const checkpoint = await this.windows.checkpoint();
       const start = Date.parse(checkpoint?.plannedThrough ?? checkpoint?.capturedThrough ?? this.config.start.toISOString());

@@ -7,7 +7,13 @@ import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
 import { GraphCallError } from '../mailbox/graph-client';
+import { safeAttachmentName } from '../mailbox/graph-attachments';
 import { RetryLaterError, errorMessage } from '../errors';
+
+/** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
+function attachmentRequests(files: ArchiveAttachment[]): number {
+  return files.reduce((n, f) => n + (f.size < 3 * 1024 * 1024 ? 1 : 1 + Math.ceil(f.size / 3_276_800)), 0);
+}
 
 export type DeliverOutcome = 'delivered' | 'alreadyDelivered' | 'foundInMailbox' | 'failed';
 
@@ -55,7 +61,7 @@ export class ItemDeliverer {
         await this.addMissingAttachments(target, messageId, archived.attachments ?? [], found);
         await this.ledger.markDelivered(message.mailbox, message.itemKey, messageId);
         return found ? 'foundInMailbox' : 'delivered';
-      }, { requests: 1 + (claim.uncertain ? 1 : 0) + (archived.attachments?.length ?? 0), uploadBytes });
+      }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(archived.attachments ?? []), uploadBytes });
     } catch (err) {
       if (err instanceof RetryLaterError) {
         await this.ledger.release(message.mailbox, message.itemKey);
@@ -84,7 +90,8 @@ export class ItemDeliverer {
     if (!files.length) return;
     const present = messageExisted ? await this.attachments.list(target, messageId) : [];
     for (const file of files) {
-      if (present.some((p) => p.name === file.name && p.size === file.size)) continue;
+      // Graph may report a size a little above the byte count, so compare with >=.
+      if (present.some((p) => p.name === safeAttachmentName(file.name) && p.size >= file.size)) continue;
       await this.attachments.add(target, messageId, this.source(file));
     }
   }

@@ -7,7 +7,8 @@ import { RetryLaterError } from '../errors';
 // Throttling is answered by rescheduling the queue message, not by sleeping in an
 // invocation: the SDK may retry once for a short Retry-After, anything longer surfaces.
 const MAX_IN_PROCESS_RETRY_SECONDS = 2;
-export const GRAPH_REQUEST_TIMEOUT_MS = 60_000;
+// ARCHIVER_TEST_GRAPH_TIMEOUT_MS is for tests only (the chaos test's slower-than-timeout faults); not a setting.
+export const GRAPH_REQUEST_TIMEOUT_MS = Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) > 0 ? Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) : 60_000;
 
 export function createGraphClient(settings: Config['graph']): Client {
   const defaultAuthority = /login\.microsoftonline\.com/i.test(settings.authorityHost);

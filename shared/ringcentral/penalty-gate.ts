@@ -15,20 +15,32 @@ export class PenaltyGate {
 
   private get table() { return this.account.table(TABLES.rateLimit); }
 
-  /** Throws RetryLaterError while a penalty is running. */
-  async assertOpen(now = Date.now()): Promise<void> {
+  /** Throws RetryLaterError while a penalty runs, or while the group's window is used up. */
+  async assertOpen(group?: string, now = Date.now()): Promise<void> {
     const until = await this.penaltyUntil();
     if (until > now) throw new RetryLaterError(Math.ceil((until - now) / 1000), 'RingCentral rate-limit penalty in force');
+    if (!group) return;
+    const groupUntil = await this.readUntil(`group-${group}`);
+    if (groupUntil > now) throw new RetryLaterError(Math.ceil((groupUntil - now) / 1000), `RingCentral ${group} group window used up`);
   }
 
-  async penaltyUntil(): Promise<number> {
+  /** X-Rate-Limit-Remaining reached 0: nobody calls this group until its window turns over. */
+  async exhaustGroup(group: string, windowSeconds: number, now = Date.now()): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: `group-${group}`, until: new Date(now + windowSeconds * 1000).toISOString() }, 'Replace');
+  }
+
+  private async readUntil(row: string): Promise<number> {
     try {
-      const row = await this.table.getEntity<{ until: string }>(PARTITION, ROW);
-      return Date.parse(row.until) || 0;
+      const entity = await this.table.getEntity<{ until: string }>(PARTITION, row);
+      return Date.parse(entity.until) || 0;
     } catch (err) {
       if (statusOf(err) === 404) return 0;
       throw err;
     }
+  }
+
+  async penaltyUntil(): Promise<number> {
+    return this.readUntil(ROW);
   }
 
   /** Extends the penalty to at least now + seconds; never shortens one another worker wrote. */

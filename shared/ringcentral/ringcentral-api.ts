@@ -3,6 +3,9 @@ import RingCentral from '@rc-ex/core';
 import type RestException from '@rc-ex/core/RestException';
 import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
 import type TokenInfo from '@rc-ex/core/definitions/TokenInfo';
+import type DataExportTaskList from '@rc-ex/core/definitions/DataExportTaskList';
+import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
+import { GroupPacer, type RateGroup } from './group-pacer';
 import type { Config } from '../config';
 import { RetryLaterError } from '../errors';
 import type { PenaltyGate } from './penalty-gate';
@@ -26,25 +29,29 @@ export class RingCentralApi implements RingCentralGateway {
   private tokenExpiresAt = 0;
   private login?: Promise<void>;
 
+  private readonly pacer: GroupPacer;
+
   constructor(private readonly settings: Config['ringCentral'], private readonly gate: PenaltyGate) {
+    this.pacer = new GroupPacer(settings.rateLimits);
     this.rc = new RingCentral({ server: settings.serverUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, appName: 'rc-m365-archiver', appVersion: '0.1.0' });
   }
 
   async createExportTask(timeFrom: string, timeTo: string): Promise<DataExportTask> {
-    return this.call(() => this.rc.teamMessaging().v1().dataExport().post({ timeFrom, timeTo }));
+    const body: CreateDataExportTaskRequest = { timeFrom, timeTo };
+    return this.call('Heavy', async () => this.observe('Heavy', await this.rc.post<DataExportTask>(this.rc.teamMessaging().v1().dataExport().path(false), body)));
   }
 
   async getExportTask(taskId: string): Promise<DataExportTask> {
-    return this.call(() => this.rc.teamMessaging().v1().dataExport(taskId).get());
+    return this.call('Medium', async () => this.observe('Medium', await this.rc.get<DataExportTask>(this.rc.teamMessaging().v1().dataExport(taskId).path())));
   }
 
   async listExportTasks(): Promise<DataExportTask[]> {
-    const list = await this.call(() => this.rc.teamMessaging().v1().dataExport().list({ perPage: 100 }));
+    const list = await this.call('Medium', async () => this.observe('Medium', await this.rc.get<DataExportTaskList>(this.rc.teamMessaging().v1().dataExport().path(false), { perPage: 100 })));
     return list.tasks ?? [];
   }
 
   async openMedia(uri: string, start = 0): Promise<MediaResponse> {
-    return this.call(async () => {
+    return this.call('Light', async () => {
       const res = await fetch(uri, { headers: { Authorization: `Bearer ${this.rc.token?.access_token}`, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) } });
       if (res.status === 429 || res.status === 401 || res.status >= 500) {
         await res.body?.cancel();
@@ -54,14 +61,30 @@ export class RingCentralApi implements RingCentralGateway {
         await res.body?.cancel();
         return { status: res.status, body: Readable.from([]) };
       }
+      await this.observe('Light', { headers: Object.fromEntries(['x-rate-limit-remaining', 'x-rate-limit-window'].map((h) => [h, res.headers.get(h) ?? undefined])), data: undefined });
       const length = res.headers.get('content-length');
       return { status: res.status, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), contentLength: length ? Number(length) : undefined, contentType: res.headers.get('content-type') ?? undefined };
     });
   }
 
-  /** Gate → token → call; a 429 starts the shared penalty, a 401 forces one fresh login. */
-  private async call<T>(fn: () => Promise<T>, retriedAuth = false): Promise<T> {
-    await this.gate.assertOpen();
+  /**
+   * A response's X-Rate-Limit-* headers say how much of the group's window is left; when it is
+   * used up, every instance waits for the window to turn over instead of provoking a penalty.
+   */
+  private async observe<T>(group: RateGroup, response: { headers: unknown; data: T }): Promise<T> {
+    const h = response.headers as Record<string, string | undefined>;
+    const remaining = Number(h['x-rate-limit-remaining']);
+    const windowSeconds = Number(h['x-rate-limit-window']);
+    if (Number.isFinite(remaining) && remaining <= 0 && Number.isFinite(windowSeconds) && windowSeconds > 0) {
+      await this.gate.exhaustGroup(group, windowSeconds);
+    }
+    return response.data;
+  }
+
+  /** Gate → pacing → token → call; a 429 starts the shared penalty, a 401 forces one fresh login. */
+  private async call<T>(group: RateGroup, fn: () => Promise<T>, retriedAuth = false): Promise<T> {
+    await this.gate.assertOpen(group);
+    this.pacer.take(group);
     await this.ensureToken();
     try {
       return await fn();
@@ -74,7 +97,7 @@ export class RingCentralApi implements RingCentralGateway {
       }
       if (status === 401 && !retriedAuth) {
         this.tokenExpiresAt = 0;
-        return this.call(fn, true);
+        return this.call(group, fn, true);
       }
       if (status !== undefined && status >= 500) throw new RetryLaterError(30, `RingCentral answered ${status}`);
       throw describe(err);
@@ -100,6 +123,7 @@ export class RingCentralApi implements RingCentralGateway {
         this.login = undefined;
       }
     })();
+    this.pacer.take('Auth');
     await this.login;
   }
 }

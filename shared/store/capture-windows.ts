@@ -4,7 +4,7 @@ import { TABLES } from './names';
 import { statusOf } from './delivery-ledger';
 import { stripUndefined } from './error-log';
 
-export type WindowStatus = 'planned' | 'exporting' | 'downloaded' | 'stored';
+export type WindowStatus = 'queued' | 'planned' | 'exporting' | 'downloaded' | 'stored';
 
 export interface CaptureWindow {
   windowId: string;
@@ -21,6 +21,8 @@ export interface CaptureWindow {
   plannedAt?: string;
   storedAt?: string;
   lastError?: string;
+  /** Backfill windows sit beside the checkpoint chain and never move it. */
+  backfill?: boolean;
 }
 
 export interface Checkpoint {
@@ -80,7 +82,7 @@ export class CaptureWindows {
   /** Windows not yet stored whose row has not moved for `minutes`: their poll chain was lost. */
   async stalled(minutes: number, now = new Date()): Promise<CaptureWindow[]> {
     const cutoff = now.getTime() - minutes * 60_000;
-    return (await this.list()).filter((w) => w.status !== 'stored' && Date.parse((w as { timestamp?: string }).timestamp ?? now.toISOString()) < cutoff);
+    return (await this.list()).filter((w) => w.status !== 'stored' && w.status !== 'queued' && Date.parse((w as { timestamp?: string }).timestamp ?? now.toISOString()) < cutoff);
   }
 
   async get(windowId: string): Promise<TableEntityResult<CaptureWindow> | undefined> {
@@ -96,6 +98,17 @@ export class CaptureWindows {
     await this.windows.updateEntity({ partitionKey: WINDOW_PARTITION, rowKey: windowId, ...stripUndefined(patch) }, 'Merge', etag ? { etag } : undefined);
   }
 
+  /**
+   * Splits [from, to) at `middle` into [from, middle) and [middle, to). The windows stay
+   * contiguous, so the checkpoint still cannot pass either half until it is stored.
+   */
+  async split(windowId: string, middle: string, now = new Date()): Promise<void> {
+    const w = await this.get(windowId);
+    if (!w || middle <= w.from || middle >= w.to) return;
+    await this.windows.upsertEntity({ partitionKey: WINDOW_PARTITION, rowKey: middle, windowId: middle, from: middle, to: w.to, status: 'planned', plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0, backfill: w.backfill }, 'Merge');
+    await this.update(windowId, { to: middle });
+  }
+
   async list(): Promise<CaptureWindow[]> {
     const out: CaptureWindow[] = [];
     for await (const w of this.windows.listEntities<CaptureWindow>({ queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` } })) out.push(w);
@@ -103,7 +116,23 @@ export class CaptureWindows {
   }
 
   async inFlightCount(): Promise<number> {
-    return (await this.list()).filter((w) => w.status !== 'stored').length;
+    return (await this.list()).filter((w) => w.status !== 'stored' && w.status !== 'queued').length;
+  }
+
+  /** Backfill windows (admin request) wait as 'queued' until an export slot is free. */
+  async queueBackfill(from: Date, to: Date, maxHours: number, now = new Date()): Promise<Array<{ windowId: string; from: string; to: string }>> {
+    const created: Array<{ windowId: string; from: string; to: string }> = [];
+    for (let start = from.getTime(); start < to.getTime(); start += maxHours * 3_600_000) {
+      const w = { from: new Date(start).toISOString(), to: new Date(Math.min(to.getTime(), start + maxHours * 3_600_000)).toISOString() };
+      const windowId = `backfill-${w.from}`;
+      await this.windows.upsertEntity({ partitionKey: WINDOW_PARTITION, rowKey: windowId, windowId, ...w, status: 'queued', backfill: true, plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0 }, 'Replace');
+      created.push({ windowId, ...w });
+    }
+    return created;
+  }
+
+  async queued(): Promise<CaptureWindow[]> {
+    return (await this.list()).filter((w) => w.status === 'queued');
   }
 
   /**
@@ -133,6 +162,7 @@ export class CaptureWindows {
       const current = await this.checkpoint();
       let through = current?.capturedThrough ?? captureStart;
       for (const w of await this.list()) {
+        if (w.backfill) continue;
         if (w.to <= through) continue;
         if (w.from > through || w.status !== 'stored') break;
         through = w.to;

@@ -6,6 +6,8 @@ export const CONTAINERS = {
   raw: 'raw',
   files: 'files',
   messages: 'messages',
+  /** Blob leases used as per-mailbox Graph concurrency slots (shared/delivery/mailbox-throttle.ts). */
+  mailboxSlots: 'mailbox-slots',
 } as const;
 
 /** Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. */

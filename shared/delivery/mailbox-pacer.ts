@@ -1,0 +1,212 @@
+import type { TableClient } from '@azure/data-tables';
+import { RetryLaterError } from '../errors';
+import { tableKey } from '../store/keys';
+
+export interface PacingLimits {
+  requestsPerWindow: number;
+  requestWindowMs: number;
+  uploadBytesPerWindow: number;
+  uploadWindowMs: number;
+}
+
+// Graph's per-mailbox limits are 10,000 requests / 10 min and 150 MB / 5 min. Requests keep a 5%
+// margin for what the pacer does not see (the SDK's own retry, a status check after a reset).
+export const GRAPH_PACING: PacingLimits = {
+  requestsPerWindow: 9_500,
+  requestWindowMs: 600_000,
+  uploadBytesPerWindow: 150 * 1024 * 1024,
+  uploadWindowMs: 300_000,
+};
+
+const BUCKETS_PER_WINDOW = 10;
+const MAX_WRITE_ATTEMPTS = 6;
+
+interface Budget {
+  requestBucket: number;
+  requestsLeft: number;
+  uploadBucket: number;
+  uploadBytesLeft: number;
+}
+
+interface CounterEntity {
+  partitionKey: string;
+  rowKey: string;
+  /** JSON [[bucket, used], ...], newest last. */
+  requests?: string;
+  uploads?: string;
+}
+
+/**
+ * Per-mailbox request and upload pacing shared by every worker, at a few Table operations per
+ * *block* of requests rather than per request.
+ *
+ * Why shared counters and not per-process token buckets: the number of live Functions instances is
+ * not known to a worker, and a wrong guess either wastes the mailbox's budget or overruns it. The
+ * shared row is exact, and the cost stays low because a worker reserves a block (`requestBlock`
+ * requests, or the upload's bytes) with one read and one ETag-conditional write, then spends it
+ * locally. A reservation is only good in the bucket it was recorded in; leftovers are dropped when
+ * the bucket turns over, so the shared count never trails real use.
+ *
+ * The row (table `ratelimit`, PartitionKey = mailbox, RowKey = 'graph') keeps counts in buckets of a
+ * tenth of each window. A sliding window can touch 11 such buckets, so admission checks the last
+ * 11: a little stricter than Graph (11 vs 10 minutes), never looser.
+ */
+export class MailboxPacer {
+  private readonly budgets = new Map<string, Budget>();
+  private readonly reserving = new Map<string, Promise<void>>();
+  /** Table operations issued, for the storage-cost benchmark. */
+  storageOps = 0;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly limits: PacingLimits = GRAPH_PACING,
+    private readonly requestBlock = 50,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes `requests` and `uploadBytes` from the mailbox's budget, or throws RetryLaterError. */
+  async take(mailbox: string, requestCount: number, uploadByteCount: number): Promise<void> {
+    const key = mailbox.toLowerCase();
+    // Graph refuses anything over a whole window anyway; cap so such a cost waits for an empty window.
+    const requests = Math.min(requestCount, this.limits.requestsPerWindow);
+    const uploadBytes = Math.min(uploadByteCount, this.limits.uploadBytesPerWindow);
+    for (;;) {
+      // One reservation per mailbox at a time in a process; the others spend what it brings.
+      const inFlight = this.reserving.get(key);
+      if (inFlight) {
+        await inFlight.catch(() => undefined);
+        continue;
+      }
+      if (this.spendLocal(key, requests, uploadBytes)) return;
+      const reservation = this.reserve(key, requests, uploadBytes).finally(() => this.reserving.delete(key));
+      this.reserving.set(key, reservation);
+      await reservation;
+    }
+  }
+
+  private spendLocal(key: string, requests: number, uploadBytes: number): boolean {
+    const budget = this.currentBudget(key);
+    if (budget.requestsLeft < requests || budget.uploadBytesLeft < uploadBytes) return false;
+    budget.requestsLeft -= requests;
+    budget.uploadBytesLeft -= uploadBytes;
+    return true;
+  }
+
+  private currentBudget(key: string): Budget {
+    const [requestBucket, uploadBucket] = this.buckets();
+    let budget = this.budgets.get(key);
+    if (!budget) {
+      budget = { requestBucket, requestsLeft: 0, uploadBucket, uploadBytesLeft: 0 };
+      this.budgets.set(key, budget);
+    }
+    if (budget.requestBucket !== requestBucket) Object.assign(budget, { requestBucket, requestsLeft: 0 });
+    if (budget.uploadBucket !== uploadBucket) Object.assign(budget, { uploadBucket, uploadBytesLeft: 0 });
+    return budget;
+  }
+
+  private buckets(): [number, number] {
+    const now = this.now();
+    return [
+      Math.floor(now / (this.limits.requestWindowMs / BUCKETS_PER_WINDOW)),
+      Math.floor(now / (this.limits.uploadWindowMs / BUCKETS_PER_WINDOW)),
+    ];
+  }
+
+  /** Moves budget from the shared row into this process, enough for the request at hand. */
+  private async reserve(key: string, requests: number, uploadBytes: number): Promise<void> {
+    const pk = tableKey(key);
+    for (let attempt = 1; ; attempt++) {
+      const budget = this.currentBudget(key);
+      const [requestBucket, uploadBucket] = [budget.requestBucket, budget.uploadBucket];
+      const needRequests = Math.max(0, requests - budget.requestsLeft);
+      const needBytes = Math.max(0, uploadBytes - budget.uploadBytesLeft);
+
+      const { entity, etag } = await this.read(pk);
+      const requestCounts = prune(parse(entity?.requests), requestBucket);
+      const uploadCounts = prune(parse(entity?.uploads), uploadBucket);
+      const requestsFree = this.limits.requestsPerWindow - sum(requestCounts);
+      const bytesFree = this.limits.uploadBytesPerWindow - sum(uploadCounts);
+      if (needRequests > requestsFree) {
+        throw new RetryLaterError(secondsUntilFree(requestCounts, needRequests - requestsFree, requestBucket, this.limits.requestWindowMs, this.now()), 'mailbox request budget spent');
+      }
+      if (needBytes > bytesFree) {
+        throw new RetryLaterError(secondsUntilFree(uploadCounts, needBytes - bytesFree, uploadBucket, this.limits.uploadWindowMs, this.now()), 'mailbox upload budget spent');
+      }
+      const takeRequests = needRequests > 0 ? Math.min(requestsFree, Math.max(needRequests, this.requestBlock)) : 0;
+      const takeBytes = needBytes;
+      add(requestCounts, requestBucket, takeRequests);
+      add(uploadCounts, uploadBucket, takeBytes);
+      const next: CounterEntity = { partitionKey: pk, rowKey: 'graph', requests: JSON.stringify(requestCounts), uploads: JSON.stringify(uploadCounts) };
+      if (await this.write(next, etag)) {
+        budget.requestsLeft += takeRequests;
+        budget.uploadBytesLeft += takeBytes;
+        return;
+      }
+      if (attempt >= MAX_WRITE_ATTEMPTS) throw new RetryLaterError(2, 'mailbox pacing row is contended');
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80 * attempt));
+    }
+  }
+
+  private async read(pk: string): Promise<{ entity?: CounterEntity; etag?: string }> {
+    this.storageOps += 1;
+    try {
+      const entity = await this.table.getEntity<CounterEntity>(pk, 'graph');
+      return { entity, etag: entity.etag };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return {};
+      throw err;
+    }
+  }
+
+  /** false when another worker wrote first (ETag mismatch or a racing insert). */
+  private async write(entity: CounterEntity, etag: string | undefined): Promise<boolean> {
+    this.storageOps += 1;
+    try {
+      if (etag) await this.table.updateEntity(entity, 'Replace', { etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
+  }
+}
+
+type Counts = Array<[bucket: number, used: number]>;
+
+function parse(json: string | undefined): Counts {
+  try {
+    const value = json ? (JSON.parse(json) as unknown) : [];
+    return Array.isArray(value) ? (value as Counts).filter((c) => Array.isArray(c) && c.length === 2) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps the buckets a sliding window ending in `current` can still touch. */
+function prune(counts: Counts, current: number): Counts {
+  return counts.filter(([bucket]) => bucket > current - BUCKETS_PER_WINDOW - 1 && bucket <= current);
+}
+
+function sum(counts: Counts): number {
+  return counts.reduce((total, [, used]) => total + used, 0);
+}
+
+function add(counts: Counts, bucket: number, amount: number): void {
+  if (amount <= 0) return;
+  const entry = counts.find(([b]) => b === bucket);
+  if (entry) entry[1] += amount;
+  else counts.push([bucket, amount]);
+}
+
+/** Seconds until the oldest buckets have left the window and freed `short` units. */
+function secondsUntilFree(counts: Counts, short: number, current: number, windowMs: number, now: number): number {
+  const bucketMs = windowMs / BUCKETS_PER_WINDOW;
+  let freed = 0;
+  for (const [bucket, used] of [...counts].sort((a, b) => a[0] - b[0])) {
+    freed += used;
+    if (freed >= short) return Math.max(1, Math.ceil(((bucket + BUCKETS_PER_WINDOW + 1) * bucketMs - now) / 1000));
+  }
+  return Math.max(1, Math.ceil(windowMs / 1000));
+}

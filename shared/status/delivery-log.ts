@@ -1,0 +1,79 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { DeliveryRow } from '../store/delivery-ledger';
+import type { LedgerScan, TimeRange } from './ledger-scan';
+
+/** One row of the downloadable log: one item version × one mailbox (or not-delivered participant). */
+export interface LogRow {
+  time: string;
+  kind: string;
+  itemKey: string;
+  sourceId: string;
+  version: string;
+  chatId: string;
+  mailbox: string;
+  status: string;
+  graphMessageId: string;
+  size: string;
+  attempts: string;
+  deliveredAt: string;
+  error: string;
+}
+
+export const LOG_COLUMNS: Array<keyof LogRow> = ['time', 'kind', 'itemKey', 'sourceId', 'version', 'chatId', 'mailbox', 'status', 'graphMessageId', 'size', 'attempts', 'deliveredAt', 'error'];
+
+export type LogFormat = 'csv' | 'jsonl';
+
+/** The deliveries ledger as a log, streamed from table pages to the caller: nothing is collected. */
+export class DeliveryLog {
+  constructor(private readonly scan: LedgerScan) {}
+
+  async *rows(range?: TimeRange): AsyncGenerator<LogRow> {
+    for await (const row of this.scan.deliveries({ range })) yield toLogRow(row);
+  }
+
+  stream(format: LogFormat, range?: TimeRange): Readable {
+    return format === 'csv' ? toCsv(this.rows(range)) : toJsonLines(this.rows(range));
+  }
+}
+
+export function toLogRow(row: DeliveryRow): LogRow {
+  // itemKey = <kind>:<source id>:<version>; the version (an ISO time) itself contains colons.
+  const [kind, sourceId, ...version] = row.itemKey.split(':');
+  return {
+    time: row.itemTime ?? '',
+    kind: row.kind ?? kind ?? '',
+    itemKey: row.itemKey,
+    sourceId: sourceId ?? '',
+    version: version.join(':'),
+    chatId: row.chatId ?? '',
+    mailbox: row.mailbox,
+    status: row.status,
+    graphMessageId: row.graphMessageId ?? '',
+    size: row.size === undefined ? '' : String(row.size),
+    attempts: row.attempts === undefined ? '' : String(row.attempts),
+    deliveredAt: row.deliveredAt ?? '',
+    error: row.reason ?? '',
+  };
+}
+
+/**
+ * CSV that Excel opens as UTF-8 (byte order mark) with CRLF line ends, written by csv-stringify.
+ * Cells that start with = + - @ are prefixed with ' so a spreadsheet never evaluates data as a formula.
+ */
+export function toCsv(rows: AsyncIterable<LogRow>): Readable {
+  const csv = stringify({ header: true, columns: LOG_COLUMNS, bom: true, record_delimiter: 'windows', cast: { string: neutraliseFormula } });
+  const source = Readable.from(rows);
+  source.on('error', (err) => csv.destroy(err));
+  return source.pipe(csv);
+}
+
+export function toJsonLines(rows: AsyncIterable<LogRow>): Readable {
+  return Readable.from((async function* () {
+    for await (const row of rows) yield `${JSON.stringify(row)}\n`;
+  })());
+}
+
+function neutraliseFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
