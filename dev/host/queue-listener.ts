@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { StorageQueueFunctionOptions } from '@azure/functions';
@@ -42,6 +43,9 @@ export class QueueListener {
   }
 
   async start(): Promise<void> {
+    // A busy listener races many short sleeps against completions; each holds an abort
+    // listener until its timer ends, so the default warning threshold of 10 is too low.
+    setMaxListeners(1000, this.stopping.signal);
     await this.queue.createIfNotExists();
     await this.poison.createIfNotExists();
     this.loop = this.poll();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ArchiveMessage } from './archive-message';
+import { messageClassOf } from './render-frame';
 
 export interface EmlAttachment { filename: string; contentType?: string; content: Readable | Buffer }
 
@@ -11,15 +12,12 @@ export interface EmlAttachment { filename: string; contentType?: string; content
  */
 export function composeEml(message: ArchiveMessage, attachments: EmlAttachment[] = []): Readable {
   const mail = new MailComposer({
-    from: message.from,
-    to: message.to,
-    cc: message.cc,
-    subject: message.subject,
+    ...addressHeaders(message),
     date: new Date(message.sentAt),
     messageId: messageIdOf(message.itemKey),
     text: message.text,
     html: message.html,
-    headers: { ...message.headers, 'X-RingCentral-Message-Class': `IPM.Note.RingCentral.${message.kind}` },
+    headers: { ...message.headers, 'X-RingCentral-Message-Class': messageClassOf(message.kind), Subject: { prepared: true, value: encodedSubject(message.subject) }, ...preparedAddresses(message) },
     attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
     // Keep exactly what we give it: no generated X-Mailer, no text from HTML.
     xMailer: false,
@@ -30,4 +28,48 @@ export function composeEml(message: ArchiveMessage, attachments: EmlAttachment[]
 /** Stable Message-ID per item version, so every copy of one version shares it. */
 export function messageIdOf(itemKey: string): string {
   return `<${createHash('sha256').update(itemKey).digest('hex').slice(0, 32)}@ringcentral-archive.invalid>`;
+}
+
+/**
+ * RFC 2047 encoded-words cut on character boundaries. nodemailer 7 can cut a character outside
+ * the BMP (emoji, math letters) between two encoded-words, which readers turn into U+FFFD.
+ */
+export function encodedSubject(subject: string): string {
+  if (/^[\x20-\x7e]*$/.test(subject) && !subject.includes('=?')) return subject;
+  const words: string[] = [];
+  let chunk = '';
+  for (const char of subject) {
+    // 45 UTF-8 bytes make 60 base64 characters: the word stays within 75 characters.
+    if (Buffer.byteLength(chunk + char) > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += char;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join('\r\n ');
+}
+
+type AddressFields = Pick<ArchiveMessage, 'from' | 'to' | 'cc'>;
+
+/** Display names get the same character-safe encoding; addresses outside ASCII are left to nodemailer (punycode, SMTPUTF8). */
+function preparedAddresses(message: AddressFields): Record<string, { prepared: true; value: string }> {
+  const fields = { From: [message.from], To: message.to, Cc: message.cc };
+  const out: Record<string, { prepared: true; value: string }> = {};
+  for (const [name, list] of Object.entries(fields)) {
+    if (list.length === 0 || !list.every((a) => /^[\x21-\x7e]+$/.test(a.address))) continue;
+    out[name] = { prepared: true, value: list.map((a) => `${displayName(a.name, a.address)}<${a.address}>`).join(',\r\n ') };
+  }
+  return out;
+}
+
+function addressHeaders(message: AddressFields): Partial<AddressFields> {
+  const prepared = preparedAddresses(message);
+  return { from: prepared.From ? undefined : message.from, to: prepared.To ? undefined : message.to, cc: prepared.Cc ? undefined : message.cc };
+}
+
+function displayName(name: string, address: string): string {
+  if (!name || name === address) return '';
+  if (/^[\x20-\x7e]*$/.test(name) && !name.includes('=?')) return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}" `;
+  return `${encodedSubject(name)} `;
 }

@@ -22,6 +22,8 @@ export interface Frame {
 
 const KIND_LABEL: Record<ItemKind, string> = { post: 'Post', task: 'Task', note: 'Note', event: 'Event', file: 'File', record: 'Record' };
 export const kindLabel = (kind: ItemKind) => KIND_LABEL[kind];
+/** `IPM.Note.RingCentral.<Kind>`, as in PidTagMessageClass and the eml copy's header. */
+export const messageClassOf = (kind: ItemKind) => `IPM.Note.RingCentral.${KIND_LABEL[kind] ?? 'Record'}`;
 
 /** The one layout every archived item uses, in HTML and in plain text. */
 export function renderFrame(f: Frame): { html: string; text: string } {

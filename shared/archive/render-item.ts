@@ -29,8 +29,7 @@ export interface RenderInput {
 export function renderItem(input: RenderInput): ArchiveMessage {
   const { kind, record, version } = input;
   const from = addressOf(input.creator);
-  const others = [...input.members, ...input.guests].filter((p) => p.id !== input.creator.id);
-  const label = oneLine(chatLabel(input.chat, input.chat?.Type === 'Direct' ? [input.creator, ...others] : others), 120);
+  const label = oneLine(chatLabel(input.chat, labelPeople(input)), 120);
   const created = record.creationTime ?? record.lastModifiedTime ?? version;
   const sentAt = Number.isNaN(Date.parse(created)) ? new Date(0).toISOString() : new Date(created).toISOString();
   const change: ArchiveMessage['change'] = record.deleted ? 'deleted' : input.previousVersion ? 'edited' : 'new';
@@ -85,6 +84,18 @@ export function renderItem(input: RenderInput): ArchiveMessage {
     attachments,
     notices,
   };
+}
+
+/**
+ * Everyone in the chat in the chat's own order, whoever posted: the label is also the conversation
+ * topic, so it must be the same for every message of a chat (creator-first ordering split direct
+ * chats into one Outlook conversation per sender).
+ */
+function labelPeople(input: RenderInput): Participant[] {
+  const order = [...(input.chat?.memberIds ?? []), ...(input.chat?.guestIds ?? [])].map(String);
+  const rank = (p: Participant) => (order.includes(p.id) ? order.indexOf(p.id) : order.length);
+  const everyone = [...new Map([...input.members, ...input.guests].map((p) => [p.id, p])).values()];
+  return everyone.sort((a, b) => rank(a) - rank(b));
 }
 
 interface Body { title?: string; fields?: Array<[string, string]>; html: string; text: string }

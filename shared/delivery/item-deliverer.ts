@@ -7,12 +7,12 @@ import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
 import { GraphCallError } from '../mailbox/graph-client';
-import { safeAttachmentName } from '../mailbox/graph-attachments';
+import { safeAttachmentName, usesUploadSession } from '../mailbox/graph-attachments';
 import { RetryLaterError, errorMessage } from '../errors';
 
 /** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
 function attachmentRequests(files: ArchiveAttachment[]): number {
-  return files.reduce((n, f) => n + (f.size < 3 * 1024 * 1024 ? 1 : 1 + Math.ceil(f.size / 3_276_800)), 0);
+  return files.reduce((n, f) => n + (usesUploadSession(f) ? 1 + Math.ceil(f.size / 3_276_800) : 1), 0);
 }
 
 export type DeliverOutcome = 'delivered' | 'alreadyDelivered' | 'foundInMailbox' | 'failed';

@@ -10,6 +10,13 @@ import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http'
 const MB = 1024 * 1024;
 /** Below this a file goes inline as base64 (the 4 MB request cap leaves room for ~3 MB). */
 export const UPLOAD_SESSION_MIN_BYTES = 3 * MB;
+/**
+ * Graph's request cap. A POST carries the file base64-encoded inside JSON, so a file just under
+ * 3 MB can still make a body over 4 MB; such a file goes through an upload session, whose real
+ * minimum is 2 MiB (ErrorAttachmentSizeShouldNotBeLessThanMinimumSize below that, as observed in
+ * msgraph-sdk-java#52), not the 3 MB the docs recommend.
+ */
+export const MAX_REQUEST_BYTES = 4 * MB;
 export const UPLOAD_SESSION_MAX_BYTES = 150 * MB;
 /** Chunks must be under 4 MB and, except the last, a multiple of 320 KiB. */
 export const UPLOAD_CHUNK_BYTES = 10 * 320 * 1024;
@@ -52,7 +59,9 @@ export class GraphAttachments implements MailboxAttachments {
   async add(target: Target, messageId: string, file: AttachmentSource): Promise<void> {
     const name = safeAttachmentName(file.name);
     const contentType = safeContentType(file.contentType);
-    if (file.size < UPLOAD_SESSION_MIN_BYTES) return this.post(target, messageId, file, name, contentType);
+    if (file.size < UPLOAD_SESSION_MIN_BYTES && postBodyBytes(name, contentType, file.size) <= MAX_REQUEST_BYTES) {
+      return this.post(target, messageId, file, name, contentType);
+    }
     if (file.size > UPLOAD_SESSION_MAX_BYTES) {
       throw new Error(`attachment of ${file.size} bytes is over Graph's ${UPLOAD_SESSION_MAX_BYTES}-byte limit; keep it in Blob storage`);
     }
@@ -61,12 +70,7 @@ export class GraphAttachments implements MailboxAttachments {
 
   private async post(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string): Promise<void> {
     const bytes = await readAll(await file.open(0), file.size);
-    const body: MicrosoftGraph.FileAttachment & { '@odata.type': string } = {
-      '@odata.type': '#microsoft.graph.fileAttachment',
-      name,
-      contentType,
-      contentBytes: bytes.toString('base64'),
-    };
+    const body = postBody(name, contentType, bytes.toString('base64'));
     try {
       await this.graph.api(attachmentsPath(target, messageId)).options({ signal: timeoutSignal() }).post(body);
     } catch (err) {
@@ -315,6 +319,20 @@ function parseJson(text: string): unknown {
 function describe(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string } };
   return [e.name, e.cause?.code ?? e.message].filter(Boolean).join(': ');
+}
+
+function postBody(name: string, contentType: string, contentBytes: string): MicrosoftGraph.FileAttachment & { '@odata.type': string } {
+  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentBytes };
+}
+
+/** The exact size of the JSON body a POST of this file sends (base64 needs no JSON escaping). */
+export function postBodyBytes(name: string, contentType: string, size: number): number {
+  return Buffer.byteLength(JSON.stringify(postBody(name, contentType, ''))) + 4 * Math.ceil(size / 3);
+}
+
+/** Whether `add` sends this file through an upload session rather than one POST. */
+export function usesUploadSession(file: { name: string; contentType?: string; size: number }): boolean {
+  return file.size >= UPLOAD_SESSION_MIN_BYTES || postBodyBytes(safeAttachmentName(file.name), safeContentType(file.contentType), file.size) > MAX_REQUEST_BYTES;
 }
 
 function attachmentsPath(target: Target, messageId: string): string {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ArchiveMessage } from '../archive/archive-message';
+import { messageClassOf } from '../archive/render-frame';
 
 // The recipe for a non-draft, dated item (platform-facts.md): MAPI properties set in the
 // create request itself, because mfUnsent can only be cleared when an item is first saved.
@@ -14,9 +15,12 @@ export function extendedPropertiesFor(message: ArchiveMessage): ExtendedProperty
     { id: 'Integer 0x0E07', value: String(MSGFLAG_READ) },
     { id: 'SystemTime 0x0E06', value: message.sentAt },
     { id: 'SystemTime 0x0039', value: message.sentAt },
-    { id: 'String 0x001A', value: `IPM.Note.RingCentral.${message.kind[0].toUpperCase()}${message.kind.slice(1)}` },
+    { id: 'String 0x001A', value: messageClassOf(message.kind) },
     { id: ITEM_KEY_PROPERTY, value: message.itemKey },
     { id: `String ${PROPERTY_SET} Name RingCentralChatId`, value: message.source.chatId },
+    { id: `String ${PROPERTY_SET} Name RingCentralRecordId`, value: message.source.itemId },
+    { id: `String ${PROPERTY_SET} Name RingCentralVersion`, value: message.source.version },
+    ...(message.source.accountId ? [{ id: `String ${PROPERTY_SET} Name RingCentralAccountId`, value: message.source.accountId }] : []),
     { id: 'String 0x0070', value: message.conversation.topic },
     { id: 'Binary 0x0071', value: conversationIndex(message.conversation.chatId, message.sentAt) },
   ];

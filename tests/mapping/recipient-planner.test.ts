@@ -6,7 +6,6 @@ import { TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
 import { MailboxRecipientPlanner, type RecipientPlannerOptions } from '../../shared/mapping/recipient-planner';
 import { MappingOverrides } from '../../shared/mapping/mapping-overrides';
-import { MailboxResolver } from '../../shared/mapping/mailbox-resolver';
 import type { RecipientPlan } from '../../shared/mapping/recipient-plan';
 import { StubDirectory, guest, member, user } from './helpers';
 
@@ -207,13 +206,6 @@ describe('invalid and empty emails', () => {
     assert.deepEqual(directory.asked, ["o'brien@x.example"]);
   });
 
-  test('the legacy MailboxResolver keeps the same rules', async () => {
-    const resolver = new MailboxResolver(account, directory, 24);
-    const r = await resolver.resolve(member('b', 'a@b'));
-    assert.equal(r.kind, 'notDelivered');
-    assert.deepEqual(await resolver.resolve(member('1', 'alice@x.example')), { kind: 'mailbox', mailbox: 'alice@x.example', userId: 'u-alice' });
-    assert.deepEqual(directory.asked, ['alice@x.example']);
-  });
 });
 
 describe('dedupe', () => {
