@@ -12,12 +12,14 @@ export interface EmlAttachment { filename: string; contentType?: string; content
  */
 export function composeEml(message: ArchiveMessage, attachments: EmlAttachment[] = []): Readable {
   const mail = new MailComposer({
-    ...addressHeaders(message),
+    from: message.from,
+    to: message.to,
+    cc: message.cc,
     date: new Date(message.sentAt),
     messageId: messageIdOf(message.itemKey),
     text: message.text,
     html: message.html,
-    headers: { ...message.headers, 'X-RingCentral-Message-Class': messageClassOf(message.kind), Subject: { prepared: true, value: encodedSubject(message.subject) }, ...preparedAddresses(message) },
+    headers: { ...message.headers, 'X-RingCentral-Message-Class': messageClassOf(message.kind), Subject: { prepared: true, value: encodedSubject(message.subject) } },
     attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
     // Keep exactly what we give it: no generated X-Mailer, no text from HTML.
     xMailer: false,
@@ -50,26 +52,3 @@ export function encodedSubject(subject: string): string {
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join('\r\n ');
 }
 
-type AddressFields = Pick<ArchiveMessage, 'from' | 'to' | 'cc'>;
-
-/** Display names get the same character-safe encoding; addresses outside ASCII are left to nodemailer (punycode, SMTPUTF8). */
-function preparedAddresses(message: AddressFields): Record<string, { prepared: true; value: string }> {
-  const fields = { From: [message.from], To: message.to, Cc: message.cc };
-  const out: Record<string, { prepared: true; value: string }> = {};
-  for (const [name, list] of Object.entries(fields)) {
-    if (list.length === 0 || !list.every((a) => /^[\x21-\x7e]+$/.test(a.address))) continue;
-    out[name] = { prepared: true, value: list.map((a) => `${displayName(a.name, a.address)}<${a.address}>`).join(',\r\n ') };
-  }
-  return out;
-}
-
-function addressHeaders(message: AddressFields): Partial<AddressFields> {
-  const prepared = preparedAddresses(message);
-  return { from: prepared.From ? undefined : message.from, to: prepared.To ? undefined : message.to, cc: prepared.Cc ? undefined : message.cc };
-}
-
-function displayName(name: string, address: string): string {
-  if (!name || name === address) return '';
-  if (/^[\x20-\x7e]*$/.test(name) && !name.includes('=?')) return `"${name.replace(/["\\]/g, (c) => `\\${c}`)}" `;
-  return `${encodedSubject(name)} `;
-}

@@ -46,7 +46,7 @@ export function renderItem(input: RenderInput): ArchiveMessage {
     change,
     version,
     previousVersion: input.previousVersion,
-    heading: { who: `${from.name} <${from.address}>`, where: `${input.chat?.name ?? label} (${input.chat?.Type ?? 'chat'})`, when: sentAt },
+    heading: { who: `${from.name} <${from.address}>`, where: `${oneLine(input.chat?.name ?? label, 2000)} (${oneLine(input.chat?.Type ?? 'chat', 40)})`, when: sentAt },
     fields: body.fields,
     bodyHtml: body.html,
     bodyText: body.text,

@@ -7,7 +7,7 @@ import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import { DatasetZip } from '../ringcentral/dataset-zip';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
-import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
+import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ExportWindowMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 
 /** `raw/<folder>/<id>/<version>.json`: a new version gets a new name, so nothing is overwritten. */
@@ -18,6 +18,15 @@ export function rawBlobName(folder: string, id: string, version: string): string
 export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }
 
 const PARALLEL_WRITES = 32;
+const MAX_REDOWNLOADS = 5;
+
+/** The zip or a record file inside it cannot be read: the dataset must be downloaded again. */
+export class CorruptDatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptDatasetError';
+  }
+}
 
 /**
  * Streams one dataset zip out of Blob storage and writes every record version of every folder
@@ -36,19 +45,26 @@ export class DatasetUnpacker {
     private readonly captureStart: () => string,
   ) {}
 
-  async handle(message: UnpackDatasetMessage): Promise<UnpackResult> {
-    const zip = await DatasetZip.open(this.blobs, CONTAINERS.exports, message.datasetBlob).catch((err) => {
-      throw new Error(`dataset ${message.datasetBlob} is not a readable zip: ${(err as Error).message}`);
-    });
+  async handle(message: UnpackDatasetMessage): Promise<UnpackResult | 'redownload' | 'stale'> {
+    if (!(await this.blobs.exists(CONTAINERS.exports, message.datasetBlob))) {
+      // A message from before a re-download: the poller sends fresh ones once the zip is back.
+      const window = await this.windows.get(message.windowId);
+      if (window?.status !== 'downloaded') return 'stale';
+    }
     const result: UnpackResult = { records: 0, invalid: 0, converts: 0, byFolder: {}, windowStored: false };
     const converts: ConvertItemMessage[] = [];
+    let zip: DatasetZip | undefined;
     try {
+      zip = await DatasetZip.open(this.blobs, CONTAINERS.exports, message.datasetBlob);
       const folders = zip.folders();
       // Context first, then items, so a crash half-way never leaves an item without its chat.
       const ordered = [...CONTEXT_FOLDERS.filter((f) => folders.includes(f)), ...folders.filter((f) => !(CONTEXT_FOLDERS as readonly string[]).includes(f))];
       for (const folder of ordered) await this.storeFolder(zip, folder, message, result, converts);
+    } catch (err) {
+      if (err instanceof CorruptDatasetError || !zip) return this.redownload(message, err as Error);
+      throw err;
     } finally {
-      zip.close();
+      zip?.close();
     }
     await this.queues.sendAll(QUEUES.convert, converts);
     result.converts = converts.length;
@@ -104,12 +120,26 @@ export class DatasetUnpacker {
     try {
       file = await zip.readJson(entry);
     } catch (err) {
-      // A corrupt file inside the zip is a corrupt dataset: fail, so the window is retried.
-      throw new Error(`${entry.fileName} in ${message.datasetBlob} is not valid JSON: ${(err as Error).message}`);
+      throw new CorruptDatasetError(`${entry.fileName} is not valid JSON: ${(err as Error).message}`);
     }
     const records = (file as { records?: unknown }).records;
-    if (!Array.isArray(records)) throw new Error(`${entry.fileName} in ${message.datasetBlob} has no records array`);
+    if (!Array.isArray(records)) throw new CorruptDatasetError(`${entry.fileName} has no records array`);
     return records;
+  }
+
+  /**
+   * A corrupt or truncated zip: the window goes back to exporting, so the poller fetches the
+   * task again (fresh link) and downloads the dataset anew. The checkpoint cannot pass it meanwhile.
+   */
+  private async redownload(message: UnpackDatasetMessage, err: Error): Promise<'redownload'> {
+    const window = await this.windows.get(message.windowId);
+    const corruptions = (window?.corruptions ?? 0) + 1;
+    if (corruptions > MAX_REDOWNLOADS) throw new Error(`dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`);
+    await this.errors.report({ stage: 'unpack', windowId: message.windowId, reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})` });
+    await this.blobs.delete(CONTAINERS.exports, message.datasetBlob);
+    await this.windows.update(message.windowId, { status: 'exporting', corruptions, lastError: `corrupt dataset: ${err.message}`.slice(0, 500) });
+    await this.queues.send(QUEUES.exports, { windowId: message.windowId } satisfies ExportWindowMessage);
+    return 'redownload';
   }
 
   /** A malformed record is kept as it came, reported, and skipped; the rest of the window goes on. */

@@ -34,7 +34,15 @@ export class ExportTaskPoller {
   async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
     const window = await this.windows.get(message.windowId);
     if (!window) throw new Error(`unknown capture window ${message.windowId}`);
-    if (window.status === 'stored' || window.status === 'downloaded') return 'done';
+    if (window.status === 'stored') return 'done';
+    if (window.status === 'downloaded') {
+      // Only a lost unpack message brings us here (the stall watchdog): send the missing ones again.
+      const unpacked = new Set<string>(JSON.parse(window.unpacked ?? '[]') as string[]);
+      for (const datasetBlob of JSON.parse(window.datasetBlobs ?? '[]') as string[]) {
+        if (!unpacked.has(datasetBlob)) await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);
+      }
+      return 'done';
+    }
 
     if (!window.taskId) {
       await this.createTask(window);
@@ -109,7 +117,7 @@ export class ExportTaskPoller {
       if (await this.isStored(name, dataset.size)) continue;
       await this.downloadDataset(window, dataset.uri!, name, dataset.size);
     }
-    await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length });
+    await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length, datasetBlobs: JSON.stringify(names) });
     if (datasets.length === 0) {
       // An empty window is stored as soon as it is known to be empty.
       await this.windows.markDatasetUnpacked(window.windowId, '(none)');

@@ -7,8 +7,8 @@ import type { ExportWindowMessage } from '../pipeline/messages';
 /** RingCentral runs at most 2 export tasks per company at once. */
 export const MAX_TASKS_IN_FLIGHT = 2;
 const MIN_WINDOW_MS = 60_000;
-/** Far longer than any poll delay: a window untouched this long has lost its message. */
-const STALL_MINUTES = 30;
+/** Longer than any poll delay or failure backoff (max 60 min): a window untouched this long has lost its message. */
+const STALL_MINUTES = 90;
 
 export interface PlannedWindows { planned: Array<{ windowId: string; from: string; to: string }>; inFlight: number; capturedThrough?: string }
 

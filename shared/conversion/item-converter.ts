@@ -99,7 +99,15 @@ export class ItemConverter {
       await this.queues.send(QUEUES.deliver, { itemKey: archived.itemKey, mailbox: target.mailbox, userId: target.userId, messageBlob } satisfies DeliverItemMessage);
       result.deliveries++;
     }
-    await this.items.record({ itemKey: archived.itemKey, kind, state: 'converted', convertedAt: new Date().toISOString(), recipients: result.deliveries });
+    await this.items.record({
+      itemKey: archived.itemKey,
+      kind,
+      state: 'converted',
+      convertedAt: new Date().toISOString(),
+      recipients: result.deliveries,
+      attachments: files.attachments.length,
+      fileNotices: files.notices.length ? JSON.stringify(files.notices).slice(0, 30_000) : undefined,
+    });
     return result;
   }
 

@@ -72,6 +72,10 @@ export class ArchiveBlobs {
     return response.readableStreamBody as Readable;
   }
 
+  async delete(container: ContainerName, name: string): Promise<void> {
+    await this.account.container(container).getBlockBlobClient(name).deleteIfExists();
+  }
+
   async exists(container: ContainerName, name: string): Promise<boolean> {
     return this.account.container(container).getBlockBlobClient(name).exists();
   }

@@ -16,11 +16,15 @@ export interface CaptureWindow {
   taskCreateAttempts?: number;
   failures?: number;
   datasets?: number;
+  /** JSON array of the window's dataset blob names. */
+  datasetBlobs?: string;
   /** JSON array of dataset blob names already unpacked. */
   unpacked?: string;
   plannedAt?: string;
   storedAt?: string;
   lastError?: string;
+  /** Times a dataset of this window turned out corrupt and was downloaded again. */
+  corruptions?: number;
   /** Backfill windows sit beside the checkpoint chain and never move it. */
   backfill?: boolean;
 }

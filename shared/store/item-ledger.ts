@@ -17,6 +17,10 @@ export interface ItemRow {
   convertedAt?: string;
   recipients?: number;
   reason?: string;
+  /** Files that travel as attachments. */
+  attachments?: number;
+  /** JSON list of files kept in Blob storage behind a notice (too large for the mailbox, or gone). */
+  fileNotices?: string;
 }
 
 /** One row per captured item version: the source side of status and reconciliation. */
