@@ -19,7 +19,11 @@ export function composeEml(message: ArchiveMessage, attachments: EmlAttachment[]
     messageId: messageIdOf(message.itemKey),
     text: message.text,
     html: message.html,
-    headers: { ...message.headers, 'X-RingCentral-Message-Class': messageClassOf(message.kind), Subject: { prepared: true, value: encodedSubject(message.subject) } },
+    headers: {
+      ...Object.fromEntries(Object.entries(message.headers).map(([name, value]) => [name, { prepared: true, value: encodedSubject(value) }])),
+      'X-RingCentral-Message-Class': messageClassOf(message.kind),
+      Subject: { prepared: true, value: encodedSubject(message.subject) },
+    },
     attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
     // Keep exactly what we give it: no generated X-Mailer, no text from HTML.
     xMailer: false,
@@ -33,7 +37,7 @@ export function messageIdOf(itemKey: string): string {
 }
 
 /**
- * RFC 2047 encoded-words cut on character boundaries. nodemailer 7 can cut a character outside
+ * RFC 2047 encoded-words cut on character boundaries (subject and X-RingCentral-* values). nodemailer 7 can cut a character outside
  * the BMP (emoji, math letters) between two encoded-words, which readers turn into U+FFFD.
  */
 export function encodedSubject(subject: string): string {

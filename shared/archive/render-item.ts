@@ -105,7 +105,12 @@ function bodyOf(kind: ItemKind, record: RenderInput['record'], resolve: MentionR
   switch (kind) {
     case 'post': {
       const post = record as unknown as ExportPost;
-      return { html: markupToHtml(text(post.text), resolve), text: markupToText(text(post.text), resolve) };
+      // Files travel as attachments; everything else a post carries is named where it is read.
+      const linked = (post.attachments ?? []).filter((a) => a.type !== 'File');
+      const fields: Array<[string, string]> | undefined = linked.length
+        ? linked.map((a) => [`Attached ${text(a.type).toLowerCase()}`, resolve(text(a.type), text(a.id)) ?? `${text(a.type)} ${text(a.id)}`])
+        : undefined;
+      return { fields, html: markupToHtml(text(post.text), resolve), text: markupToText(text(post.text), resolve) };
     }
     case 'task': {
       const task = record as unknown as ExportTask;

@@ -30,13 +30,26 @@ const MAX_RESUMES_PER_CALL = 5;
  * an HTTP Range from where the last one stopped. The result is verified against `size`.
  */
 export class FileCapture {
+  /** Captures running in this instance, by blob: a file item and the post carrying it convert at the same time. */
+  private readonly inFlight = new Map<string, Promise<FileCaptureResult>>();
+
   constructor(private readonly account: StorageAccount, private readonly ringCentral: RingCentralGateway) {}
 
   static blobName(fileId: string, version: string): string {
     return `${blobSegment(fileId)}/${blobSegment(version)}`;
   }
 
+  /** One download per file version at a time here; a second caller waits for the first one's result. */
   async ensure(file: { id: string; name?: string | null; size?: number | null; contentUri?: string | null; version: string }): Promise<FileCaptureResult> {
+    const key = FileCapture.blobName(file.id, file.version);
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const capture = this.capture(file).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, capture);
+    return capture;
+  }
+
+  private async capture(file: { id: string; name?: string | null; size?: number | null; contentUri?: string | null; version: string }): Promise<FileCaptureResult> {
     const name = file.name || `file-${file.id}`;
     const blobName = FileCapture.blobName(file.id, file.version);
     const blob = this.account.container(CONTAINERS.files).getBlockBlobClient(blobName);

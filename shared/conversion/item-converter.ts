@@ -71,7 +71,8 @@ export class ItemConverter {
       folder,
       record,
       version,
-      previousVersion: await this.raw.previousVersion(folder, record.id, version),
+      // The first version (modified when created) has nothing before it: skip the listing.
+      previousVersion: record.lastModifiedTime && record.creationTime && Date.parse(record.lastModifiedTime) <= Date.parse(record.creationTime) ? undefined : await this.raw.previousVersion(folder, record.id, version),
       chat: chats[0],
       creator,
       members,
@@ -113,6 +114,13 @@ export class ItemConverter {
 
   private async storeEml(archived: ReturnType<typeof renderItem>): Promise<void> {
     const name = messageBlobName(archived.itemKey, 'eml');
+    if (!archived.attachments.length) {
+      // Small and bodies only: one conditional write, no existence check, no block staging.
+      const chunks: Buffer[] = [];
+      for await (const chunk of composeEml(archived)) chunks.push(chunk as Buffer);
+      await this.blobs.putTextOnce(CONTAINERS.messages, name, Buffer.concat(chunks).toString('utf8'), 'message/rfc822');
+      return;
+    }
     if (await this.blobs.exists(CONTAINERS.messages, name)) return;
     const attachments = await Promise.all(archived.attachments.map(async (a) => ({ filename: a.name, contentType: a.contentType, content: await this.blobs.openRead(CONTAINERS.files, a.blob) })));
     await this.blobs.putStreamOnce(CONTAINERS.messages, name, composeEml(archived, attachments), 'message/rfc822');
@@ -131,6 +139,8 @@ export class ItemConverter {
     const text = typeof record.text === 'string' ? record.text : typeof record.description === 'string' ? record.description : '';
     for (const m of text.matchAll(MENTION_TOKEN)) wanted.push({ type: m[1], id: m[2] });
     if (kind === 'post') for (const m of (record as unknown as ExportPost).mentions ?? []) wanted.push({ type: m.type, id: String(m.id), name: m.name });
+    // Attached tasks, notes and events are shown by what they are called, like mentions.
+    if (kind === 'post') for (const a of (record as unknown as ExportPost).attachments ?? []) if (a.type !== 'File') wanted.push({ type: a.type, id: String(a.id) });
     for (const w of wanted) {
       const key = `${w.type}:${w.id}`;
       if (names.has(key)) continue;

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { once } from 'node:events';
 import { stringify } from 'csv-stringify';
 import type { DeliveryRow } from '../store/delivery-ledger';
 import type { LedgerScan, TimeRange } from './ledger-scan';
@@ -63,9 +64,19 @@ export function toLogRow(row: DeliveryRow): LogRow {
  */
 export function toCsv(rows: AsyncIterable<LogRow>): Readable {
   const csv = stringify({ header: true, columns: LOG_COLUMNS, bom: true, record_delimiter: 'windows', cast: { string: neutraliseFormula } });
-  const source = Readable.from(rows);
-  source.on('error', (err) => csv.destroy(err));
-  return source.pipe(csv);
+  // Written by hand with backpressure: piping Readable.from(rows) kept every row alive on Node 20.
+  void (async () => {
+    try {
+      for await (const row of rows) {
+        if (csv.destroyed) break;
+        if (!csv.write(row)) await Promise.race([once(csv, 'drain'), once(csv, 'close')]);
+      }
+      if (!csv.destroyed) csv.end();
+    } catch (err) {
+      csv.destroy(err as Error);
+    }
+  })();
+  return csv;
 }
 
 export function toJsonLines(rows: AsyncIterable<LogRow>): Readable {

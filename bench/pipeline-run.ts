@@ -1,0 +1,140 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startLocalEnvironment, type LocalEnvironment } from '../dev/local-environment';
+import { loadConfig } from '../shared/config';
+import { createArchiver } from '../shared/composition';
+import { runSummary, type RunSummary } from '../shared/status/run-summary';
+import { StorageAccount } from '../shared/store/storage-account';
+import { CaptureWindows } from '../shared/store/capture-windows';
+import { QUEUES, poisonQueueOf } from '../shared/store/names';
+import type { RingCentralStats } from '../dev/doubles/ringcentral/stats';
+import type { GraphDoubleStats } from '../dev/doubles/graph/server';
+import { CountingStorageProxy, type StorageCounts } from './storage-proxy';
+import { HostWorker, type StageEvent } from './host-worker';
+import type { BenchOrg } from './org';
+
+export interface RunOptions {
+  workers: number;
+  latencyMs: [number, number];
+  otherLatencyMs: [number, number];
+  timeScale: number;
+  timeoutMs: number;
+  trustBundle: string;
+  cpuProfDir?: string;
+  log: (line: string) => void;
+}
+
+export interface HotMailboxRate { delivered: number; steadyPerSecond: number; steadySeconds: number; peak10sPerSecond: number }
+
+export interface RunResult {
+  workers: number;
+  wallSeconds: number;
+  drained: boolean;
+  summary: RunSummary;
+  graph: GraphDoubleStats;
+  ringCentral: RingCentralStats;
+  storage: StorageCounts;
+  peakRssMb: number[];
+  hostCpuSeconds: number[];
+  events: StageEvent[];
+  problems: string[];
+  hot: HotMailboxRate;
+  deliveredMessages: number;
+  deliveredWithAttachments: number;
+  maxQueueDepth: Record<string, number>;
+}
+
+/** Azurite + doubles in this process, N host processes, one synthetic organisation, until drained. */
+export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunResult> {
+  const location = resolve('.local/bench-azurite');
+  rmSync(location, { recursive: true, force: true });
+  mkdirSync(location, { recursive: true });
+  const scale = o.timeScale;
+  const env: LocalEnvironment = await startLocalEnvironment({
+    org: bench.org,
+    azurite: { location },
+    graph: {
+      latencyMs: { create: o.latencyMs, other: o.otherLatencyMs },
+      // The documented ceilings; only the 10-minute request window is shortened, at the same rate.
+      limits: { requestsPerWindow: Math.floor(10_000 / scale), windowMs: Math.round(600_000 / scale) },
+    },
+    settings: {
+      CAPTURE_START: bench.from.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '24',
+      EXPORT_POLL_SECONDS: '2', INGEST_SCHEDULE: '*/10 * * * * *',
+    },
+  });
+  const proxy = new CountingStorageProxy();
+  const proxied = await proxy.start(env.settings.AzureWebJobsStorage);
+  const hostEnv = {
+    ...env.settings, AzureWebJobsStorage: proxied, NODE_EXTRA_CA_CERTS: o.trustBundle, BENCH_TIME_SCALE: String(scale),
+    LOCAL_FUNCTION_KEY: 'bench-function-key', LOCAL_ADMIN_KEY: 'bench-admin-key',
+  };
+  const storage = new StorageAccount(loadConfig(env.settings).storage);
+  const windows = new CaptureWindows(storage);
+  const workers = Array.from({ length: o.workers }, (_, i) => new HostWorker(`w${i + 1}`, hostEnv, o.cpuProfDir));
+  const hotSamples: Array<{ at: number; count: number }> = [];
+  const maxQueueDepth: Record<string, number> = {};
+  const started = Date.now();
+  let drained = false;
+  try {
+    for (const w of workers) await w.start();
+    o.log(`  ${o.workers} host worker(s) started (pids ${workers.map((w) => w.pid).join(', ')})`);
+    let quiet = 0;
+    let lastReport = 0;
+    while (Date.now() - started < o.timeoutMs) {
+      await new Promise((r) => setTimeout(r, 1000));
+      hotSamples.push({ at: Date.now(), count: env.graph.messagesIn(bench.hotMailbox).length });
+      const depths = await Promise.all(Object.values(QUEUES).flatMap((q) => [q, poisonQueueOf(q)]).map(async (q) => [q, (await storage.queue(q).getProperties()).approximateMessagesCount ?? 0] as const));
+      for (const [q, n] of depths) maxQueueDepth[q] = Math.max(maxQueueDepth[q] ?? 0, n);
+      const checkpoint = await windows.checkpoint().catch(() => undefined);
+      const captured = Date.parse(checkpoint?.capturedThrough ?? '') >= bench.to.getTime();
+      const busy = depths.filter(([q]) => !q.endsWith('-poison')).reduce((n, [, d]) => n + d, 0);
+      quiet = captured && busy === 0 ? quiet + 1 : 0;
+      if (Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        o.log(`  ${Math.round((Date.now() - started) / 1000)}s queues ${depths.filter(([q]) => !q.endsWith('-poison')).map(([q, d]) => `${q}=${d}`).join(' ')} graph creates ${env.graph.stats.requests['messages.create'] ?? 0} rss ${workers.map((w) => w.peakRssMb()).join('/')} MB`);
+      }
+      if (quiet >= 3) { drained = true; break; }
+    }
+    const wallSeconds = (Date.now() - started - (drained ? 3000 : 0)) / 1000;
+    const peakRssMb = workers.map((w) => w.peakRssMb());
+    const hostCpuSeconds = workers.map((w) => w.cpuSeconds());
+    const storageCounts = structuredClone(proxy.counts);
+    const graph = env.graph.stats;
+    const ringCentral = structuredClone(env.ringCentral.stats);
+    let deliveredMessages = 0;
+    let deliveredWithAttachments = 0;
+    for (const m of bench.org.members) {
+      if (!m.email) continue;
+      for (const message of env.graph.messagesIn(m.email)) {
+        deliveredMessages++;
+        if (message.attachments.length > 0) deliveredWithAttachments++;
+      }
+    }
+    const summary = await runSummary(createArchiver(loadConfig(env.settings)).status);
+    return {
+      workers: o.workers, wallSeconds, drained, summary, graph, ringCentral, storage: storageCounts, peakRssMb, hostCpuSeconds,
+      events: workers.flatMap((w) => w.events), problems: workers.flatMap((w) => w.problems), hot: hotRate(hotSamples),
+      deliveredMessages, deliveredWithAttachments, maxQueueDepth,
+    };
+  } finally {
+    await Promise.allSettled(workers.map((w) => w.stop()));
+    await proxy.stop();
+    await env.stop();
+  }
+}
+
+/** The hot mailbox's delivery rate between 10% and 90% of its deliveries: steady state, no ramp or tail. */
+function hotRate(samples: Array<{ at: number; count: number }>): HotMailboxRate {
+  const total = samples.at(-1)?.count ?? 0;
+  const first = samples.find((s) => s.count >= total * 0.1);
+  const last = samples.find((s) => s.count >= total * 0.9);
+  let peak10sPerSecond = 0;
+  for (const [i, s] of samples.entries()) {
+    const later = samples.slice(i).find((t) => t.at - s.at >= 10_000);
+    if (later) peak10sPerSecond = Math.max(peak10sPerSecond, (later.count - s.count) / ((later.at - s.at) / 1000));
+  }
+  if (!first || !last || last.at <= first.at) return { delivered: total, steadyPerSecond: 0, steadySeconds: 0, peak10sPerSecond };
+  const seconds = (last.at - first.at) / 1000;
+  return { delivered: total, steadyPerSecond: (last.count - first.count) / seconds, steadySeconds: seconds, peak10sPerSecond };
+}

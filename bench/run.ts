@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { devTrustBundle } from '../dev/certs';
+import { benchOrganisation, type BenchOrgOptions } from './org';
+import { runPipeline, type RunResult } from './pipeline-run';
+import { measureConversionFloor } from './conversion-floor';
+import { report } from './report';
+
+// `npm run bench [-- --quick] [--posts N ...]`: the whole pipeline against the platform ceilings.
+// Progress and the table go to stderr/stdout; the LAST stdout line is one JSON object.
+const HELP = `npm run bench -- [--quick] [--posts N] [--chats N] [--members N] [--tasks N] [--notes N] [--events N]
+  [--files-ratio R] [--large-files-mb 20,45,100] [--hot-share R] [--export-mb N] [--latency 100-300]
+  [--other-latency 20-60] [--time-scale K] [--workers 1,2] [--timeout-min N] [--seed N] [--cpu-prof]`;
+
+interface Flags { [name: string]: string | true }
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${HELP}`);
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) flags[a.slice(2)] = true;
+    else { flags[a.slice(2)] = next; i++; }
+  }
+  return flags;
+}
+
+const range = (text: string): [number, number] => {
+  const [lo, hi] = text.split('-').map(Number);
+  if (!(lo! >= 0) || !(hi! >= lo!)) throw new Error(`bad range ${text}`);
+  return [lo!, hi!];
+};
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.help) { console.log(HELP); return; }
+  const quick = flags.quick === true;
+  const num = (name: string, full: number, small: number) => (typeof flags[name] === 'string' ? Number(flags[name]) : quick ? small : full);
+  const orgOptions: BenchOrgOptions = {
+    posts: num('posts', 20_000, 400), chats: num('chats', 300, 30), members: num('members', 200, 20),
+    tasks: num('tasks', 150, 6), notes: num('notes', 80, 4), events: num('events', 80, 4),
+    filesRatio: num('files-ratio', 0.02, 0.02), hotShare: num('hot-share', 0.25, 0.3), exportMb: num('export-mb', 200, 10),
+    largeFileMb: typeof flags['large-files-mb'] === 'string' ? flags['large-files-mb'].split(',').map(Number) : quick ? [100] : [20, 45, 100],
+    seed: num('seed', 8, 8),
+  };
+  const latencyMs = range(typeof flags.latency === 'string' ? flags.latency : '100-300');
+  const otherLatencyMs = range(typeof flags['other-latency'] === 'string' ? flags['other-latency'] : '20-60');
+  const timeScale = num('time-scale', 10, 10);
+  const workerCounts = (typeof flags.workers === 'string' ? flags.workers : '1,2').split(',').map(Number);
+  const timeoutMs = num('timeout-min', 40, 1.25) * 60_000;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const trustBundle = await devTrustBundle(resolve('.local/certs'));
+  const cpuProfDir = flags['cpu-prof'] ? resolve('.local/bench-profiles') : undefined;
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+
+  const bench = benchOrganisation(orgOptions);
+  log(`bench: ${bench.itemVersions} item versions (${bench.org.posts.length} post versions, ${bench.hotPosts} in the hot mailbox ${bench.hotMailbox}), ${bench.org.chats.length} chats, ${bench.org.members.length} members, ${bench.org.files.length} files; Graph create latency ${latencyMs.join('-')} ms, time scale ${timeScale}`);
+
+  const floor = await measureConversionFloor(bench.org, Math.min(300, bench.org.posts.length));
+  log(`conversion: archiver ${floor.archiverPerCpuSecond.toFixed(0)}/CPU-s, MailComposer floor ${floor.floorPerCpuSecond.toFixed(0)}/CPU-s`);
+
+  const runs: RunResult[] = [];
+  for (const workers of workerCounts) {
+    log(`run with ${workers} worker(s)...`);
+    runs.push(await runPipeline(bench, { workers, latencyMs, otherLatencyMs, timeScale, timeoutMs, trustBundle, cpuProfDir, log }));
+    const r = runs.at(-1)!;
+    log(`  ${r.drained ? 'drained' : 'NOT drained (timeout)'} in ${r.wallSeconds.toFixed(1)} s: ${JSON.stringify(r.summary)}`);
+  }
+  const { table, json } = report({ bench, orgOptions, latencyMs, otherLatencyMs, timeScale, floor, runs, machine: { cores: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version } });
+  console.log(table);
+  console.log(JSON.stringify(json));
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
