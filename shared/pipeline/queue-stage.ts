@@ -3,6 +3,7 @@ import type { WorkQueues } from '../store/work-queues';
 import type { ErrorLog } from '../store/error-log';
 import type { QueueName } from '../store/names';
 import { InvalidInputError, RetryLaterError, errorMessage } from '../errors';
+import { stageMetrics } from '../observability/metrics';
 
 /** After this many reschedules a message is treated as failing, so nothing loops forever. */
 const MAX_RESCHEDULES = 200;
@@ -28,6 +29,7 @@ export async function runQueueStage<M extends Rescheduled, R>(
   try {
     const result = await work(message);
     context.log(JSON.stringify({ event: `${stage}.done`, ...ids, result: typeof result === 'object' ? result : String(result) }));
+    for (const metric of stageMetrics(stage, result, { mailbox: describe(message).mailbox })) context.log(JSON.stringify(metric));
     return result;
   } catch (err) {
     if (err instanceof RetryLaterError) {

@@ -35,7 +35,7 @@ export function smallOrg(start: Date): { org: ExportOrganisation; posts: ExportP
 export interface Pipeline { env: LocalEnvironment; host: LocalFunctionsHost; archiver: Archiver; posts: ExportPost[]; start: Date; logLines: string[]; stop(): Promise<void> }
 
 /** Starts Azurite, the doubles and the local host, then runs one full ingest cycle to idle. */
-export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['hostJson']; beforeCycle?: (env: LocalEnvironment) => void | Promise<void> } = {}): Promise<Pipeline> {
+export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['hostJson']; beforeCycle?: (env: LocalEnvironment) => void | Promise<void>; idleQueues?: string[] } = {}): Promise<Pipeline> {
   const start = new Date(Date.now() - 4 * 86_400_000);
   const { org, posts } = smallOrg(start);
   const env = await startLocalEnvironment({
@@ -50,7 +50,7 @@ export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['
   const archiver = createArchiver(loadConfig(env.settings));
   await opts.beforeCycle?.(env);
   await host.runTimer('ingest');
-  await host.waitForIdle({ timeoutMs: 120_000 });
+  await host.waitForIdle({ timeoutMs: 120_000, queues: opts.idleQueues });
   return {
     env, host, archiver, posts, start, logLines,
     async stop() {
@@ -58,4 +58,12 @@ export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['
       await env.stop();
     },
   };
+}
+
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPipeline, FUNCTION_KEY, ADMIN_KEY, type Pipeline } from './fixture';
+import { runPipeline, until, FUNCTION_KEY, ADMIN_KEY, type Pipeline } from './fixture';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
 import { messageBlobName } from '../../shared/conversion/item-converter';
@@ -8,7 +8,7 @@ import { runSummary } from '../../shared/status/run-summary';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 
 // Two ways deliveries fail, through the real host with maxDequeueCount 2:
-// carol's mailbox is disabled (permanent: ledger rows "failed"), and three deliveries to frank
+// carol's mailbox is disabled (ledger rows "failed", retried an hour later), and three deliveries to frank
 // find their archive message blob missing (a plain error: retried, then parked in deliver-poison).
 let p: Pipeline;
 const carol = 'carol@ops.example';
@@ -27,12 +27,15 @@ async function ledgerOf(mailbox: string) {
 before(async () => {
   p = await runPipeline({
     hostJson: { extensions: { queues: { maxDequeueCount: 2, visibilityTimeout: '00:00:01' } } },
+    // carol's deliveries wait an hour in the deliver queue, so only the other queues drain.
+    idleQueues: [QUEUES.exports, QUEUES.unpack, QUEUES.convert],
     beforeCycle: (env) => {
       env.graph.mailbox(carol).user.hasMailbox = false;
       env.graph.addUser({ id: 'u-frank', mail: frank, userPrincipalName: frank, displayName: 'Frank Ops', accountEnabled: true });
     },
   });
   // Three items for frank whose archive messages are missing when the deliveries run.
+  await until(async () => (await ledgerOf('alice@ops.example')).filter((r) => r.status === 'delivered').length === 13 && (await ledgerOf(carol)).filter((r) => r.status === 'failed').length === 6, 'the first cycle');
   frankItems = (await ledgerOf('alice@ops.example')).map((r) => r.itemKey).slice(0, 3);
   const blobs = p.archiver.storage.container(CONTAINERS.messages);
   const saved = new Map<string, Buffer>();
@@ -42,7 +45,7 @@ before(async () => {
     await blob.delete();
   }
   for (const itemKey of frankItems) await p.archiver.queues.send(QUEUES.deliver, { itemKey, mailbox: frank, userId: 'u-frank', messageBlob: messageBlobName(itemKey) });
-  await p.host.waitForIdle({ timeoutMs: 60_000 });
+  await until(async () => (await p.archiver.queues.approximateDepth('deliver-poison')) === 3, 'three poison messages');
   for (const [key, body] of saved) await blobs.getBlockBlobClient(messageBlobName(key)).uploadData(body);
 });
 
@@ -69,7 +72,7 @@ test('POST /api/replay {"poison": true} moves every poison message back and the 
   const res = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ poison: true }) });
   assert.equal(res.status, 202);
   assert.deepEqual(await res.json(), { poison: { moved: { exports: 0, unpack: 0, convert: 0, deliver: 3 }, total: 3 } });
-  await p.host.waitForIdle({ timeoutMs: 60_000 });
+  await until(async () => (await ledgerOf(frank)).every((r) => r.status === 'delivered'), 'frank delivered');
   assert.deepEqual(new Set(itemKeysIn(frank)), new Set(frankItems));
   assert.equal(itemKeysIn(frank).length, 3, 'exactly one copy each');
   assert.deepEqual((await ledgerOf(frank)).map((r) => r.status), ['delivered', 'delivered', 'delivered']);
@@ -87,12 +90,12 @@ test('POST /api/replay {"mailbox", "from", "to"} re-queues exactly the failed de
   const first = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ mailbox: carol, from, to }) });
   assert.equal(first.status, 202);
   assert.deepEqual(await first.json(), { failed: { requeued: 3, mailboxes: [carol] } });
-  await p.host.waitForIdle({ timeoutMs: 60_000 });
+  await until(async () => (await ledgerOf(carol)).filter((r) => r.status === 'delivered').length === 3, 'three for carol');
   assert.deepEqual(new Set(itemKeysIn(carol)), new Set(failed.slice(1, 4).map((r) => r.itemKey)));
 
   const rest = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ mailbox: carol }) });
   assert.deepEqual(await rest.json(), { failed: { requeued: 3, mailboxes: [carol] } });
-  await p.host.waitForIdle({ timeoutMs: 60_000 });
+  await until(async () => (await ledgerOf(carol)).every((r) => r.status === 'delivered'), 'all of carol');
   assert.equal(itemKeysIn(carol).length, 6);
   const s = await status();
   assert.equal(s.health.state, 'ok', JSON.stringify(s.health));
