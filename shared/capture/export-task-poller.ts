@@ -115,7 +115,16 @@ export class ExportTaskPoller {
       const name = `${blobSegment(window.windowId)}/${blobSegment(window.taskId!)}/${blobSegment(dataset.id ?? String(index))}.zip`;
       names.push(name);
       if (await this.isStored(name, dataset.size)) continue;
-      await this.downloadDataset(window, dataset.uri!, name, dataset.size);
+      try {
+        await this.downloadDataset(window, dataset.uri!, name, dataset.size);
+      } catch (err) {
+        if (err instanceof RetryLaterError) throw err;
+        // A cut or short download: the host retries the window; status must say why it is late.
+        const reason = `dataset ${dataset.id ?? index} of export task ${window.taskId} download failed; retrying: ${errorMessage(err)}`;
+        await this.windows.update(window.windowId, { lastError: reason.slice(0, 1000) });
+        await this.errors.report({ stage: 'export', windowId: window.windowId, reason });
+        throw err;
+      }
     }
     await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length, datasetBlobs: JSON.stringify(names) });
     if (datasets.length === 0) {

@@ -9,6 +9,8 @@ export interface RunSummary {
   notDelivered: number;
   mailboxes: number;
   invalid: number;
+  /** Captured item versions per kind: post, task, note, event, file (and record for unknown types). */
+  byKind: Record<string, number>;
 }
 
 export async function runSummary(status: StatusReport): Promise<RunSummary> {
@@ -22,5 +24,6 @@ export async function runSummary(status: StatusReport): Promise<RunSummary> {
     notDelivered: totals.notDelivered,
     mailboxes: totals.mailboxes,
     invalid: totals.invalid,
+    byKind: { post: 0, task: 0, note: 0, event: 0, file: 0, ...Object.fromEntries(Object.entries(totals.byKind).map(([kind, k]) => [kind, k.captured])) },
   };
 }

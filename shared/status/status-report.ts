@@ -43,7 +43,12 @@ export interface ArchiverStatus {
   byMailbox: Record<string, MailboxTotals>;
   queues: Record<string, { depth: number; poison: number }>;
   recentErrors: ErrorEntry[];
+  /** Files that did not travel with their message (over the mailbox limit, or gone), newest first. */
+  filesKeptInBlob: FileNoticeRow[];
 }
+
+export interface FileNoticeRow { itemKey: string; name: string; size?: number; sha256?: string; location?: string; reason: string }
+const MAX_NOTICES_LISTED = 100;
 
 const DAY_MS = 86_400_000;
 
@@ -57,7 +62,8 @@ export class StatusReport {
     private readonly retentionDays: number,
   ) {}
 
-  async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; poison: number }> {
+  async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; poison: number; fileNotices: FileNoticeRow[] }> {
+    const fileNotices: FileNoticeRow[] = [];
     const totals: Totals = { captured: 0, converted: 0, delivered: 0, failed: 0, notDelivered: 0, mailboxes: 0, invalid: 0, pending: 0, byKind: {} };
     const days = new Map<string, DayTotals>();
     const dayOf = (iso?: string) => {
@@ -75,6 +81,11 @@ export class StatusReport {
       if (item.state === 'invalid') { totals.invalid++; k.invalid++; continue; }
       totals.captured++;
       k.captured++;
+      if (item.fileNotices) {
+        try {
+          for (const n of JSON.parse(item.fileNotices) as Array<Omit<FileNoticeRow, 'itemKey'>>) fileNotices.push({ itemKey: item.itemKey, ...n });
+        } catch { /* a truncated list is still counted by the item itself */ }
+      }
       if (item.state === 'converted') { totals.converted++; k.converted++; }
       const d = dayOf(item.itemTime);
       if (d) d.captured++;
@@ -102,11 +113,12 @@ export class StatusReport {
     totals.mailboxes = Object.values(byMailbox).filter((m) => m.delivered > 0).length;
     let poison = 0;
     for (const q of Object.values(QUEUES)) poison += await this.queues.approximateDepth(poisonQueueOf(q));
-    return { totals, byMailbox, byDay: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)), poison };
+    fileNotices.sort((a, b) => b.itemKey.localeCompare(a.itemKey));
+    return { totals, byMailbox, byDay: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)), poison, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
   }
 
   async build(now = new Date()): Promise<ArchiverStatus> {
-    const [checkpoint, windows, { totals, byMailbox, byDay }, recentErrors, queues] = await Promise.all([
+    const [checkpoint, windows, { totals, byMailbox, byDay, fileNotices }, recentErrors, queues] = await Promise.all([
       this.windows.checkpoint(),
       this.windows.list(),
       this.totals(),
@@ -152,6 +164,7 @@ export class StatusReport {
       byMailbox,
       queues,
       recentErrors,
+      filesKeptInBlob: fileNotices,
     };
   }
 

@@ -61,6 +61,7 @@ before(async () => {
 after(async () => {
   await watch?.stop();
   console.log(`# checkpoint samples ${watch?.samples()}, samples where it waited for an earlier window ${watch?.heldBack()}`);
+  if (process.env.CAPTURE_TEST_LOG) (await import('node:fs')).writeFileSync(process.env.CAPTURE_TEST_LOG, p?.logLines.join('\n') ?? '');
   await p?.stop();
 });
 

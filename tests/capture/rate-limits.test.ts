@@ -1,0 +1,77 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import { RingCentralApi } from '../../shared/ringcentral/ringcentral-api';
+import { PenaltyGate } from '../../shared/ringcentral/penalty-gate';
+import { RetryLaterError } from '../../shared/errors';
+import { itemKeyOfMessage, startPipeline, watchCheckpoint, type CapturePipeline } from './helpers';
+
+// A RingCentral double with tiny limits (3 Medium requests per 2 s, a 3 s penalty that every
+// request during it restarts): capture must finish without one request sent during a penalty.
+const HOUR = 3_600_000;
+const start = new Date(Math.floor((Date.now() - 13 * HOUR) / HOUR) * HOUR);
+const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
+
+const person = (id: string, first: string): ExportPerson => ({ id, firstName: first, lastName: 'Limits', email: `${first.toLowerCase()}@limits.example`, creationTime: at(0), lastModifiedTime: at(0) });
+const members = [person('m1', 'Alice'), person('m2', 'Bob')];
+const chats: ExportChat[] = [{ id: 'c-team', Type: 'Team', name: 'Limits', memberIds: ['m1', 'm2'], guestIds: [], creationTime: at(0), lastModifiedTime: at(0) }];
+const posts: ExportPost[] = Array.from({ length: 24 }, (_, i) => ({ id: `p${i}`, chatId: 'c-team', creator: { id: members[i % 2].id }, creationTime: at(15 + i * 30), lastModifiedTime: at(15 + i * 30), text: `Limited post ${i}` }));
+const org: ExportOrganisation = { accountId: 'acc-limits', chats, members, guests: [], posts, events: [], tasks: [], notes: [], files: [] };
+
+let p: CapturePipeline;
+let watch: ReturnType<typeof watchCheckpoint>;
+
+before(async () => {
+  p = await startPipeline({
+    org,
+    settings: { CAPTURE_START: start.toISOString(), MAX_WINDOW_HOURS: '3' },
+    ringCentral: { rateLimits: { Medium: 3, Light: 4, Heavy: 2 }, windowMs: 2000, penaltyMs: 3000 },
+  });
+  watch = watchCheckpoint(p.archiver);
+  await p.cycle();
+});
+
+after(async () => {
+  await watch?.stop();
+  const s = p?.env.ringCentral.stats;
+  console.log(`# RingCentral double: ${s?.requests} requests, by group ${JSON.stringify(s?.byGroup)}, 429s ${s?.responses429}, penalties ${s?.penaltiesStarted}, during penalty ${s?.requestsDuringPenalty}, tokens ${s?.byKind.token}`);
+  await p?.stop();
+});
+
+test('capture completes under tiny limits: every post delivered once, to both members', () => {
+  for (const mailbox of ['alice@limits.example', 'bob@limits.example']) {
+    const keys = p.env.graph.messagesIn(mailbox, 'Inbox/RingCentral').map(itemKeyOfMessage);
+    assert.deepEqual(new Set(keys), new Set(posts.map((x) => `post:${x.id}:${new Date(x.lastModifiedTime).toISOString()}`)), mailbox);
+    assert.equal(keys.length, posts.length, `no duplicates in ${mailbox}`);
+  }
+  assert.deepEqual(watch.violations, []);
+});
+
+test('no request is sent while a penalty runs', () => {
+  const s = p.env.ringCentral.stats;
+  assert.ok(s.byGroup.Medium > 3, 'the Medium group was used more than its window allows');
+  assert.equal(s.requestsDuringPenalty, 0);
+});
+
+test('the access token is reused: one login for the whole run, no 401', () => {
+  const s = p.env.ringCentral.stats;
+  assert.ok(s.byKind.token <= 1, `${s.byKind.token} token requests`);
+  assert.equal(s.unauthorized, 0);
+});
+
+test('a penalty one instance hits stops every instance: the other sends nothing until it ends', async () => {
+  p.env.ringCentral.resetRateLimits();
+  const config = p.archiver.config.ringCentral;
+  const hit = new RingCentralApi(config, new PenaltyGate(p.archiver.storage));
+  const other = new RingCentralApi(config, new PenaltyGate(p.archiver.storage));
+  await other.listExportTasks(); // logged in, so what follows counts only export calls
+  p.env.ringCentral.faults.inject({ kind: '429', match: '/team-messaging/v1/data-export', retryAfterSeconds: 3 });
+  await assert.rejects(hit.listExportTasks(), (err: unknown) => err instanceof RetryLaterError && err.delaySeconds >= 3);
+  const sent = p.env.ringCentral.stats.requests;
+  await assert.rejects(other.listExportTasks(), (err: unknown) => err instanceof RetryLaterError && /penalty/.test(err.reason));
+  await assert.rejects(other.getExportTask('any'), RetryLaterError);
+  assert.equal(p.env.ringCentral.stats.requests, sent, 'nothing reached RingCentral during the penalty');
+  await new Promise((r) => setTimeout(r, 3200));
+  assert.ok(Array.isArray(await other.listExportTasks()), 'calls resume once the penalty is over');
+  assert.equal(p.env.ringCentral.stats.requests, sent + 1);
+});
