@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { seededRandom } from './seeded-random';
 import type {
   ExportChat, ExportEvent, ExportFile, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask,
 } from '../shared/ringcentral/export-records';
@@ -330,17 +331,6 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** mulberry32. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONTENT_BLOCK = 64 * 1024;
 

@@ -5,6 +5,7 @@ import type { UserDirectory } from './user-directory';
 import type { RecipientContext, RecipientPlan, RecipientPlanner } from './recipient-plan';
 import { PeopleCache, type DirectoryEntry } from './people-cache';
 import { MappingOverrides, SKIP } from './mapping-overrides';
+import { mapLimited } from '../parallel';
 
 export interface RecipientPlannerOptions {
   /** PEOPLE_CACHE_HOURS */
@@ -142,15 +143,3 @@ function keyOf(p: Participant): string {
   return email && isPlausibleEmail(email) ? email : `person:${p.id}`;
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -5,6 +5,7 @@ import type { DeliveryRow, DeliveryStatus } from '../store/delivery-ledger';
 import type { ItemRow } from '../store/item-ledger';
 import type { HeldMessage, MailboxInventory } from './mailbox-inventory';
 import type { ReconcileRange } from './reconcile-range';
+import { mapLimited } from '../parallel';
 
 /** Ledger states that mean "this mailbox should hold this item": convert wrote them from the mapping. */
 const EXPECTED: ReadonlySet<DeliveryStatus> = new Set(['pending', 'inProgress', 'delivered', 'failed']);
@@ -164,18 +165,6 @@ function inRange(time: string | undefined, range: ReconcileRange): boolean {
   return t >= range.from.getTime() && t < range.to.getTime();
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** The short form the CLI prints and the tests assert on. */
 export function reconciliationSummary(r: Reconciliation) {

@@ -90,11 +90,7 @@ export class RingCentralApi implements RingCentralGateway {
       return await fn();
     } catch (err) {
       const status = (err as RestException).response?.status;
-      if (status === 429) {
-        const seconds = retryAfterSeconds((err as RestException).response?.headers) ?? DEFAULT_PENALTY_SECONDS;
-        await this.gate.enterPenalty(seconds);
-        throw new RetryLaterError(seconds, 'RingCentral answered 429');
-      }
+      if (status === 429) throw await this.penalty(err as RestException, 'RingCentral answered 429');
       if (status === 401 && !retriedAuth) {
         this.tokenExpiresAt = 0;
         return this.call(group, fn, true);
@@ -104,26 +100,29 @@ export class RingCentralApi implements RingCentralGateway {
     }
   }
 
+  /** A 429 starts (or extends) the penalty every instance obeys, then reschedules this call. */
+  private async penalty(err: RestException, reason: string): Promise<RetryLaterError> {
+    const seconds = retryAfterSeconds(err.response?.headers) ?? DEFAULT_PENALTY_SECONDS;
+    await this.gate.enterPenalty(seconds);
+    return new RetryLaterError(seconds, reason);
+  }
+
   private async ensureToken(): Promise<void> {
     if (this.rc.token?.access_token && Date.now() < this.tokenExpiresAt - REFRESH_MARGIN_MS) return;
     // One login per process at a time: logging in per invocation would burn the Auth group.
     this.login ??= (async () => {
       try {
+        this.pacer.take('Auth');
         const token: TokenInfo = await this.rc.authorize({ jwt: this.settings.jwt });
         this.tokenExpiresAt = Date.now() + (token.expires_in ?? 3600) * 1000;
       } catch (err) {
-        const status = (err as RestException).response?.status;
-        if (status === 429) {
-          const seconds = retryAfterSeconds((err as RestException).response?.headers) ?? DEFAULT_PENALTY_SECONDS;
-          await this.gate.enterPenalty(seconds);
-          throw new RetryLaterError(seconds, 'RingCentral auth answered 429');
-        }
+        if (err instanceof RetryLaterError) throw err;
+        if ((err as RestException).response?.status === 429) throw await this.penalty(err as RestException, 'RingCentral auth answered 429');
         throw describe(err, 'RingCentral login failed');
       } finally {
         this.login = undefined;
       }
     })();
-    this.pacer.take('Auth');
     await this.login;
   }
 }

@@ -1,5 +1,6 @@
 import type { StorageAccount } from './storage-account';
 import type { QueueName } from './names';
+import { mapLimited } from '../parallel';
 
 // Messages are small JSON that point at blobs; they never carry content. The Functions host
 // expects base64 (host.json messageEncoding), and the SDK does not encode by itself.
@@ -20,14 +21,7 @@ export class WorkQueues implements QueueSender {
 
   /** Sends many messages with bounded parallelism: one Azurite/Storage round trip each. */
   async sendAll(queue: QueueName, messages: object[], parallelism = 16): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < messages.length) {
-        const message = messages[next++];
-        await this.send(queue, message);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(parallelism, messages.length) }, worker));
+    await mapLimited(messages, parallelism, (message) => this.send(queue, message));
   }
 
   async approximateDepth(queue: string): Promise<number> {

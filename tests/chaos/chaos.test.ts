@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startLocalEnvironment, type LocalEnvironment } from '../../dev/local-environment';
 import { generateOrganisation } from '../../dev/demo-org';
-import { seededRandom } from '../../dev/doubles/graph/seeded-random';
+import { seededRandom } from '../../dev/seeded-random';
 import type { InjectedFault } from '../../dev/doubles/graph/server';
 import { loadConfig } from '../../shared/config';
 import { StorageAccount } from '../../shared/store/storage-account';

@@ -23,7 +23,7 @@ import { errorReply, GraphHttpError, type GraphCall, type GraphReply } from './h
 import { folderByPath, TenantState, type GraphDoubleUser, type StoredFolder, type StoredMessage } from './mailbox-state';
 import { jsonBody } from './mail-api';
 import { resolveRoute } from './route-table';
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '../../seeded-random';
 import { DEFAULT_LIMITS, MailboxThrottle, type ThrottleReason } from './throttling';
 import { handleUploadRequest, UploadSessionStore } from './upload-sessions';
 

@@ -10,6 +10,7 @@ import { delay, errorBody, readBody, sendJson } from './http-helpers';
 import { serveRanged, sliceStream } from './media';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateGroup } from './rate-limits';
 import { emptyStats, type RequestKind, type RingCentralStats } from './stats';
+import { seededRandom } from '../../seeded-random';
 
 export interface RingCentralDoubleOptions {
   org: ExportOrganisation;
@@ -241,13 +242,3 @@ function contentTypeOf(name: string): string {
   return CONTENT_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 }
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

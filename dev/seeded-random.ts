@@ -1,4 +1,4 @@
-/** mulberry32: a tiny deterministic PRNG so fault probabilities and latencies repeat with the same seed. */
+/** mulberry32: a tiny deterministic PRNG, so generated data, latencies and faults repeat with the same seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
