@@ -128,7 +128,7 @@ before(async () => {
   // Graph: every fault kind, on creates (the exactly-once path) and on the folder and look-up reads.
   const create = { method: 'POST', pathIncludes: '/messages' };
   graphFaults.lostResponse = env.graph.faults.inject({ kind: 'lostResponse', match: create, probability: 0.01, count: 40 });
-  graphFaults.slowCreate = env.graph.faults.inject({ kind: 'slow', match: create, probability: 0.004, count: 12, delayMs: GRAPH_TIMEOUT_MS + 1000 });
+  graphFaults.slowCreate = env.graph.faults.inject({ kind: 'slow', match: create, probability: 0.02, count: 8, delayMs: GRAPH_TIMEOUT_MS + 1000 });
   graphFaults.reset = env.graph.faults.inject({ kind: 'reset', match: create, probability: 0.008, count: 30 });
   graphFaults.throttled = env.graph.faults.inject({ kind: '429', match: create, probability: 0.01, count: 40, retryAfterSeconds: 3 });
   graphFaults.throttledShort = env.graph.faults.inject({ kind: '429', match: create, probability: 0.01, count: 30, retryAfterSeconds: 1 });
@@ -244,7 +244,11 @@ test('the reconciliation agrees with what the Graph double really stores, and no
   // The source side: every exported item version was fanned out (its ledger rows exist).
   const fannedOut = new Set<string>();
   for await (const row of storage.table(TABLES.deliveries).listEntities<{ itemKey: string }>({ queryOptions: { select: ['itemKey'] } })) fannedOut.add(row.itemKey);
-  assert.equal(fannedOut.size, itemVersions, 'every captured item version has its deliveries');
+  // (RingCentral exports only the latest version of an item per window, so captured <= generated.)
+  let captured = 0;
+  for await (const row of storage.table(TABLES.items).listEntities<{ state: string }>()) if (row.state !== 'invalid') captured++;
+  assert.ok(captured >= itemVersions * 0.9, `${captured} of ${itemVersions} generated versions captured`);
+  assert.equal(fannedOut.size, captured, 'every captured item version has its deliveries');
   let failed = 0;
   for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>()) if (row.status === 'failed') failed++;
   assert.equal(failed, 0, 'no delivery ended as failed');
