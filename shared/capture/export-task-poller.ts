@@ -10,11 +10,13 @@ import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
+import { MAX_TASKS_IN_FLIGHT } from './window-planner';
 import { RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
 const MAX_FAILURE_BACKOFF_SECONDS = 3600;
 const SPLIT_AFTER_FAILURES = 2;
+const MAX_CREATE_ATTEMPTS = 10;
 const MIN_SPLIT_MS = 15 * 60_000;
 
 /**
@@ -97,13 +99,21 @@ export class ExportTaskPoller {
         return;
       }
     }
-    await this.windows.update(window.windowId, { taskCreateAttempts: (window.taskCreateAttempts ?? 0) + 1 });
+    // RingCentral runs at most 2 tasks per company. Planning keeps to that, but two planners
+    // racing can overshoot, so the limit is checked again right before a task is created.
+    const running = (await this.windows.list()).filter((w) => w.windowId !== window.windowId && w.taskId && w.status === 'exporting').length;
+    if (running >= MAX_TASKS_IN_FLIGHT) throw new RetryLaterError(this.config.exportPollSeconds, `${running} export tasks already running`);
+    const attempts = (window.taskCreateAttempts ?? 0) + 1;
+    await this.windows.update(window.windowId, { taskCreateAttempts: attempts });
     try {
       const task = await this.ringCentral.createExportTask(window.from, window.to);
       await this.windows.update(window.windowId, { taskId: task.id, taskStatus: task.status, status: 'exporting' });
     } catch (err) {
       if (err instanceof RetryLaterError) throw err;
-      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `creating export task failed: ${errorMessage(err)}` });
+      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `creating export task failed (attempt ${attempts}): ${errorMessage(err)}` });
+      // Usually the company's task limit or a passing outage: back off rather than burn the
+      // message's dequeue count; after many attempts let it fail loudly into poison.
+      if (attempts < MAX_CREATE_ATTEMPTS) throw new RetryLaterError(this.backoff(attempts), `creating export task failed: ${errorMessage(err)}`);
       throw err;
     }
   }

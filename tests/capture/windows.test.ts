@@ -107,7 +107,7 @@ test('POST /api/backfill (admin key) queues a range before CAPTURE_START and it 
   assert.equal(res.status, 202);
   const body = (await res.json()) as { queued: Array<{ from: string; to: string }> };
   assert.equal(body.queued.length, 4, '12 hours in 3-hour windows');
-  await p.host.waitForIdle({ timeoutMs: 90_000 });
+  await p.host.waitForIdle({ timeoutMs: 180_000 });
   const backfills = (await windowsOf(p.archiver)).filter((w) => w.backfill);
   assert.equal(backfills.length, 4);
   for (const w of backfills) assert.equal(w.status, 'stored');
@@ -123,7 +123,7 @@ test('a backfill window that fails twice is split; overlapping windows deliver n
   p.env.ringCentral.faults.failNextExport(2, 'Failed');
   const res = await backfill(at(60), at(240), ADMIN_KEY);
   assert.equal(res.status, 202);
-  await p.host.waitForIdle({ timeoutMs: 90_000 });
+  await p.host.waitForIdle({ timeoutMs: 180_000 });
   const middle = new Date(start.getTime() + 150 * 60_000).toISOString();
   const windows = await windowsOf(p.archiver);
   const first = windows.find((w) => w.windowId === `backfill-${at(60)}`);
