@@ -90,7 +90,8 @@ test('the --once summary and /api/status agree on the same state', async () => {
   for (const key of ['captured', 'converted', 'delivered', 'failed', 'notDelivered', 'mailboxes', 'invalid'] as const) {
     assert.equal(summary[key], s.totals[key], key);
   }
-  assert.deepEqual(summary, { captured: 13, converted: 13, delivered: 32, failed: 0, notDelivered: 12, mailboxes: 3, invalid: 1 });
+  for (const [kind, captured] of Object.entries(summary.byKind)) assert.equal(captured, s.totals.byKind[kind]?.captured ?? 0, `byKind.${kind}`);
+  assert.deepEqual(summary, { captured: 13, converted: 13, delivered: 32, failed: 0, notDelivered: 12, mailboxes: 3, invalid: 1, byKind: { post: 13, task: 0, note: 0, event: 0, file: 0 } });
 });
 
 test('GET /api/log?format=csv: Excel-friendly CSV, parsed back and checked row by row against the ledger', async () => {
