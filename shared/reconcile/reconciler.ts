@@ -14,8 +14,8 @@ const MAX_LISTED_KEYS = 50;
 /** Mailboxes listed at once; each sees one request at a time, so Outlook's 4-per-mailbox limit holds. */
 const DEFAULT_PARALLEL_MAILBOXES = 8;
 
-export interface MailboxReconciliation {
-  mailbox: string;
+/** The counts reported per mailbox and, summed, for the whole range. */
+export interface ReconcileCounts {
   expected: number;
   found: number;
   missing: number;
@@ -27,24 +27,20 @@ export interface MailboxReconciliation {
   notInLedger: number;
   /** Ledger says delivered, yet the mailbox does not hold that item. */
   ledgerWithoutMessage: number;
+}
+
+export interface MailboxReconciliation extends ReconcileCounts {
+  mailbox: string;
   missingKeys: string[];
   duplicateKeys: string[];
   unexpectedKeys: string[];
   error?: string;
 }
 
-export interface Reconciliation {
+export interface Reconciliation extends ReconcileCounts {
   from: string;
   to: string;
   mailboxes: number;
-  expected: number;
-  found: number;
-  missing: number;
-  duplicates: number;
-  unexpected: number;
-  ledgerDelivered: number;
-  notInLedger: number;
-  ledgerWithoutMessage: number;
   /** Captured item versions in range that convert has not fanned out yet (no mailbox knows of them). */
   notConverted: number;
   notConvertedKeys: string[];

@@ -1,14 +1,7 @@
-import type { StatusReport } from './status-report';
+import type { StatusReport, Totals } from './status-report';
 
 /** The `npm start -- --once` summary: the same totals /api/status reports, so the two agree. */
-export interface RunSummary {
-  captured: number;
-  converted: number;
-  delivered: number;
-  failed: number;
-  notDelivered: number;
-  mailboxes: number;
-  invalid: number;
+export interface RunSummary extends Pick<Totals, 'captured' | 'converted' | 'delivered' | 'failed' | 'notDelivered' | 'mailboxes' | 'invalid'> {
   /** Captured item versions per kind: post, task, note, event, file (and record for unknown types). */
   byKind: Record<string, number>;
 }

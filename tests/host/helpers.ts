@@ -48,3 +48,8 @@ export function openStream(url: string): Promise<{ status: number; chunks: Async
     http.get(url, (res) => resolve({ status: res.statusCode ?? 0, chunks: res[Symbol.asyncIterator](), res })).on('error', reject);
   });
 }
+
+/** Settings for the fixture functions: fresh queue names, a storage connection, and overrides. */
+export function fixtureSettings(connectionString: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return { AzureWebJobsStorage: connectionString, RECORD_QUEUE: uniqueName('record'), FAILING_QUEUE: uniqueName('failing'), ...overrides };
+}

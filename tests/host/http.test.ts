@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import { openStreamGate, probe } from './fixtures/probe';
-import { ADMIN_KEY, FUNCTION_KEY, fixtureRepo, openStream, uniqueName } from './helpers';
+import { ADMIN_KEY, FUNCTION_KEY, fixtureRepo, fixtureSettings, openStream } from './helpers';
 
 let azurite: RunningAzurite;
 let host: LocalFunctionsHost;
@@ -13,14 +13,7 @@ before(async () => {
   azurite = await startAzurite();
   host = new LocalFunctionsHost({
     repoRoot: fixtureRepo(),
-    settings: {
-      AzureWebJobsStorage: azurite.connectionString,
-      RECORD_QUEUE: uniqueName('record'),
-      FAILING_QUEUE: uniqueName('failing'),
-      TICK_SCHEDULE: '0 0 0 1 1 *',
-      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
-      LOCAL_ADMIN_KEY: ADMIN_KEY,
-    },
+    settings: fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: '0 0 0 1 1 *', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY }),
     httpPort: 0,
     timers: false,
     log: (line) => logLines.push(line),

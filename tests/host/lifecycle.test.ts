@@ -8,7 +8,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import { openStreamGate, probe } from './fixtures/probe';
-import { ADMIN_KEY, fixtureRepo, openStream, uniqueName } from './helpers';
+import { ADMIN_KEY, fixtureRepo, openStream, uniqueName, fixtureSettings } from './helpers';
 
 let azurite: RunningAzurite;
 
@@ -34,12 +34,7 @@ test('azurite restart keeps ports, connection string and data', async () => {
 test('stop() waits for an in-flight invocation to finish', async () => {
   const host = new LocalFunctionsHost({
     repoRoot: fixtureRepo(),
-    settings: {
-      AzureWebJobsStorage: azurite.connectionString,
-      RECORD_QUEUE: uniqueName('record'),
-      FAILING_QUEUE: uniqueName('failing'),
-      TICK_SCHEDULE: '0 0 0 1 1 *',
-    },
+    settings: fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: '0 0 0 1 1 *' }),
     httpPort: 0,
     log: () => undefined,
   });

@@ -4,7 +4,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import { probe, resetProbe } from './fixtures/probe';
-import { fixtureRepo, uniqueName } from './helpers';
+import { fixtureRepo, fixtureSettings } from './helpers';
 
 let azurite: RunningAzurite;
 const hosts: LocalFunctionsHost[] = [];
@@ -21,12 +21,7 @@ beforeEach(() => resetProbe());
 async function startHost(workerId: string, schedule: string, timers: boolean): Promise<LocalFunctionsHost> {
   const host = new LocalFunctionsHost({
     repoRoot: fixtureRepo(),
-    settings: {
-      AzureWebJobsStorage: azurite.connectionString,
-      RECORD_QUEUE: uniqueName('record'),
-      FAILING_QUEUE: uniqueName('failing'),
-      TICK_SCHEDULE: schedule,
-    },
+    settings: fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: schedule }),
     httpPort: 0,
     timers,
     workerId,
