@@ -30,6 +30,8 @@ import { LedgerScan } from './status/ledger-scan';
 import { createOperations, type Operations } from './status/operations';
 import { Reconciler } from './reconcile/reconciler';
 import { GraphMailboxInventory } from './reconcile/mailbox-inventory';
+import { NO_METRICS, type Metrics } from './observability/metrics';
+import { startMetricsExport, type MetricsExport } from './observability/metrics-export';
 
 /** Every object of the archiver, wired by hand. The one place that chooses adapters. */
 export interface Archiver {
@@ -45,9 +47,10 @@ export interface Archiver {
   status: StatusReport;
   operations: Operations;
   reconciler: Reconciler;
+  metrics: Metrics;
 }
 
-export function createArchiver(config: Config): Archiver {
+export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): Archiver {
   const storage = new StorageAccount(config.storage);
   const blobs = new ArchiveBlobs(storage);
   const queues = new WorkQueues(storage);
@@ -69,7 +72,7 @@ export function createArchiver(config: Config): Archiver {
   const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
   const operations = createOperations(storage, queues);
   const reconciler = new Reconciler(storage, new GraphMailboxInventory(graph, config.archiveFolder));
-  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations };
+  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations, metrics };
 }
 
 /** Graph in production; an .eml folder for dry runs (MAILBOX_TARGET=eml-folder). */
@@ -82,11 +85,14 @@ function mailboxTarget(config: Config, graph: ReturnType<typeof createGraphClien
 }
 
 let instance: Promise<Archiver> | undefined;
+let metricsExport: MetricsExport | undefined;
 
-/** The process-wide archiver: settings validated once, storage created once. */
+/** The process-wide archiver: settings validated once, storage created once, one metrics export. */
 export function archiver(): Promise<Archiver> {
   instance ??= (async () => {
-    const a = createArchiver(loadConfig());
+    const config = loadConfig();
+    metricsExport ??= startMetricsExport(config.telemetry);
+    const a = createArchiver(config, metricsExport.metrics);
     await a.storage.ensureCreated();
     return a;
   })().catch((err) => {
@@ -94,4 +100,9 @@ export function archiver(): Promise<Archiver> {
     throw err;
   });
   return instance;
+}
+
+/** Sends the metrics recorded so far; the worker calls it as it stops. */
+export async function flushMetrics(): Promise<void> {
+  await metricsExport?.flush();
 }

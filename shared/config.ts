@@ -45,6 +45,9 @@ export const SETTINGS = {
   MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes) or 'eml-folder' (dry run: .eml files under EML_FOLDER).", default: 'graph' },
   EML_FOLDER: { description: 'Output folder of the eml-folder target.', default: '.local/eml-out', localOnly: true },
   MANAGED_IDENTITY_CLIENT_ID: { description: 'Client id of the user-assigned managed identity (Azure Monitor authentication).', optional: true },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: { description: 'Application Insights connection string. Set: custom metrics are exported through OpenTelemetry (the host sends logs with it too). Empty = no metrics export.', optional: true },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { description: "'ClientId=<id>;Authorization=AAD' when the Application Insights resource accepts Entra tokens only.", optional: true },
+  METRICS_EXPORT_SECONDS: { description: 'How often the custom metrics are exported to Application Insights.', default: '60' },
   LOCAL_FUNCTION_KEY: { description: 'Function key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
   LOCAL_ADMIN_KEY: { description: 'Admin key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
 } as const satisfies Record<string, SettingSpec>;
@@ -89,6 +92,9 @@ const schema = z.object({
   MAILBOX_TARGET: z.enum(['graph', 'eml-folder']),
   EML_FOLDER: z.string().min(1),
   MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().refine((s) => /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-f-]{36}/i.test(s), 'must contain InstrumentationKey=<guid>').optional(),
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().refine((s) => /(^|;)\s*Authorization\s*=\s*AAD\s*(;|$)/i.test(s), "must look like 'ClientId=<id>;Authorization=AAD'").optional(),
+  METRICS_EXPORT_SECONDS: positiveInt,
   LOCAL_FUNCTION_KEY: z.string().optional(),
   LOCAL_ADMIN_KEY: z.string().optional(),
 });
@@ -108,6 +114,8 @@ export interface Config {
   fanoutLimit: number;
   mailboxTarget: 'graph' | 'eml-folder';
   emlFolder: string;
+  /** Custom metrics export; absent when no Application Insights connection string is set. */
+  telemetry?: { connectionString: string; entraClientId?: string; entraAuth: boolean; exportIntervalSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -165,5 +173,11 @@ function toConfig(v: RawConfig, now: Date): Config {
     fanoutLimit: v.FANOUT_LIMIT,
     mailboxTarget: v.MAILBOX_TARGET,
     emlFolder: v.EML_FOLDER,
+    telemetry: v.APPLICATIONINSIGHTS_CONNECTION_STRING ? {
+      connectionString: v.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      entraAuth: v.APPLICATIONINSIGHTS_AUTHENTICATION_STRING !== undefined,
+      entraClientId: /(?:^|;)\s*ClientId\s*=\s*([^;\s]+)/i.exec(v.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[1] ?? v.MANAGED_IDENTITY_CLIENT_ID,
+      exportIntervalSeconds: v.METRICS_EXPORT_SECONDS,
+    } : undefined,
   };
 }

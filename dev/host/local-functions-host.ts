@@ -3,7 +3,7 @@ import { HttpFunctionServer } from './http-server';
 import { HostStats, InvocationTracker } from './invocations';
 import { hostLogger, type LogSink } from './logging';
 import { DEFAULT_MESSAGE_LEASE_S, QueueListener } from './queue-listener';
-import { loadFunctions, type RegisteredFunction } from './registry';
+import { loadApp, type AppTerminateHook, type RegisteredFunction } from './registry';
 import { queueClient, resolveConnection } from './storage';
 import { TimerScheduler } from './timer-scheduler';
 
@@ -47,6 +47,7 @@ export class LocalFunctionsHost {
   private timers = new Map<string, TimerScheduler>();
   private http: HttpFunctionServer | undefined;
   private started = false;
+  private terminateHooks: AppTerminateHook[] = [];
 
   constructor(private readonly opts: LocalFunctionsHostOptions) {
     const prefix = opts.workerId ? `[${opts.workerId}] ` : '';
@@ -62,7 +63,7 @@ export class LocalFunctionsHost {
     this.started = true;
     const settings = this.opts.settings;
     Object.assign(process.env, settings);
-    this.functions = loadFunctions(this.opts.repoRoot);
+    ({ functions: this.functions, terminateHooks: this.terminateHooks } = loadApp(this.opts.repoRoot));
     const common = { settings, sink: this.sink, logger: this.logger, tracker: this.tracker, stats: this.stats };
     const encoding = this.config.queues.messageEncoding;
 
@@ -114,6 +115,10 @@ export class LocalFunctionsHost {
     ]);
     await this.http?.close();
     await this.tracker.drain();
+    // As the Azure worker does on shutdown: the app's appTerminate hooks, after the last invocation.
+    for (const hook of this.terminateHooks) {
+      try { await hook(); } catch (err) { this.logger.warn(`appTerminate hook failed: ${err instanceof Error ? err.message : String(err)}`); }
+    }
     this.logger.info('host stopped');
   }
 

@@ -23,6 +23,13 @@ const SUPPORTED = new Set(['http', 'timer', 'storageQueue', 'setup', 'hook', ...
  * one process each get their own registrations.
  */
 export function loadFunctions(repoRoot: string): RegisteredFunction[] {
+  return loadApp(repoRoot).functions;
+}
+
+export type AppTerminateHook = () => unknown;
+
+/** The registered functions and the app's appTerminate hooks, which the host runs as it stops. */
+export function loadApp(repoRoot: string): { functions: RegisteredFunction[]; terminateHooks: AppTerminateHook[] } {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main?: string };
   if (!pkg.main) throw new Error(`${repoRoot}/package.json has no "main"`);
   const files = expandGlob(path.resolve(repoRoot, pkg.main));
@@ -54,6 +61,10 @@ export function loadFunctions(repoRoot: string): RegisteredFunction[] {
     );
   }
   swap('timer', (name: string, options: TimerFunctionOptions) => add({ kind: 'timer', name, options }));
+  const terminateHooks: AppTerminateHook[] = [];
+  const hook = app.hook as Record<string, unknown>;
+  saved.set('hook', hook);
+  app.hook = { ...hook, appTerminate: (handler: AppTerminateHook) => { terminateHooks.push(handler); return { dispose: () => undefined }; } };
   swap('storageQueue', (name: string, options: StorageQueueFunctionOptions) => add({ kind: 'storageQueue', name, options }));
   for (const method of Object.keys(app)) {
     const writable = Object.getOwnPropertyDescriptor(app, method)?.writable === true;
@@ -70,7 +81,7 @@ export function loadFunctions(repoRoot: string): RegisteredFunction[] {
   } finally {
     for (const [method, original] of saved) app[method] = original;
   }
-  return registered;
+  return { functions: registered, terminateHooks };
 }
 
 /** Enough of glob for package.json `main`: `*`, `**`, `?` and `{a,b}`. */

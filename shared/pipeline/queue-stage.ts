@@ -3,7 +3,7 @@ import type { WorkQueues } from '../store/work-queues';
 import type { ErrorLog } from '../store/error-log';
 import type { QueueName } from '../store/names';
 import { InvalidInputError, RetryLaterError, errorMessage } from '../errors';
-import { stageMetrics } from '../observability/metrics';
+import { stageMetrics, type Metrics } from '../observability/metrics';
 
 /** After this many reschedules a message is treated as failing, so nothing loops forever. */
 const MAX_RESCHEDULES = 200;
@@ -21,15 +21,15 @@ export async function runQueueStage<M extends Rescheduled, R>(
   stage: QueueName,
   message: M,
   context: InvocationContext,
-  deps: { queues: WorkQueues; errors: ErrorLog },
+  deps: { queues: WorkQueues; errors: ErrorLog; metrics: Metrics },
   work: (message: M) => Promise<R>,
   describe: (message: M) => Record<string, string | undefined>,
 ): Promise<R | 'rescheduled' | 'rejected'> {
-  const ids = { stage, ...describe(message), dequeueCount: String(context.triggerMetadata?.dequeueCount ?? '') };
+  const ids: Record<string, string | undefined> = { stage, ...describe(message), dequeueCount: String(context.triggerMetadata?.dequeueCount ?? '') };
   try {
     const result = await work(message);
     context.log(JSON.stringify({ event: `${stage}.done`, ...ids, result: typeof result === 'object' ? result : String(result) }));
-    for (const metric of stageMetrics(stage, result, { mailbox: describe(message).mailbox })) context.log(JSON.stringify(metric));
+    deps.metrics.record(stageMetrics(stage, result, { mailbox: ids.mailbox }));
     return result;
   } catch (err) {
     if (err instanceof RetryLaterError) {
@@ -44,10 +44,12 @@ export async function runQueueStage<M extends Rescheduled, R>(
     }
     if (err instanceof InvalidInputError) {
       await deps.errors.report({ stage, reason: err.message, ...pick(ids) });
+      deps.metrics.record([{ name: 'stage.errors', value: 1, dimensions: { stage, outcome: 'rejected' } }]);
       context.warn(JSON.stringify({ event: `${stage}.rejected`, ...ids, reason: err.message }));
       return 'rejected';
     }
     context.error(JSON.stringify({ event: `${stage}.failed`, ...ids, error: errorMessage(err) }));
+    deps.metrics.record([{ name: 'stage.errors', value: 1, dimensions: { stage, outcome: 'failed' } }]);
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
     if (dequeueCount >= 5) await deps.errors.report({ stage, reason: `moving to poison after ${dequeueCount} attempts: ${errorMessage(err)}`, ...pick(ids) }).catch(() => undefined);
     throw err;

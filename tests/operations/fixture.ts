@@ -35,14 +35,14 @@ export function smallOrg(start: Date): { org: ExportOrganisation; posts: ExportP
 export interface Pipeline { env: LocalEnvironment; host: LocalFunctionsHost; archiver: Archiver; posts: ExportPost[]; start: Date; logLines: string[]; stop(): Promise<void> }
 
 /** Starts Azurite, the doubles and the local host, then runs one full ingest cycle to idle. */
-export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['hostJson']; beforeCycle?: (env: LocalEnvironment) => void | Promise<void>; idleQueues?: string[] } = {}): Promise<Pipeline> {
+export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['hostJson']; beforeCycle?: (env: LocalEnvironment) => void | Promise<void>; idleQueues?: string[]; settings?: Record<string, string> } = {}): Promise<Pipeline> {
   const start = new Date(Date.now() - 4 * 86_400_000);
   const { org, posts } = smallOrg(start);
   const env = await startLocalEnvironment({
     org,
     withoutMailbox: ['eve.nomailbox@ops.example'],
     azurite: { inMemory: true },
-    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY },
+    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY, ...opts.settings },
   });
   const logLines: string[] = [];
   const host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, pollIntervalMs: 50, hostJson: opts.hostJson, log: (line) => logLines.push(line) });

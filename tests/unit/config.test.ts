@@ -40,3 +40,14 @@ test('identity-based storage settings replace the connection string', () => {
   assert.equal(c.storage.connectionString, undefined);
   assert.equal(c.storage.managedIdentityClientId, 'mi');
 });
+
+test('metrics export: off without a connection string; Entra auth takes the client id from the authentication string', () => {
+  assert.equal(loadConfig(valid).telemetry, undefined);
+  const connectionString = 'InstrumentationKey=00000000-1111-4222-8333-444444444444;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/';
+  const plain = loadConfig({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString });
+  assert.deepEqual(plain.telemetry, { connectionString, entraAuth: false, entraClientId: undefined, exportIntervalSeconds: 60 });
+  const entra = loadConfig({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=mi-client;Authorization=AAD', METRICS_EXPORT_SECONDS: '15' });
+  assert.deepEqual(entra.telemetry, { connectionString, entraAuth: true, entraClientId: 'mi-client', exportIntervalSeconds: 15 });
+  assert.throws(() => loadConfig({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: 'IngestionEndpoint=https://x/' }), /APPLICATIONINSIGHTS_CONNECTION_STRING: must contain InstrumentationKey/);
+  assert.throws(() => loadConfig({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=x' }), /APPLICATIONINSIGHTS_AUTHENTICATION_STRING/);
+});
