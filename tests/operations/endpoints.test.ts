@@ -257,3 +257,17 @@ test('the log streams thousands of rows over several table pages', async () => {
   assert.deepEqual(new Set(parsed.map((r) => r.itemKey)), new Set(rows.map((r) => r.itemKey)));
   assert.ok(chunks > 3, `arrived in ${chunks} chunks`);
 });
+
+test('health follows capture lag: degraded past 48 h, failing past half the retention period', async () => {
+  const base = await p.archiver.status.build();
+  const capturedThrough = Date.parse(base.capture.capturedThrough!);
+  assert.equal(base.capture.retentionDays, 90);
+  const behind = await p.archiver.status.build(new Date(capturedThrough + 50 * 3_600_000));
+  assert.equal(behind.health.state, 'degraded');
+  assert.ok(behind.health.reasons.some((r) => /capture lag 50\.0 h: capture is behind/.test(r)), behind.health.reasons.join('; '));
+  // 46 days is over half of the 90-day retention: items may be purged before they are captured.
+  const late = await p.archiver.status.build(new Date(capturedThrough + 46 * 86_400_000));
+  assert.equal(late.health.state, 'failing');
+  assert.equal(late.capture.lagPercentOfRetention, 51.1);
+  assert.ok(late.health.reasons.some((r) => /over half the 90-day retention/.test(r)), late.health.reasons.join('; '));
+});
