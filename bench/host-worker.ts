@@ -25,7 +25,7 @@ export class HostWorker {
   }
 
   async start(): Promise<void> {
-    const args = ['-r', resolve(REPO_ROOT, 'dist/bench/pacing-preload.js')];
+    const args = [...deployedNodeOptions(), '-r', resolve(REPO_ROOT, 'dist/bench/pacing-preload.js')];
     if (this.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`);
     args.push(resolve(REPO_ROOT, 'dist/dev/host/main.js'), REPO_ROOT);
     const child = spawn(process.execPath, args, {
@@ -108,4 +108,12 @@ export class HostWorker {
     }
     if ((level === 'ERROR' || level === 'WARN') && this.problems.length < 200) this.problems.push(line.slice(0, 300));
   }
+}
+
+/** The worker's Node flags as infra/app/archiver.bicep deploys them (NODE_OPTIONS), so the bench measures that process. */
+export function deployedNodeOptions(): string[] {
+  const bicep = readFileSync(resolve(REPO_ROOT, 'infra/app/archiver.bicep'), 'utf8');
+  const value = /name: 'NODE_OPTIONS', value: '([^']*)'/.exec(bicep)?.[1];
+  if (value === undefined) throw new Error('infra/app/archiver.bicep sets no NODE_OPTIONS');
+  return value.split(/\s+/).filter(Boolean);
 }

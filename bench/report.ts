@@ -10,6 +10,8 @@ export interface ReportInput {
   timeScale: number;
   floor: ConversionFloor;
   runs: RunResult[];
+  /** One mailbox's backlog delivered on its own (run with backlogFirst): the Graph ceiling measurement. */
+  ceiling?: { run: RunResult; posts: number; timeScale: number };
   machine: { cores: number; model: string; node: string };
 }
 
@@ -69,15 +71,17 @@ export function report(input: ReportInput): { table: string; json: Record<string
   const m = metricsOf(base);
   const meanLatencyS = (latencyMs[0] + latencyMs[1]) / 2 / 1000;
   const ceiling = Math.min(4 / meanLatencyS, 10_000 / 600);
-  const graphCeilingRatio = base.hot.steadyPerSecond / ceiling;
+  // The ceiling run measures one mailbox with a backlog; without it, the mixed run's hot mailbox.
+  const ceilingRun = input.ceiling?.run ?? base;
+  const graphCeilingRatio = ceilingRun.hot.steadyPerSecond / ceiling;
   const stages = stageRates(base);
   const scaled = runs[1];
   const speedUp = scaled ? (scaled.summary.converted / scaled.wallSeconds) / m.itemsPerSecond : null;
   const peakRssMb = Math.max(...base.peakRssMb);
 
   const goals = [
-    ['per-mailbox delivery >= 90% of Graph ceiling', graphCeilingRatio >= 0.9, `${f(graphCeilingRatio * 100, 0)}% (${f(base.hot.steadyPerSecond)}/s vs ${f(ceiling)}/s)`],
-    ['0 Graph throttling responses provoked', base.graph.throttled === 0, `${base.graph.throttled} (${JSON.stringify(base.graph.throttledBy)})`],
+    ['per-mailbox delivery >= 90% of Graph ceiling', graphCeilingRatio >= 0.9, `${f(graphCeilingRatio * 100, 0)}% (${f(ceilingRun.hot.steadyPerSecond)}/s vs ${f(ceiling)}/s)`],
+    ['0 Graph throttling responses provoked', runs.every((r) => r.graph.throttled === 0) && ceilingRun.graph.throttled === 0, `${[...runs, ...(input.ceiling ? [ceilingRun] : [])].map((r) => r.graph.throttled).join(' + ')} (${JSON.stringify(ceilingRun.graph.throttledBy)})`],
     ['<= 1.05 Graph requests per attachment-free item', m.graphRequestsPerItemWithoutAttachments <= 1.05, f(m.graphRequestsPerItemWithoutAttachments, 3)],
     ['0 RingCentral penalties', base.ringCentral.responses429 === 0, `${base.ringCentral.responses429} 429s, ${base.ringCentral.penaltiesStarted} penalties`],
     ['peak RSS <= 300 MB', peakRssMb <= 300, `${peakRssMb} MB`],
@@ -91,7 +95,8 @@ export function report(input: ReportInput): { table: string; json: Record<string
     ['drained', `${base.drained} in ${f(base.wallSeconds, 1)} s; ${JSON.stringify(base.summary)}`],
     ['items/s end to end', `${f(m.itemsPerSecond)} items, ${f(m.deliveriesPerSecond)} deliveries`],
     ...Object.entries(stages).map(([s, v]): [string, string] => [`  stage ${s}`, `${f(v.perSecond)}/s (${v.done} done, ${v.rescheduled} rescheduled)`]),
-    ['hot mailbox', `${base.hot.delivered} delivered; steady ${f(base.hot.steadyPerSecond)}/s over ${f(base.hot.steadySeconds, 0)} s; best 10 s ${f(base.hot.peak10sPerSecond)}/s`],
+    ['hot mailbox, mixed run', `${base.hot.delivered} delivered; steady ${f(base.hot.steadyPerSecond)}/s over ${f(base.hot.steadySeconds, 0)} s; best 10 s ${f(base.hot.peak10sPerSecond)}/s`],
+    ...(input.ceiling ? [['one-mailbox backlog run', `time scale ${input.ceiling.timeScale} (window ${f(600 / input.ceiling.timeScale, 0)} s, ${Math.floor(10_000 / input.ceiling.timeScale)} requests); ${input.ceiling.posts} posts built in ${f(ceilingRun.backlogSeconds, 0)} s, then ${ceilingRun.hot.delivered} delivered in ${f(ceilingRun.wallSeconds, 1)} s; steady ${f(ceilingRun.hot.steadyPerSecond)}/s over ${f(ceilingRun.hot.steadySeconds, 0)} s; best 10 s ${f(ceilingRun.hot.peak10sPerSecond)}/s; Graph ${JSON.stringify(ceilingRun.graph.requests)}`] as [string, string]] : []),
     ['Graph ceiling ratio', `${f(graphCeilingRatio, 3)} (ceiling ${f(ceiling)}/s = min(4/${meanLatencyS}s, 10000/600s))`],
     ['Graph requests/item', `all ${f(m.graphRequestsPerDelivery, 3)}; no attachments ${f(m.graphRequestsPerItemWithoutAttachments, 3)} (steady state ${f(m.graphRequestsPerItemMarginal, 3)}); with ${f(m.graphRequestsPerItemWithAttachments, 2)} (${base.deliveredWithAttachments} items)`],
     ['Graph requests by route', JSON.stringify(base.graph.requests)],
@@ -114,8 +119,9 @@ export function report(input: ReportInput): { table: string; json: Record<string
     stageItemsPerSecond: Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, round(v.perSecond)])),
     graphCeilingRatio: round(graphCeilingRatio, 3),
     graphCeilingPerSecond: round(ceiling),
-    hotMailboxPerSecond: round(base.hot.steadyPerSecond),
-    graphThrottled: base.graph.throttled,
+    hotMailboxPerSecond: round(ceilingRun.hot.steadyPerSecond),
+    mixedRunHotMailboxPerSecond: round(base.hot.steadyPerSecond),
+    graphThrottled: runs.reduce((n, r) => n + r.graph.throttled, 0) + (input.ceiling ? ceilingRun.graph.throttled : 0),
     graphRequestsPerItem: round(m.graphRequestsPerDelivery, 3),
     graphRequestsPerItemWithoutAttachments: round(m.graphRequestsPerItemWithoutAttachments, 3),
     graphRequestsPerItemMarginal: round(m.graphRequestsPerItemMarginal, 3),
@@ -128,7 +134,7 @@ export function report(input: ReportInput): { table: string; json: Record<string
     peakRssMb,
     conversionVsFloor: round(floor.ratio, 2),
     scaleOutSpeedUp: speedUp === null ? null : round(speedUp),
-    drained: runs.every((r) => r.drained),
+    drained: runs.every((r) => r.drained) && ceilingRun.drained,
     failed: base.summary.failed,
     wallSeconds: round(base.wallSeconds, 1),
     items: m.items,

@@ -48,6 +48,7 @@ export const SETTINGS = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: { description: 'Application Insights connection string. Set: custom metrics are exported through OpenTelemetry (the host sends logs with it too). Empty = no metrics export.', optional: true },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { description: "'ClientId=<id>;Authorization=AAD' when the Application Insights resource accepts Entra tokens only.", optional: true },
   METRICS_EXPORT_SECONDS: { description: 'How often the custom metrics are exported to Application Insights.', default: '60' },
+  NODE_OPTIONS: { description: "Node.js flags of the worker process, read by Node itself at start. The Bicep sets '--max-old-space-size=192' so memory stays bounded.", optional: true },
   LOCAL_FUNCTION_KEY: { description: 'Function key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
   LOCAL_ADMIN_KEY: { description: 'Admin key the local host accepts (local only).', optional: true, localOnly: true, secret: true },
 } as const satisfies Record<string, SettingSpec>;

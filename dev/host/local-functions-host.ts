@@ -64,6 +64,12 @@ export class LocalFunctionsHost {
     const settings = this.opts.settings;
     Object.assign(process.env, settings);
     ({ functions: this.functions, terminateHooks: this.terminateHooks } = loadApp(this.opts.repoRoot));
+    // As in Azure: the app setting AzureWebJobs.<name>.Disabled = true (or 1) turns a function off.
+    const disabled = this.functions.filter((f) => /^(true|1)$/i.test(settings[`AzureWebJobs.${f.name}.Disabled`] ?? ''));
+    if (disabled.length) {
+      this.functions = this.functions.filter((f) => !disabled.includes(f));
+      this.logger.info(`disabled by AzureWebJobs.<name>.Disabled: ${disabled.map((f) => f.name).join(', ')}`);
+    }
     const common = { settings, sink: this.sink, logger: this.logger, tracker: this.tracker, stats: this.stats };
     const encoding = this.config.queues.messageEncoding;
 

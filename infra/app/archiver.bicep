@@ -126,6 +126,9 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'MANAGED_IDENTITY_CLIENT_ID', value: identityClientId }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        // A heap ceiling makes V8 collect garbage early, so the worker stays small under load
+        // (docs/performance.md); the bench runs its hosts with this same value.
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }
         // Secrets: Key Vault references only, so no secret value sits in app settings or deployment history.
         {
           name: 'RINGCENTRAL_CLIENT_SECRET'

@@ -5,7 +5,8 @@ import type { ErrorLog } from '../store/error-log';
 import type { ItemLedger } from '../store/item-ledger';
 import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
-import { DatasetZip } from '../ringcentral/dataset-zip';
+import type * as yauzl from 'yauzl';
+import { DatasetZip, DatasetFileError } from '../ringcentral/dataset-zip';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
 import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ExportWindowMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
@@ -84,8 +85,7 @@ export class DatasetUnpacker {
     const pending: Array<Promise<unknown>> = [];
     let index = 0;
     for (const entry of zip.entriesOf(folder)) {
-      const records = await this.readRecords(zip, entry, message);
-      for (const raw of records) {
+      for await (const raw of this.readRecords(zip, entry)) {
         index++;
         result.records++;
         result.byFolder[folder] = (result.byFolder[folder] ?? 0) + 1;
@@ -115,16 +115,13 @@ export class DatasetUnpacker {
     await Promise.all(pending);
   }
 
-  private async readRecords(zip: DatasetZip, entry: Parameters<DatasetZip['readJson']>[0], message: UnpackDatasetMessage): Promise<unknown[]> {
-    let file: unknown;
+  private async *readRecords(zip: DatasetZip, entry: yauzl.Entry): AsyncGenerator<unknown> {
     try {
-      file = await zip.readJson(entry);
+      yield* zip.records(entry);
     } catch (err) {
-      throw new CorruptDatasetError(`${entry.fileName} is not valid JSON: ${(err as Error).message}`);
+      // Malformed JSON, a truncated entry or a bad CRC: all mean the dataset must be fetched again.
+      throw new CorruptDatasetError(err instanceof DatasetFileError ? err.message : `${entry.fileName} could not be read: ${(err as Error).message}`);
     }
-    const records = (file as { records?: unknown }).records;
-    if (!Array.isArray(records)) throw new CorruptDatasetError(`${entry.fileName} has no records array`);
-    return records;
   }
 
   /**

@@ -50,21 +50,27 @@ export class ItemDeliverer {
     if (claim.outcome === 'alreadyDelivered') return 'alreadyDelivered';
     if (claim.outcome === 'busy') throw new RetryLaterError(claim.retryAfterSeconds, 'another worker holds this delivery');
 
+    let reachedMailbox = false;
     try {
       const archived = await this.blobs.getJson<ArchiveMessage>(CONTAINERS.messages, message.messageBlob);
       const uploadBytes = (archived.attachments ?? []).reduce((n, a) => n + a.size, 0);
-      return await this.limiter.run(message.mailbox, async () => {
+      // The mailbox slot covers the Graph requests only; the ledger write happens after it is free.
+      const { messageId, found } = await this.limiter.run(message.mailbox, async () => {
+        reachedMailbox = true;
         const folderId = await this.mailboxes.archiveFolder(target);
-        let messageId = claim.uncertain ? await this.mailboxes.findByItemKey(target, folderId, message.itemKey) : undefined;
-        const found = messageId !== undefined;
-        messageId ??= await this.mailboxes.create(target, folderId, archived);
-        await this.addMissingAttachments(target, messageId, archived.attachments ?? [], found);
-        await this.ledger.markDelivered(message.mailbox, message.itemKey, messageId);
-        return found ? 'foundInMailbox' : 'delivered';
+        const existing = claim.uncertain ? await this.mailboxes.findByItemKey(target, folderId, message.itemKey) : undefined;
+        const id = existing ?? await this.mailboxes.create(target, folderId, archived);
+        await this.addMissingAttachments(target, id, archived.attachments ?? [], existing !== undefined);
+        return { messageId: id, found: existing !== undefined };
       }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(archived.attachments ?? []), uploadBytes });
+      await this.ledger.markDelivered(message.mailbox, message.itemKey, messageId);
+      return found ? 'foundInMailbox' : 'delivered';
     } catch (err) {
       if (err instanceof RetryLaterError) {
-        await this.ledger.release(message.mailbox, message.itemKey);
+        // Turned away by the mailbox limits before any Graph request: this attempt changed nothing
+        // in the mailbox, so a first attempt stays a first attempt (no look-up on the happy path).
+        const untouched = !reachedMailbox && !claim.uncertain;
+        await this.ledger.release(message.mailbox, message.itemKey, untouched ? { attempts: claim.attempts - 1 } : {});
         throw err;
       }
       if (err instanceof GraphCallError && MAILBOX_MISSING_CODES.has(err.code)) {

@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
+import { JSONParser, TokenType } from '@streamparser/json';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import type { ContainerName } from '../store/names';
 
@@ -61,15 +62,56 @@ export class DatasetZip {
     return this.entries.find((e) => e.fileName === fileName || e.fileName.endsWith(`/${fileName}`));
   }
 
-  /** One record file holds at most 10,000 records (a few MB), so it is parsed whole. */
-  async readJson(entry: yauzl.Entry): Promise<unknown> {
+  /**
+   * The records of one `{ "records": [...] }` file, one at a time. A file holds up to 10,000
+   * records and, with long posts, many MB, so it is parsed as it streams out of the zip: memory
+   * holds one zip chunk's worth of records, never the file.
+   * Throws DatasetFileError when the JSON is malformed or truncated or has no records array.
+   */
+  async *records(entry: yauzl.Entry): AsyncGenerator<unknown> {
+    const parser = new JSONParser({ paths: ['$.records.*'], keepStack: false });
+    let ready: unknown[] = [];
+    let failure: Error | undefined;
+    let depth = 0;
+    let lastKeyAtTop: unknown;
+    let sawRecordsArray = false;
+    parser.onValue = ({ value }) => { ready.push(value); };
+    parser.onError = (err) => { failure ??= err; };
+    parser.onToken = ({ token, value }) => {
+      // The last string at depth 1 before a '[' at depth 1 is that array's key.
+      if (depth === 1 && token === TokenType.STRING) lastKeyAtTop = value;
+      if (depth === 1 && token === TokenType.LEFT_BRACKET && lastKeyAtTop === 'records') sawRecordsArray = true;
+      if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
+      if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
+    };
     const stream = await this.zip.openReadStreamPromise(entry);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    try {
+      for await (const chunk of stream) {
+        if (parser.isEnded) throw new DatasetFileError(`${entry.fileName} is not valid JSON: data after the end of the document`);
+        parser.write(chunk as Buffer);
+        const batch = ready;
+        ready = [];
+        yield* batch;
+        if (failure) throw new DatasetFileError(`${entry.fileName} is not valid JSON: ${failure.message}`);
+      }
+      if (!parser.isEnded) parser.end();
+      if (failure) throw new DatasetFileError(`${entry.fileName} is not valid JSON: ${failure.message}`);
+      yield* ready;
+      if (!sawRecordsArray) throw new DatasetFileError(`${entry.fileName} has no records array`);
+    } finally {
+      stream.destroy();
+    }
   }
 
   close(): void {
     this.zip.close();
+  }
+}
+
+/** A record file in the zip that cannot be read as `{ "records": [...] }`. */
+export class DatasetFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetFileError';
   }
 }

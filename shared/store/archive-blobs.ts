@@ -61,9 +61,12 @@ export class ArchiveBlobs {
     }
   }
 
+  /** One GET (downloadToBuffer would first send a HEAD for the size: twice the transactions). */
   async getJson<T>(container: ContainerName, name: string): Promise<T> {
-    const buffer = await this.account.container(container).getBlockBlobClient(name).downloadToBuffer();
-    return JSON.parse(buffer.toString('utf8')) as T;
+    const response = await this.account.container(container).getBlockBlobClient(name).download(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody as Readable) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
   }
 
   /** A streaming reader of a blob, from `offset` to the end. */

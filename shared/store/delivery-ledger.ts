@@ -22,7 +22,7 @@ export interface DeliveryRow {
 }
 
 export type Claim =
-  | { outcome: 'claimed'; etag: string; uncertain: boolean }
+  | { outcome: 'claimed'; etag: string; uncertain: boolean; attempts: number }
   | { outcome: 'alreadyDelivered'; graphMessageId?: string }
   | { outcome: 'busy'; retryAfterSeconds: number };
 
@@ -85,11 +85,11 @@ export class DeliveryLedger {
     try {
       if (existing) {
         const res = await this.table.updateEntity(entity, 'Merge', { etag: existing.etag });
-        return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1 };
+        return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1, attempts };
       }
       const res = await this.table.createEntity(entity);
       // No row at all: convert always writes one first, so the ledger lost it. Check the mailbox.
-      return { outcome: 'claimed', etag: res.etag!, uncertain: true };
+      return { outcome: 'claimed', etag: res.etag!, uncertain: true, attempts };
     } catch (err) {
       if (statusOf(err) === 409 || statusOf(err) === 412) return { outcome: 'busy', retryAfterSeconds: 2 };
       throw err;
@@ -104,9 +104,12 @@ export class DeliveryLedger {
     await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), status: 'failed', reason: reason.slice(0, 2000), claimedUntil: '' }, 'Merge');
   }
 
-  /** Gives the claim back so a rescheduled message can take it at once. */
-  async release(mailbox: string, itemKey: string): Promise<void> {
-    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), claimedUntil: '' }, 'Merge');
+  /**
+   * Gives the claim back so a rescheduled message can take it at once. `attempts` rewinds the
+   * count when the attempt never reached the mailbox, so the next one need not look it up.
+   */
+  async release(mailbox: string, itemKey: string, opts: { attempts?: number } = {}): Promise<void> {
+    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), claimedUntil: '', ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}) }, 'Merge');
   }
 
   async *all(): AsyncIterable<DeliveryRow> {

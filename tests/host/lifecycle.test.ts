@@ -54,6 +54,27 @@ test('stop() waits for an in-flight invocation to finish', async () => {
   await assert.rejects(fetch(`${host.url}/api/open`), 'no longer accepting requests');
 });
 
+test('AzureWebJobs.<name>.Disabled turns a function off, as in Azure; its queue is left alone', async () => {
+  const settings = fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: '0 0 0 1 1 *', 'AzureWebJobs.record.Disabled': 'true' });
+  const lines: string[] = [];
+  const host = new LocalFunctionsHost({ repoRoot: fixtureRepo(), settings, httpPort: 0, pollIntervalMs: 50, log: (line) => lines.push(line) });
+  await host.start();
+  try {
+    assert.deepEqual(host.functions.filter((f) => f.name === 'record'), []);
+    assert.ok(host.functions.some((f) => f.name === 'failing'), 'the other functions still run');
+    assert.ok(lines.some((l) => l.includes('disabled by AzureWebJobs.<name>.Disabled: record')));
+    const before = probe.received.length;
+    await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).createIfNotExists();
+    await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).sendMessage(Buffer.from('"waiting"').toString('base64'));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(probe.received.length, before, 'a disabled function is not invoked');
+    const props = await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).getProperties();
+    assert.equal(props.approximateMessagesCount, 1);
+  } finally {
+    await host.stop();
+  }
+});
+
 test('CLI: local.settings.json Values under env, READY <url> on stdout, graceful SIGTERM', async () => {
   const repoRoot = fixtureRepo();
   writeFileSync(
