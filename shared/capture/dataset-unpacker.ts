@@ -2,7 +2,7 @@ import type { CaptureWindows } from '../store/capture-windows';
 import type { WorkQueues } from '../store/work-queues';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import type { ErrorLog } from '../store/error-log';
-import type { ItemLedger } from '../store/item-ledger';
+import type { ItemLedger, ItemRow } from '../store/item-ledger';
 import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type * as yauzl from 'yauzl';
@@ -18,7 +18,8 @@ export function rawBlobName(folder: string, id: string, version: string): string
 
 export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }
 
-const PARALLEL_WRITES = 32;
+// Raw blobs written at once; their ledger rows then fill one batch transaction per kind.
+const PARALLEL_WRITES = 100;
 const MAX_REDOWNLOADS = 5;
 
 /** The zip or a record file inside it cannot be read: the dataset must be downloaded again. */
@@ -83,6 +84,12 @@ export class DatasetUnpacker {
     const isContext = (CONTEXT_FOLDERS as readonly string[]).includes(folder);
     const kind: ItemKind | undefined = isContext ? undefined : ITEM_FOLDERS[folder] ?? 'record';
     const pending: Array<Promise<unknown>> = [];
+    // Ledger rows wait for their raw blobs, then go in batch transactions.
+    const captured: ItemRow[] = [];
+    const flush = async () => {
+      await Promise.all(pending.splice(0));
+      await this.items.recordMany(captured.splice(0));
+    };
     let index = 0;
     for (const entry of zip.entriesOf(folder)) {
       for await (const raw of this.readRecords(zip, entry)) {
@@ -99,20 +106,17 @@ export class DatasetUnpacker {
           if (kind) {
             const itemKey = itemKeyOf(kind, record.id, version);
             const chatId = (record as { chatId?: string; chatIds?: string[] }).chatId ?? (record as { chatIds?: string[] }).chatIds?.[0];
-            pending.push(
-              this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw).then(() =>
-                this.items.record({ itemKey, kind, state: 'captured', sourceId: record.id, chatId, itemTime: record.creationTime ?? record.lastModifiedTime, windowId: message.windowId, capturedAt: new Date().toISOString() }),
-              ),
-            );
+            pending.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw));
+            captured.push({ itemKey, kind, state: 'captured', sourceId: record.id, chatId, itemTime: record.creationTime ?? record.lastModifiedTime, windowId: message.windowId, capturedAt: new Date().toISOString() });
             converts.push({ itemKey, kind, folder, rawBlob, windowId: message.windowId });
           } else {
             pending.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw));
           }
         }
-        if (pending.length >= PARALLEL_WRITES) await Promise.all(pending.splice(0));
+        if (pending.length >= PARALLEL_WRITES) await flush();
       }
     }
-    await Promise.all(pending);
+    await flush();
   }
 
   private async *readRecords(zip: DatasetZip, entry: yauzl.Entry): AsyncGenerator<unknown> {

@@ -23,6 +23,9 @@ export interface ItemRow {
   fileNotices?: string;
 }
 
+/** The Table service's limit on operations in one batch transaction. */
+const BATCH_SIZE = 100;
+
 /** One row per captured item version: the source side of status and reconciliation. */
 export class ItemLedger {
   constructor(private readonly account: StorageAccount) {}
@@ -33,6 +36,28 @@ export class ItemLedger {
 
   async record(row: ItemRow): Promise<void> {
     await this.account.table(TABLES.items).upsertEntity({ ...this.keys(row.itemKey, row.kind), ...stripUndefined(row) }, 'Merge');
+  }
+
+  /**
+   * Many rows in Table batch transactions: one per 100 rows of a partition (kind), where
+   * upserting them one by one would cost a transaction each.
+   */
+  async recordMany(rows: ItemRow[]): Promise<void> {
+    const byPartition = new Map<string, Map<string, ItemRow>>();
+    for (const row of rows) {
+      const k = this.keys(row.itemKey, row.kind);
+      // A batch may not touch a row twice; the later row wins, as sequential upserts would.
+      (byPartition.get(k.partitionKey) ?? byPartition.set(k.partitionKey, new Map()).get(k.partitionKey)!).set(k.rowKey, row);
+    }
+    const table = this.account.table(TABLES.items);
+    const batches: Array<Promise<unknown>> = [];
+    for (const partition of byPartition.values()) {
+      const entries = [...partition.values()];
+      for (let i = 0; i < entries.length; i += BATCH_SIZE) {
+        batches.push(table.submitTransaction(entries.slice(i, i + BATCH_SIZE).map((row) => ['upsert', { ...this.keys(row.itemKey, row.kind), ...stripUndefined(row) }, 'Merge'] as const)));
+      }
+    }
+    await Promise.all(batches);
   }
 
   async get(itemKey: string, kind: string): Promise<ItemRow | undefined> {
