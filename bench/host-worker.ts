@@ -106,6 +106,7 @@ export class HostWorker {
         // Not a stage event.
       }
     }
+    if ((level === 'ERROR' || level === 'WARN') && process.env.BENCH_ECHO) process.stderr.write(`[${this.name}] ${line.slice(0, 600)}\n`);
     if ((level === 'ERROR' || level === 'WARN') && this.problems.length < 200) this.problems.push(line.slice(0, 300));
   }
 }

@@ -38,6 +38,8 @@ export interface RunResult {
   graph: GraphDoubleStats;
   ringCentral: RingCentralStats;
   storage: StorageCounts;
+  /** Failures between the counting proxy and Azurite: a valid run has none. */
+  storageProxyErrors: Record<string, number>;
   peakRssMb: number[];
   hostCpuSeconds: number[];
   events: StageEvent[];
@@ -123,7 +125,7 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
     }
     const summary = await runSummary(createArchiver(loadConfig(env.settings)).status);
     return {
-      workers: o.workers, wallSeconds, drained, summary, graph, ringCentral, storage: storageCounts, peakRssMb, hostCpuSeconds,
+      workers: o.workers, wallSeconds, drained, summary, graph, ringCentral, storage: storageCounts, storageProxyErrors: { ...proxy.upstreamErrors }, peakRssMb, hostCpuSeconds,
       events: workers.flatMap((w) => w.events), problems: workers.flatMap((w) => w.problems), hot: hotRate(hotSamples),
       deliveredMessages, deliveredWithAttachments, maxQueueDepth, backlogSeconds,
     };

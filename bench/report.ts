@@ -102,6 +102,7 @@ export function report(input: ReportInput): { table: string; json: Record<string
     ['Graph requests by route', JSON.stringify(base.graph.requests)],
     ['storage ops/item', `${f(m.storageOpsPerItem, 1)} (${f(m.storageOpsPerDelivery, 1)}/delivery); ${JSON.stringify(base.storage.byService)}`],
     ['storage ops by kind', JSON.stringify(base.storage.byOperation)],
+    ['storage proxy errors (must be {})', JSON.stringify(Object.assign({}, ...runs.map((r) => r.storageProxyErrors)))],
     ['executions/item', f(m.executionsPerItem, 2)],
     ['RingCentral', `${f(m.rcRequestsPerThousand, 1)} requests/1000 items; ${base.ringCentral.responses429} 429s; by group ${JSON.stringify(base.ringCentral.byGroup)}`],
     ['peak RSS (host)', `${base.peakRssMb.join(', ')} MB; host CPU ${base.hostCpuSeconds.map((c) => f(c, 0)).join(', ')} s; ${f(m.itemsPerHostCpuSecond, 1)} items/host-CPU-s`],

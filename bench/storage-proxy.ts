@@ -18,7 +18,11 @@ export interface StorageCounts {
 export class CountingStorageProxy {
   readonly counts: StorageCounts = { total: 0, byService: { blob: 0, queue: 0, table: 0 }, byOperation: {} };
   private readonly servers: http.Server[] = [];
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // No keep-alive upstream: Azurite closes idle sockets after 5 s, and a request sent on a socket
+  // it is closing fails with a reset the archiver would see as a storage outage.
+  private readonly agent = new http.Agent({ keepAlive: false, maxSockets: 256 });
+  /** Upstream failures the proxy itself caused or saw (each answered 502): must stay 0 for a valid run. */
+  upstreamErrors: Record<string, number> = {};
 
   /** Returns the connection string with each endpoint moved to its counting proxy. */
   async start(connectionString: string): Promise<string> {
@@ -53,7 +57,12 @@ export class CountingStorageProxy {
           answer.pipe(res);
         },
       );
-      upstream.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? err.message;
+        this.upstreamErrors[code] = (this.upstreamErrors[code] ?? 0) + 1;
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
       req.pipe(upstream);
     });
     server.keepAliveTimeout = 30_000;
