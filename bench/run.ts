@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   }
   // The Graph ceiling on one mailbox: its posts converted first, then delivered as one backlog.
   let ceiling: { run: RunResult; posts: number; timeScale: number } | undefined;
-  const ceilingPosts = num('ceiling-posts', 3000, 600);
+  const ceilingPosts = num('ceiling-posts', 3000, 400);
   // The measured span must cover several of the (scaled) 10-minute windows, or a burst inside one
   // window would read as more than the sustained ceiling.
   const ceilingTimeScale = num('ceiling-time-scale', timeScale, 30);
