@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChildProcess } from '../dev/child-process';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -64,12 +65,7 @@ export class HostWorker {
   async stop(): Promise<void> {
     clearInterval(this.sampler);
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGTERM');
-    const forced = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await gone;
-    clearTimeout(forced);
+    if (child) await stopChildProcess(child, 20_000);
   }
 
   private sample(): void {

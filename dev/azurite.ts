@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { stopChildProcess } from './child-process';
 
 export interface AzuriteOptions {
   /** Persistent data folder; default: a fresh temp dir, removed when this process exits. */
@@ -89,12 +90,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   const kill = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const forced = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(forced);
+    if (proc) await stopChildProcess(proc, 5_000);
   };
 
   await launch();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChildProcess } from '../../dev/child-process';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 
@@ -61,11 +62,7 @@ export class HostProcess {
     const child = this.child;
     if (!child || !this.running) return;
     this.killing = true;
-    const gone = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGTERM');
-    const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(forced);
+    await stopChildProcess(child, 15_000);
     this.killing = false;
   }
 }
