@@ -46,8 +46,10 @@ export class ItemLedger {
     const byPartition = new Map<string, Map<string, ItemRow>>();
     for (const row of rows) {
       const k = this.keys(row.itemKey, row.kind);
+      let partition = byPartition.get(k.partitionKey);
+      if (!partition) byPartition.set(k.partitionKey, (partition = new Map()));
       // A batch may not touch a row twice; the later row wins, as sequential upserts would.
-      (byPartition.get(k.partitionKey) ?? byPartition.set(k.partitionKey, new Map()).get(k.partitionKey)!).set(k.rowKey, row);
+      partition.set(k.rowKey, row);
     }
     const table = this.account.table(TABLES.items);
     const batches: Array<Promise<unknown>> = [];
