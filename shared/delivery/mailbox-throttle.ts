@@ -79,7 +79,10 @@ export class MailboxThrottle {
     this.leaseSeconds = opts.leaseSeconds ?? 30;
     this.waitMs = opts.waitMs ?? 1500;
     this.lingerMs = opts.lingerMs ?? 1000;
-    if (opts.pacing !== false) this.pacer = new MailboxPacer(account.table(TABLES.rateLimit), opts.pacing ?? GRAPH_PACING, opts.requestBlock);
+    if (opts.pacing !== false) {
+      const limits = opts.pacing ?? GRAPH_PACING;
+      this.pacer = new MailboxPacer(account.table(TABLES.rateLimit), { ...limits, requestBlock: opts.requestBlock ?? limits.requestBlock });
+    }
   }
 
   /** Storage operations issued so far (leases, slot blobs, pacing rows), for the cost benchmark. */

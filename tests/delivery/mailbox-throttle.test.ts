@@ -126,16 +126,18 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   });
 
   it('paces requests per mailbox across workers through the shared ratelimit row', async () => {
-    const pacing = { requestsPerWindow: 100, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
+    const pacing = { requestsPerWindow: 100, requestWindowMs: 6_000_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
     const [a, b] = [worker({ pacing, requestBlock: 10 }), worker({ pacing, requestBlock: 10 })];
-    for (let i = 0; i < 50; i++) {
-      await a.run('paced@contoso.example', async () => undefined);
-      await b.run('paced@contoso.example', async () => undefined);
+    let ran = 0;
+    let over: unknown;
+    for (let i = 0; i < 200 && !over; i++) {
+      over = await [a, b][i % 2]!.run('paced@contoso.example', async () => { ran += 1; }).then(() => undefined, (e: unknown) => e);
     }
-    const over = await a.run('paced@contoso.example', async () => undefined).catch((e: unknown) => e);
     assert.ok(over instanceof RetryLaterError, String(over));
+    // The only shortfall is what the other worker reserved and has not spent yet (under a block).
+    assert.ok(ran <= 100 && ran > 90, `${ran} runs`);
     assert.match(over.reason, /request budget/);
-    assert.ok(over.delaySeconds > 0 && over.delaySeconds <= 660);
+    assert.ok(over.delaySeconds > 0 && over.delaySeconds <= 6_100);
     const row = await account.table(TABLES.rateLimit).getEntity<{ requests: string }>('paced@contoso.example', 'graph');
     const used = (JSON.parse(row.requests) as Array<[number, number]>).reduce((s, [, n]) => s + n, 0);
     assert.equal(used, 100);

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { MailboxPacer, type PacerClock, type PacingLimits } from '../../shared/delivery/mailbox-pacer';
+import { RetryLaterError } from '../../shared/errors';
+import { StorageAccount } from '../../shared/store/storage-account';
+import { TABLES } from '../../shared/store/names';
+
+/** Virtual time: the pacer's waits advance it instead of passing. */
+class VirtualClock implements PacerClock {
+  constructor(public t: number) {}
+  now = (): number => this.t;
+  sleep = async (ms: number): Promise<void> => {
+    this.t += ms;
+  };
+}
+
+const MB = 1024 * 1024;
+
+describe('MailboxPacer on Azurite, in virtual time', { timeout: 120_000 }, () => {
+  let azurite: RunningAzurite;
+  let account: StorageAccount;
+
+  before(async () => {
+    azurite = await startAzurite({ inMemory: true });
+    account = new StorageAccount({ connectionString: azurite.connectionString });
+    await account.table(TABLES.rateLimit).createTable();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
+
+  it('keeps a saturated mailbox near its limit across workers, and never over it in any sliding window', async () => {
+    // One minute windows of 970 requests (16.2/s); two workers that would send 20/s between them.
+    const limits: PacingLimits = { requestsPerWindow: 970, requestWindowMs: 60_000, uploadBytesPerWindow: 100 * MB, uploadWindowMs: 60_000, requestBlock: 10 };
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 400));
+    const workers = [0, 1].map(() => new MailboxPacer(account.table(TABLES.rateLimit), limits, clock));
+    const sent: number[] = [];
+    let rescheduled = 0;
+    const end = clock.t + 5 * limits.requestWindowMs;
+    for (let i = 0; clock.t < end; i++) {
+      try {
+        await workers[i % 2]!.take('busy@contoso.example', 1, 0);
+        sent.push(clock.t);
+      } catch (err) {
+        if (!(err instanceof RetryLaterError)) throw err;
+        rescheduled += 1;
+        clock.t += err.delaySeconds * 1000;
+      }
+      clock.t += 50;
+    }
+
+    let worst = 0;
+    for (let lo = 0, hi = 0; hi < sent.length; hi++) {
+      while (sent[lo]! <= sent[hi]! - limits.requestWindowMs) lo++;
+      worst = Math.max(worst, hi - lo + 1);
+    }
+    assert.ok(worst <= limits.requestsPerWindow, `${worst} requests in one sliding window, limit ${limits.requestsPerWindow}`);
+
+    // After the first window (a burst is allowed there), the sustained rate against the limit.
+    const steady = sent.filter((t) => t >= sent[0]! + limits.requestWindowMs);
+    const rate = steady.length / ((end - (sent[0]! + limits.requestWindowMs)) / 1000);
+    const ratio = rate / (limits.requestsPerWindow / (limits.requestWindowMs / 1000));
+    console.log(`sustained ${rate.toFixed(2)}/s = ${ratio.toFixed(3)} of the limit; worst window ${worst}; waits ${workers[0]!.waits + workers[1]!.waits}; rescheduled ${rescheduled}; table ops ${workers[0]!.storageOps + workers[1]!.storageOps} for ${sent.length} requests`);
+    assert.ok(ratio >= 0.95, `sustained ${ratio.toFixed(3)} of the limit`);
+    assert.ok(workers[0]!.storageOps + workers[1]!.storageOps < sent.length / 2, 'budget is reserved in blocks, not per request');
+  });
+
+  it('waits in process when the budget frees within two buckets', async () => {
+    const limits: PacingLimits = { requestsPerWindow: 100, requestWindowMs: 60_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 60_000 };
+    const start = Date.UTC(2026, 0, 1, 14, 0, 0, 100);
+    const clock = new VirtualClock(start);
+    const pacer = new MailboxPacer(account.table(TABLES.rateLimit), limits, clock);
+    await pacer.take('steady@contoso.example', 60, 0);
+    clock.t += 30_000;
+    await pacer.take('steady@contoso.example', 40, 0);
+    // The first 60 leave the window (61 one-second buckets) at 14:01:01.000.
+    clock.t = start + 60_500;
+    await pacer.take('steady@contoso.example', 1, 0);
+    assert.equal(pacer.waits, 1);
+    assert.ok(clock.t >= Date.UTC(2026, 0, 1, 14, 1, 1, 0) && clock.t <= start + 60_500 + 2_000, `resumed at +${clock.t - start} ms`);
+  });
+
+  it('reschedules when the budget frees later than two buckets from now', async () => {
+    const limits: PacingLimits = { requestsPerWindow: 1000, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1, 13, 0, 0, 0));
+    const pacer = new MailboxPacer(account.table(TABLES.rateLimit), limits, clock);
+    await pacer.take('uploads@contoso.example', 1, 8 * MB);
+    const startedAt = clock.t;
+    const over = await pacer.take('uploads@contoso.example', 1, 4 * MB).catch((e: unknown) => e);
+    assert.ok(over instanceof RetryLaterError, String(over));
+    assert.match(over.reason, /upload budget/);
+    // The 8 MB leave the 5-minute window (checked over 61 buckets of 5 s) about 305 s later.
+    assert.ok(over.delaySeconds >= 300 && over.delaySeconds <= 306, String(over.delaySeconds));
+    assert.equal(clock.t, startedAt, 'no time spent waiting in process');
+  });
+});
