@@ -55,6 +55,8 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   const silent = opts.silent ?? true;
   const args = [
+    // AZURITE_INDEX_PATCH=0 runs Azurite as published, to compare (see azurite-index-patch.ts).
+    ...(process.env.AZURITE_INDEX_PATCH === '0' ? [] : ['-r', path.join(__dirname, 'azurite-index-patch.js')]),
     require.resolve('azurite/dist/src/azurite.js'),
     '--blobHost', HOST, '--blobPort', String(ports.blobPort),
     '--queueHost', HOST, '--queuePort', String(ports.queuePort),
