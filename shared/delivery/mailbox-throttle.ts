@@ -60,7 +60,8 @@ const POLL_MS: [number, number] = [150, 350];
  * message and the function never sleeps for long.
  *
  * Pacing (requests and upload bytes per window) is MailboxPacer's, charged while a slot is held so
- * that a run rescheduled for want of a slot has not spent any budget.
+ * that a run rescheduled for want of a slot has not spent any budget. A saturated mailbox waits
+ * for its window in the pacer, holding the slot, for at most two pacing buckets (20 s).
  */
 export class MailboxThrottle {
   private readonly container: ContainerClient;
