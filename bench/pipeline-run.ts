@@ -128,7 +128,7 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
     const summary = await runSummary(createArchiver(loadConfig(env.settings)).status);
     return {
       workers: o.workers, wallSeconds, drained, summary, graph, ringCentral, storage: storageCounts, storageProxyErrors: { ...proxy.upstreamErrors }, peakRssMb, hostCpuSeconds,
-      events: workers.flatMap((w) => w.events), problems: workers.flatMap((w) => w.problems), hot: hotRate(hotSamples),
+      events: workers.flatMap((w) => w.events), problems: workers.flatMap((w) => w.problems), hot: hotRate(hotSamples, 600_000 / scale),
       deliveredMessages, deliveredWithAttachments, maxQueueDepth, backlogSeconds,
     };
   } finally {
@@ -171,10 +171,16 @@ async function buildBacklog(bench: BenchOrg, o: RunOptions, hostEnv: Record<stri
   return (Date.now() - started) / 1000;
 }
 
-/** The hot mailbox's delivery rate between 10% and 90% of its deliveries: steady state, no ramp or tail. */
-function hotRate(samples: Array<{ at: number; count: number }>): HotMailboxRate {
+/**
+ * The hot mailbox's sustained delivery rate: from one request window after its first delivery (or
+ * 10% of its deliveries, if later) to 90% of them. Graph lets a mailbox spend a whole window's
+ * budget at any pace up to the concurrency bound, so the sustained ceiling only applies after the
+ * first window; the tail is left out as a ramp-down.
+ */
+function hotRate(samples: Array<{ at: number; count: number }>, windowMs: number): HotMailboxRate {
   const total = samples.at(-1)?.count ?? 0;
-  const first = samples.find((s) => s.count >= total * 0.1);
+  const firstDelivery = samples.find((s) => s.count > 0);
+  const first = samples.find((s) => s.count >= total * 0.1 && firstDelivery && s.at >= firstDelivery.at + windowMs);
   const last = samples.find((s) => s.count >= total * 0.9);
   let peak10sPerSecond = 0;
   for (const [i, s] of samples.entries()) {

@@ -71,10 +71,10 @@ async function main(): Promise<void> {
   }
   // The Graph ceiling on one mailbox: its posts converted first, then delivered as one backlog.
   let ceiling: { run: RunResult; posts: number; timeScale: number } | undefined;
-  const ceilingPosts = num('ceiling-posts', 3000, 400);
+  const ceilingPosts = num('ceiling-posts', 3000, 600);
   // The measured span must cover several of the (scaled) 10-minute windows, or a burst inside one
   // window would read as more than the sustained ceiling.
-  const ceilingTimeScale = num('ceiling-time-scale', timeScale, 30);
+  const ceilingTimeScale = num('ceiling-time-scale', timeScale, 60);
   if (ceilingPosts > 0) {
     const one = benchOrganisation({ posts: ceilingPosts, chats: 4, members: 4, tasks: 0, notes: 0, events: 0, filesRatio: 0, largeFileMb: [], hotShare: 1, exportMb: 0, seed: orgOptions.seed });
     log(`one-mailbox backlog run: ${one.hotPosts} posts into ${one.hotMailbox}...`);
