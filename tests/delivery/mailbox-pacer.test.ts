@@ -66,6 +66,16 @@ describe('MailboxPacer on Azurite, in virtual time', { timeout: 120_000 }, () =>
     assert.ok(workers[0]!.storageOps + workers[1]!.storageOps < sent.length / 2, 'budget is reserved in blocks, not per request');
   });
 
+  it('covers the requests waiting in one process with one reservation, whatever the block', async () => {
+    const limits: PacingLimits = { requestsPerWindow: 1000, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000, requestBlock: 1 };
+    const pacer = new MailboxPacer(account.table(TABLES.rateLimit), limits, new VirtualClock(Date.UTC(2026, 0, 1, 15, 0, 0, 0)));
+    await Promise.all([1, 2, 3, 4].map(() => pacer.take('four@contoso.example', 1, 0)));
+    // One reservation (a read and a write) for the four, not four.
+    assert.equal(pacer.storageOps, 2);
+    const row = await account.table(TABLES.rateLimit).getEntity<{ requests: string }>('four@contoso.example', 'graph');
+    assert.equal((JSON.parse(row.requests) as Array<[number, number]>).reduce((n, [, used]) => n + used, 0), 4);
+  });
+
   it('waits in process when the budget frees within two buckets', async () => {
     const limits: PacingLimits = { requestsPerWindow: 100, requestWindowMs: 60_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 60_000 };
     const start = Date.UTC(2026, 0, 1, 14, 0, 0, 100);
