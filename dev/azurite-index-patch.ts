@@ -13,11 +13,17 @@
 // scanned the whole store. Clauses are reordered so that the most selective indexed equality
 // (a message id, a blob name, a row key) comes first; an implicit AND does not depend on order.
 //
+// Third, every queue operation first sweeps the queue for expired messages, a scan of the whole
+// queue; messages get an index on their expiry time, which the reordering puts first. A batch
+// update (a dequeue of 16) rebuilt every index too, and is now done one document at a time.
+//
 // What is stored and returned is unchanged; only the cost is.
 import path from 'node:path';
 
 interface LokiCollection {
   data: object[];
+  binaryIndices: Record<string, unknown>;
+  update(doc: object | object[]): void;
   remove(doc: object): void;
   removeBatch(batch: Array<object | number>): void;
   removeBatchByPositions(positions: number[]): void;
@@ -27,25 +33,29 @@ interface LokiCollection {
 const azuriteDir = path.dirname(require.resolve('azurite/package.json'));
 const Loki = require(require.resolve('lokijs', { paths: [azuriteDir] })) as {
   Collection: { prototype: LokiCollection };
-  Resultset: { prototype: { find(query: unknown, firstOnly?: boolean): unknown } };
+  Resultset: { prototype: { collection: LokiCollection; find(query: unknown, firstOnly?: boolean): unknown } };
+  prototype: { addCollection(name: string, options?: { indices?: string[] }): LokiCollection };
 };
 const proto = Loki.Collection.prototype;
 
-// Azurite's indexed fields, most selective first; the account name stays last.
-const SELECTIVE = ['messageId', 'name', 'blobName', 'id', 'RowKey', 'PartitionKey', 'queueName', 'containerName', 'table'];
-const rank = (query: Record<string, unknown>, key: string): number => {
+// Azurite's indexed fields, most selective first; the account name stays last. An indexed range
+// (expiry before now) goes after the one-document equalities and before the wide ones.
+const SELECTIVE = ['messageId', 'name', 'blobName', 'id', 'RowKey', 'PartitionKey', '(indexed range)', 'queueName', 'containerName', 'table'];
+const rank = (query: Record<string, unknown>, key: string, indexed: Record<string, unknown>): number => {
   const value = query[key];
   const equality = value === null || typeof value !== 'object' || value instanceof Date;
+  if (!equality) return key in indexed ? SELECTIVE.indexOf('(indexed range)') : SELECTIVE.length;
   const at = SELECTIVE.indexOf(key);
-  return equality && at >= 0 ? at : SELECTIVE.length;
+  return at >= 0 ? at : SELECTIVE.length;
 };
 const find = Loki.Resultset.prototype.find;
-Loki.Resultset.prototype.find = function (this: unknown, query: unknown, firstOnly?: boolean) {
+Loki.Resultset.prototype.find = function (this: { collection: LokiCollection }, query: unknown, firstOnly?: boolean) {
   if (query && typeof query === 'object' && !Array.isArray(query)) {
     const q = query as Record<string, unknown>;
     const keys = Object.keys(q);
     if (keys.length > 1 && !keys.some((k) => k.startsWith('$'))) {
-      const ordered = [...keys].sort((a, b) => rank(q, a) - rank(q, b));
+      const indexed = this.collection.binaryIndices;
+      const ordered = [...keys].sort((a, b) => rank(q, a, indexed) - rank(q, b, indexed));
       if (ordered.some((k, i) => k !== keys[i])) query = Object.fromEntries(ordered.map((k) => [k, q[k]]));
     }
   }
@@ -72,4 +82,20 @@ proto.removeBatch = function (this: LokiCollection, docs: Array<object | number>
     return;
   }
   return batch.call(this, docs);
+};
+
+const update = proto.update;
+proto.update = function (this: LokiCollection, doc: object | object[]) {
+  if (Array.isArray(doc) && doc.length <= 32) {
+    for (const one of doc) update.call(this, one);
+    return;
+  }
+  return update.call(this, doc);
+};
+
+// Azurite's queue message collection (LokiQueueMetadataStore), created at start-up.
+const addCollection = Loki.prototype.addCollection;
+Loki.prototype.addCollection = function (this: unknown, name: string, options?: { indices?: string[] }) {
+  if (name === '$MESSAGES_COLLECTION$' && options?.indices) options = { ...options, indices: [...options.indices, 'expirationTime'] };
+  return addCollection.call(this, name, options);
 };
