@@ -14,6 +14,8 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** Default true: no access log. When false, Azurite's output is inherited. */
   silent?: boolean;
+  /** Default true (false when AZURITE_INDEX_PATCH=0): load azurite-index-patch.ts, which changes cost only. */
+  indexPatch?: boolean;
 }
 
 export interface RunningAzurite {
@@ -55,8 +57,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   const silent = opts.silent ?? true;
   const args = [
-    // AZURITE_INDEX_PATCH=0 runs Azurite as published, to compare (see azurite-index-patch.ts).
-    ...(process.env.AZURITE_INDEX_PATCH === '0' ? [] : ['-r', path.join(__dirname, 'azurite-index-patch.js')]),
+    ...((opts.indexPatch ?? process.env.AZURITE_INDEX_PATCH !== '0') ? ['-r', path.join(__dirname, 'azurite-index-patch.js')] : []),
     require.resolve('azurite/dist/src/azurite.js'),
     '--blobHost', HOST, '--blobPort', String(ports.blobPort),
     '--queueHost', HOST, '--queuePort', String(ports.queuePort),
