@@ -8,6 +8,11 @@ export interface StorageCounts {
   byService: Record<StorageService, number>;
   /** e.g. 'blob GET', 'table $batch', 'queue DELETE'. */
   byOperation: Record<string, number>;
+  /**
+   * Reads and writes of the mailbox pacing rows (table `ratelimit`). The bench scales the pacer's
+   * reservation block down with time, so these run well above production's (one per 50 requests).
+   */
+  pacing: number;
 }
 
 /**
@@ -16,7 +21,7 @@ export interface StorageCounts {
  * A table $batch is one request here (Azure bills an entity-group transaction as one).
  */
 export class CountingStorageProxy {
-  readonly counts: StorageCounts = { total: 0, byService: { blob: 0, queue: 0, table: 0 }, byOperation: {} };
+  readonly counts: StorageCounts = { total: 0, byService: { blob: 0, queue: 0, table: 0 }, byOperation: {}, pacing: 0 };
   private readonly servers: http.Server[] = [];
   // Azurite closes sockets idle for 5 s (Node's keepAliveTimeout); a request sent on one it is
   // closing fails with a reset the archiver would see as a storage outage. Idle sockets are
@@ -41,6 +46,7 @@ export class CountingStorageProxy {
     this.counts.total = 0;
     this.counts.byService = { blob: 0, queue: 0, table: 0 };
     this.counts.byOperation = {};
+    this.counts.pacing = 0;
   }
 
   async stop(): Promise<void> {
@@ -80,5 +86,6 @@ export class CountingStorageProxy {
     const path = req.url ?? '';
     const op = service === 'table' && path.includes('$batch') ? 'table $batch' : `${service} ${req.method}`;
     this.counts.byOperation[op] = (this.counts.byOperation[op] ?? 0) + 1;
+    if (service === 'table' && /^\/[^/]+\/ratelimit\(/.test(path)) this.counts.pacing++;
   }
 }
