@@ -3,12 +3,20 @@ import { CONTAINERS } from './names';
 import { blobSegment } from './keys';
 
 const CACHE_MS = 60_000;
+// Bounded, because a worker lives for hours: the keys include every parent post a reply refers
+// to, and a full export made an unbounded cache the largest thing in the heap.
+const DEFAULT_MAX_ENTRIES = 2_000;
 
-/** Latest stored version of context records (chats, people), with a short process cache. */
+/** Latest stored version of context records (chats, people), with a short, bounded process cache. */
 export class RawRecords {
   private readonly cache = new Map<string, { at: number; value: Promise<unknown | undefined> }>();
 
-  constructor(private readonly blobs: ArchiveBlobs) {}
+  constructor(private readonly blobs: ArchiveBlobs, private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+
+  /** Entries in the process cache (for tests). */
+  get cachedEntries(): number {
+    return this.cache.size;
+  }
 
   latest<T>(folder: string, id: string): Promise<T | undefined> {
     const key = `${folder}/${id}`;
@@ -18,8 +26,20 @@ export class RawRecords {
       this.cache.delete(key);
       throw err;
     });
+    this.cache.delete(key);
     this.cache.set(key, { at: Date.now(), value });
+    if (this.cache.size > this.maxEntries) this.evict();
     return value;
+  }
+
+  /** Drops expired entries, then the oldest, down to nine tenths of the bound. */
+  private evict(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.cache) if (now - entry.at >= CACHE_MS) this.cache.delete(key);
+    for (const key of this.cache.keys()) {
+      if (this.cache.size <= this.maxEntries * 0.9) break;
+      this.cache.delete(key);
+    }
   }
 
   /** The stored version just before `version`, if any: what an edit or deletion refers back to. */
