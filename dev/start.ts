@@ -115,9 +115,9 @@ async function main(): Promise<number> {
 async function printReconciliation(archiver: Archiver, range: { from: Date; to: Date }): Promise<number> {
   log(`Reconciling items from ${range.from.toISOString()} to ${range.to.toISOString()}...`);
   const result: Reconciliation = await archiver.reconciler.reconcile(range);
-  const problems = result.perMailbox.filter((m) => m.missing || m.duplicates || m.unexpected || m.error);
+  const problems = result.perMailbox.filter((m) => m.missing || m.duplicates || m.unexpected || m.attachmentsMissing || m.attachmentsDuplicated || m.error);
   console.log(JSON.stringify({ ...reconciliationSummary(result), problems }));
-  return result.missing > 0 || result.duplicates > 0 ? 1 : 0;
+  return result.missing > 0 || result.duplicates > 0 || result.attachmentsMissing > 0 || result.attachmentsDuplicated > 0 ? 1 : 0;
 }
 
 function argValue(name: string): string | undefined {

@@ -9,6 +9,18 @@ export class RetryLaterError extends Error {
   }
 }
 
+/**
+ * This worker no longer holds (or can no longer keep) its delivery claim: it must write nothing
+ * more. Rescheduled like any RetryLaterError; the next attempt finds the delivery done or busy,
+ * or claims it and looks the item up first.
+ */
+export class ClaimLostError extends RetryLaterError {
+  constructor(reason: string) {
+    super(5, reason);
+    this.name = 'ClaimLostError';
+  }
+}
+
 /** Input that will never become valid by retrying: report it and move on. */
 export class InvalidInputError extends Error {
   constructor(message: string) {

@@ -89,7 +89,7 @@ export class ItemConverter {
 
     const result: ConvertResult = { deliveries: 0, notDelivered: 0, attachments: files.attachments.length, notices: files.notices.length };
     const plan = await this.recipients.plan([...members, ...guests], { creatorId: creator.id, chatMemberCount: memberIds.length + guestIds.size });
-    const base = { itemKey: archived.itemKey, kind, chatId: archived.source.chatId, itemTime: archived.sentAt, size: files.attachments.reduce((n, a) => n + a.size, 0) };
+    const base = { itemKey: archived.itemKey, kind, chatId: archived.source.chatId, itemTime: archived.sentAt, size: files.attachments.reduce((n, a) => n + a.size, 0), files: files.attachments.length };
     for (const skipped of plan.notDelivered) {
       await this.deliveries.recordNotDelivered({ ...base, mailbox: skipped.key, reason: skipped.reason });
       result.notDelivered++;

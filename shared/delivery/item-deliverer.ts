@@ -7,7 +7,9 @@ import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
 import { GraphCallError } from '../mailbox/graph-client';
-import { safeAttachmentName, usesUploadSession } from '../mailbox/graph-attachments';
+import { usesUploadSession } from '../mailbox/graph-attachments';
+import { attachmentIdentity, compareAttachments } from '../mailbox/attachment-identity';
+import { HeldClaim } from './held-claim';
 import { RetryLaterError, errorMessage } from '../errors';
 
 /** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
@@ -50,59 +52,65 @@ export class ItemDeliverer {
     if (claim.outcome === 'alreadyDelivered') return 'alreadyDelivered';
     if (claim.outcome === 'busy') throw new RetryLaterError(claim.retryAfterSeconds, 'another worker holds this delivery');
 
+    const held = new HeldClaim(this.ledger, message.mailbox, message.itemKey, claim);
+    const { fence } = held;
+    const ledger = this.ledger;
     let reachedMailbox = false;
     try {
       const archived = await this.blobs.getJson<ArchiveMessage>(CONTAINERS.messages, message.messageBlob);
-      const uploadBytes = (archived.attachments ?? []).reduce((n, a) => n + a.size, 0);
+      const files = archived.attachments ?? [];
+      const uploadBytes = files.reduce((n, a) => n + a.size, 0);
       // The mailbox slot covers the Graph requests only; the ledger write happens after it is free.
       const { messageId, found } = await this.limiter.run(message.mailbox, async () => {
+        fence.throwIfAborted();
         reachedMailbox = true;
-        const folderId = await this.mailboxes.archiveFolder(target);
-        const existing = claim.uncertain ? await this.mailboxes.findByItemKey(target, folderId, message.itemKey) : undefined;
-        const id = existing ?? await this.mailboxes.create(target, folderId, archived);
-        await this.addMissingAttachments(target, id, archived.attachments ?? [], existing !== undefined);
+        const folderId = await this.mailboxes.archiveFolder(target, fence);
+        const existing = claim.uncertain ? await this.mailboxes.findByItemKey(target, folderId, message.itemKey, fence) : undefined;
+        const id = existing ?? await this.mailboxes.create(target, folderId, archived, fence);
+        await this.addMissingAttachments(target, id, files, existing !== undefined, fence);
         return { messageId: id, found: existing !== undefined };
-      }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(archived.attachments ?? []), uploadBytes });
-      await this.ledger.markDelivered(message.mailbox, message.itemKey, messageId);
+      }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(files), uploadBytes });
+      await held.end((etag) => ledger.markDelivered(message.mailbox, message.itemKey, messageId, etag));
       return found ? 'foundInMailbox' : 'delivered';
     } catch (err) {
       if (err instanceof RetryLaterError) {
         // Turned away by the mailbox limits before any Graph request: this attempt changed nothing
         // in the mailbox, so a first attempt stays a first attempt (no look-up on the happy path).
         const untouched = !reachedMailbox && !claim.uncertain;
-        await this.ledger.release(message.mailbox, message.itemKey, untouched ? { attempts: claim.attempts - 1 } : {});
+        await held.endQuietly((etag) => ledger.release(message.mailbox, message.itemKey, etag, untouched ? { attempts: claim.attempts - 1 } : {}));
         throw err;
       }
       if (err instanceof GraphCallError && MAILBOX_MISSING_CODES.has(err.code)) {
-        await this.ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`);
+        await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`, etag));
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: `mailbox unavailable (${err.code}); will retry` });
         throw new RetryLaterError(MAILBOX_MISSING_RETRY_SECONDS, `mailbox ${message.mailbox} unavailable: ${err.code}`);
       }
       if (err instanceof GraphCallError && PERMANENT_CODES.has(err.code)) {
-        await this.ledger.markFailed(message.mailbox, message.itemKey, err.message);
+        await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, err.message, etag));
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: err.message });
         return 'failed';
       }
-      await this.ledger.markFailed(message.mailbox, message.itemKey, errorMessage(err));
+      await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, errorMessage(err), etag));
       throw err;
+    } finally {
+      held.stop();
     }
   }
 
   /**
    * After a fresh create nothing is attached yet; after a retry that found the message, only
-   * the attachments it lacks are added, so none is ever added twice.
+   * the files it lacks are added, compared on each file's identity, so none is ever added twice.
    */
-  private async addMissingAttachments(target: MailboxRef, messageId: string, files: ArchiveAttachment[], messageExisted: boolean): Promise<void> {
+  private async addMissingAttachments(target: MailboxRef, messageId: string, files: ArchiveAttachment[], messageExisted: boolean, fence: AbortSignal): Promise<void> {
     if (!files.length) return;
-    const present = messageExisted ? await this.attachments.list(target, messageId) : [];
-    for (const file of files) {
-      // Graph may report a size a little above the byte count, so compare with >=.
-      if (present.some((p) => p.name === safeAttachmentName(file.name) && p.size >= file.size)) continue;
-      await this.attachments.add(target, messageId, this.source(file));
+    const expected = files.map((file, i) => ({ file, contentId: attachmentIdentity(file, i), name: file.name, size: file.size }));
+    const missing = messageExisted ? compareAttachments(expected, await this.attachments.list(target, messageId, fence)).missing : expected;
+    for (const { file, contentId } of missing) {
+      await this.attachments.add(target, messageId, this.source(file, contentId), fence);
     }
   }
 
-  private source(file: ArchiveAttachment): AttachmentSource {
-    return { name: file.name, contentType: file.contentType, size: file.size, open: (start = 0) => this.blobs.openRead(CONTAINERS.files, file.blob, start) };
+  private source(file: ArchiveAttachment, contentId: string): AttachmentSource {
+    return { contentId, name: file.name, contentType: file.contentType, size: file.size, open: (start = 0) => this.blobs.openRead(CONTAINERS.files, file.blob, start) };
   }
 }

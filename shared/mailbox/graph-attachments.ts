@@ -3,7 +3,7 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttachmentSource, ExistingAttachment, MailboxAttachments } from './attachment-source';
-import { GRAPH_REQUEST_TIMEOUT_MS, timeoutSignal, translateGraphError } from './graph-client';
+import { beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, timeoutSignal, translateGraphError } from './graph-client';
 import { RetryLaterError } from '../errors';
 import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http';
 
@@ -37,66 +37,71 @@ export class GraphAttachments implements MailboxAttachments {
     private readonly opts: { chunkBytes?: number; http?: UploadHttp } = {},
   ) {}
 
-  async list(target: Target, messageId: string): Promise<ExistingAttachment[]> {
+  async list(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
     const found: ExistingAttachment[] = [];
     try {
       let page: { value: MicrosoftGraph.Attachment[]; '@odata.nextLink'?: string } = await this.graph
         .api(attachmentsPath(target, messageId))
-        .select('name,size')
-        .options({ signal: timeoutSignal() })
+        .select('name,size,contentId')
+        .options({ signal: timeoutSignal(fence) })
         .get();
       for (;;) {
-        for (const a of page.value) found.push({ name: a.name ?? '', size: a.size ?? 0 });
+        for (const a of page.value) {
+          const contentId = (a as MicrosoftGraph.FileAttachment).contentId;
+          found.push({ name: a.name ?? '', size: a.size ?? 0, ...(contentId ? { contentId } : {}) });
+        }
         const next = page['@odata.nextLink'];
         if (!next) return found;
-        page = await this.graph.api(next).options({ signal: timeoutSignal() }).get();
+        page = await this.graph.api(next).options({ signal: timeoutSignal(fence) }).get();
       }
     } catch (err) {
-      throw translateGraphError(err, 'list attachments');
+      throw translateGraphError(err, 'list attachments', fence);
     }
   }
 
-  async add(target: Target, messageId: string, file: AttachmentSource): Promise<void> {
+  async add(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
     const name = safeAttachmentName(file.name);
     const contentType = safeContentType(file.contentType);
-    if (file.size < UPLOAD_SESSION_MIN_BYTES && postBodyBytes(name, contentType, file.size) <= MAX_REQUEST_BYTES) {
-      return this.post(target, messageId, file, name, contentType);
+    if (file.size < UPLOAD_SESSION_MIN_BYTES && postBodyBytes(name, contentType, file.size, file.contentId) <= MAX_REQUEST_BYTES) {
+      return this.post(target, messageId, file, name, contentType, fence);
     }
     if (file.size > UPLOAD_SESSION_MAX_BYTES) {
       throw new Error(`attachment of ${file.size} bytes is over Graph's ${UPLOAD_SESSION_MAX_BYTES}-byte limit; keep it in Blob storage`);
     }
-    return this.upload(target, messageId, file, name, contentType);
+    return this.upload(target, messageId, file, name, contentType, fence);
   }
 
-  private async post(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string): Promise<void> {
+  private async post(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string, fence?: AbortSignal): Promise<void> {
     const bytes = await readAll(await file.open(0), file.size);
-    const body = postBody(name, contentType, bytes.toString('base64'));
+    const body = postBody(name, contentType, bytes.toString('base64'), file.contentId);
+    beforeWrite(fence);
     try {
-      await this.graph.api(attachmentsPath(target, messageId)).options({ signal: timeoutSignal() }).post(body);
+      await this.graph.api(attachmentsPath(target, messageId)).options({ signal: timeoutSignal(fence) }).post(body);
     } catch (err) {
-      throw translateGraphError(err, 'add attachment');
+      throw translateGraphError(err, 'add attachment', fence);
     }
   }
 
-  private async upload(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string): Promise<void> {
+  private async upload(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string, fence?: AbortSignal): Promise<void> {
     let session: MicrosoftGraph.UploadSession;
+    beforeWrite(fence);
     try {
       session = await this.graph
         .api(`${attachmentsPath(target, messageId)}/createUploadSession`)
-        .options({ signal: timeoutSignal() })
-        .post({ AttachmentItem: { attachmentType: 'file', name, size: file.size, contentType } });
+        .options({ signal: timeoutSignal(fence) })
+        .post({ AttachmentItem: { attachmentType: 'file', name, size: file.size, contentType, contentId: file.contentId, isInline: false } });
     } catch (err) {
-      throw translateGraphError(err, 'create upload session');
+      throw translateGraphError(err, 'create upload session', fence);
     }
     const uploadUrl = session.uploadUrl;
     if (!uploadUrl) throw new Error('Graph returned an upload session without an uploadUrl');
 
-    const writer = new UploadSessionWriter(uploadUrl, file, this.opts.chunkBytes ?? UPLOAD_CHUNK_BYTES, this.opts.http ?? uploadRequest);
+    const writer = new UploadSessionWriter(uploadUrl, file, this.opts.chunkBytes ?? UPLOAD_CHUNK_BYTES, this.opts.http ?? uploadRequest, fence);
     const outcome = await writer.run(nextExpected(session) ?? 0);
     if (outcome === 'uncertain') {
       // The final chunk's answer was lost and the session is gone: it completed if the attachment is there.
-      const existing = await this.list(target, messageId);
-      if (!existing.some((a) => a.name === name && a.size >= file.size)) {
+      const existing = await this.list(target, messageId, fence);
+      if (!existing.some((a) => a.contentId === file.contentId)) {
         throw new RetryLaterError(5, 'upload session ended without a confirmed attachment');
       }
     }
@@ -114,6 +119,7 @@ class UploadSessionWriter {
     private readonly file: AttachmentSource,
     private readonly chunkBytes: number,
     private readonly http: UploadHttp,
+    private readonly fence?: AbortSignal,
   ) {}
 
   async run(start: number): Promise<'done' | 'uncertain'> {
@@ -140,10 +146,12 @@ class UploadSessionWriter {
           last = { start: offset, bytes: chunk };
         }
         let reply: ChunkReply;
+        beforeWrite(this.fence);
         try {
           sentLast = end === this.file.size;
           reply = await this.put(chunk, offset, end);
         } catch (err) {
+          if (this.fence?.aborted) throw this.fence.reason;
           reply = { kind: 'failed', reason: describe(err) };
         }
         if (reply.kind === 'complete') return 'done';
@@ -183,6 +191,7 @@ class UploadSessionWriter {
       },
       body: chunk,
       timeoutMs: GRAPH_REQUEST_TIMEOUT_MS,
+      signal: this.fence,
     });
     const text = res.text;
     if (res.status === 201) return { kind: 'complete' };
@@ -198,7 +207,7 @@ class UploadSessionWriter {
   /** The offset the session expects next; 'gone' when the session no longer exists. */
   private async status(): Promise<number | 'gone' | undefined> {
     try {
-      const res = await this.http(this.url, { method: 'GET', timeoutMs: GRAPH_REQUEST_TIMEOUT_MS });
+      const res = await this.http(this.url, { method: 'GET', timeoutMs: GRAPH_REQUEST_TIMEOUT_MS, signal: this.fence });
       const text = res.text;
       if (res.status === 404) return 'gone';
       if (res.status >= 300) {
@@ -321,18 +330,21 @@ function describe(err: unknown): string {
   return [e.name, e.cause?.code ?? e.message].filter(Boolean).join(': ');
 }
 
-function postBody(name: string, contentType: string, contentBytes: string): MicrosoftGraph.FileAttachment & { '@odata.type': string } {
-  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentBytes };
+function postBody(name: string, contentType: string, contentBytes: string, contentId: string): MicrosoftGraph.FileAttachment & { '@odata.type': string } {
+  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentId, isInline: false, contentBytes };
 }
 
+// The identity's length bound (attachment-identity.ts), so an estimate never under-counts.
+const MAX_CONTENT_ID = 'x'.repeat(140);
+
 /** The exact size of the JSON body a POST of this file sends (base64 needs no JSON escaping). */
-export function postBodyBytes(name: string, contentType: string, size: number): number {
-  return Buffer.byteLength(JSON.stringify(postBody(name, contentType, ''))) + 4 * Math.ceil(size / 3);
+export function postBodyBytes(name: string, contentType: string, size: number, contentId = MAX_CONTENT_ID): number {
+  return Buffer.byteLength(JSON.stringify(postBody(name, contentType, '', contentId))) + 4 * Math.ceil(size / 3);
 }
 
 /** Whether `add` sends this file through an upload session rather than one POST. */
-export function usesUploadSession(file: { name: string; contentType?: string; size: number }): boolean {
-  return file.size >= UPLOAD_SESSION_MIN_BYTES || postBodyBytes(safeAttachmentName(file.name), safeContentType(file.contentType), file.size) > MAX_REQUEST_BYTES;
+export function usesUploadSession(file: { name: string; contentType?: string; size: number; contentId?: string }): boolean {
+  return file.size >= UPLOAD_SESSION_MIN_BYTES || postBodyBytes(safeAttachmentName(file.name), safeContentType(file.contentType), file.size, file.contentId) > MAX_REQUEST_BYTES;
 }
 
 function attachmentsPath(target: Target, messageId: string): string {

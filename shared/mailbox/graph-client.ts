@@ -19,7 +19,9 @@ export function createGraphClient(settings: Config['graph']): Client {
   });
   const scope = `${new URL(settings.baseUrl).origin}/.default`;
   const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] }));
-  const retry = new RetryHandler(new RetryHandlerOptions(1, 1, (_delay, _attempt, _req, _opts, response) => {
+  const retry = new RetryHandler(new RetryHandlerOptions(1, 1, (_delay, _attempt, request, options, response) => {
+    const method = (typeof request === 'string' ? options?.method : request.method) ?? 'GET';
+    if (!mayResendBlindly(method, response.status)) return false;
     const retryAfter = Number(response.headers.get('retry-after') ?? '1');
     return Number.isFinite(retryAfter) && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
   }));
@@ -29,9 +31,21 @@ export function createGraphClient(settings: Config['graph']): Client {
   return Client.initWithMiddleware({ middleware: auth, baseUrl: `${settings.baseUrl}/`, customHosts: new Set([host]) });
 }
 
+/**
+ * A read can always be sent again. A write whose answer was a 503 or 504 may have been carried out
+ * (a gateway answers 504 after Exchange stored the item), so its outcome is unknown and only the
+ * caller's look-up may decide; a 429 is refused before any work, so it is the one write that may
+ * be re-sent as it is.
+ */
+export function mayResendBlindly(method: string, status: number): boolean {
+  return status === 429 || method.toUpperCase() === 'GET';
+}
+
 /** Turns Graph throttling and outages into RetryLaterError; other errors pass through with a clear message. */
-export function translateGraphError(err: unknown, what: string): Error {
+export function translateGraphError(err: unknown, what: string, fence?: AbortSignal): Error {
   if (err instanceof RetryLaterError) return err;
+  // Abandoned because the caller lost its right to write: say so, not "time-out".
+  if (fence?.aborted && fence.reason instanceof Error) return fence.reason;
   const e = err as GraphError & { name?: string };
   const status = e.statusCode;
   if (status === 429 || status === 503 || status === 504) {
@@ -51,6 +65,13 @@ export class GraphCallError extends Error {
   }
 }
 
-export function timeoutSignal(ms = GRAPH_REQUEST_TIMEOUT_MS): AbortSignal {
-  return AbortSignal.timeout(ms);
+/** The request time-out, cut short by `fence` when the caller must stop (see MailboxTarget). */
+export function timeoutSignal(fence?: AbortSignal, ms = GRAPH_REQUEST_TIMEOUT_MS): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return fence ? AbortSignal.any([timeout, fence]) : timeout;
+}
+
+/** Refuses to start a write once the fence is down: its reason (the lost claim) is thrown. */
+export function beforeWrite(fence: AbortSignal | undefined): void {
+  fence?.throwIfAborted();
 }

@@ -3,7 +3,7 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { ArchiveMessage } from '../archive/archive-message';
 import type { MailboxRef, MailboxTarget } from './mailbox-target';
 import { extendedPropertiesFor, ITEM_KEY_PROPERTY } from './mapi-properties';
-import { GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
+import { beforeWrite, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
 
 /** Creates archive messages in Inbox/<folder> through Microsoft Graph. */
 export class GraphMailbox implements MailboxTarget {
@@ -12,10 +12,12 @@ export class GraphMailbox implements MailboxTarget {
 
   constructor(private readonly graph: Client, private readonly folderName: string) {}
 
-  archiveFolder(target: MailboxRef): Promise<string> {
+  archiveFolder(target: MailboxRef, fence?: AbortSignal): Promise<string> {
     let folder = this.folders.get(target.userId);
     if (!folder) {
-      folder = this.findOrCreateFolder(target).catch((err) => {
+      // Shared by every delivery of this mailbox in the process, so one caller's fence must not
+      // abandon it; it only keeps a fenced-off caller from creating the folder.
+      folder = this.findOrCreateFolder(target, fence).catch((err) => {
         this.folders.delete(target.userId);
         throw err;
       });
@@ -24,9 +26,10 @@ export class GraphMailbox implements MailboxTarget {
     return folder;
   }
 
-  private async findOrCreateFolder(target: MailboxRef): Promise<string> {
+  private async findOrCreateFolder(target: MailboxRef, fence?: AbortSignal): Promise<string> {
     const existing = await this.findFolder(target);
     if (existing) return existing;
+    beforeWrite(fence);
     try {
       const created: MicrosoftGraph.MailFolder = await this.graph
         .api(`/users/${encodeURIComponent(target.userId)}/mailFolders/inbox/childFolders`)
@@ -58,22 +61,22 @@ export class GraphMailbox implements MailboxTarget {
     }
   }
 
-  async findByItemKey(target: MailboxRef, folderId: string, itemKey: string): Promise<string | undefined> {
+  async findByItemKey(target: MailboxRef, folderId: string, itemKey: string, fence?: AbortSignal): Promise<string | undefined> {
     try {
       const res: { value: MicrosoftGraph.Message[] } = await this.graph
         .api(`/users/${encodeURIComponent(target.userId)}/mailFolders/${encodeURIComponent(folderId)}/messages`)
         .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${ITEM_KEY_PROPERTY}' and ep/value eq '${itemKey.replace(/'/g, "''")}')`)
         .select('id')
         .top(5)
-        .options({ signal: timeoutSignal() })
+        .options({ signal: timeoutSignal(fence) })
         .get();
       return res.value[0]?.id;
     } catch (err) {
-      throw translateGraphError(err, 'look up archived item');
+      throw translateGraphError(err, 'look up archived item', fence);
     }
   }
 
-  async create(target: MailboxRef, folderId: string, message: ArchiveMessage): Promise<string> {
+  async create(target: MailboxRef, folderId: string, message: ArchiveMessage, fence?: AbortSignal): Promise<string> {
     const body: MicrosoftGraph.Message & { singleValueExtendedProperties: Array<{ id: string; value: string }> } = {
       subject: message.subject,
       body: { contentType: 'html', content: message.html },
@@ -85,15 +88,16 @@ export class GraphMailbox implements MailboxTarget {
       internetMessageHeaders: Object.entries(message.headers).map(([name, value]) => ({ name, value })),
       singleValueExtendedProperties: extendedPropertiesFor(message),
     };
+    beforeWrite(fence);
     try {
       const created: MicrosoftGraph.Message = await this.graph
         .api(`/users/${encodeURIComponent(target.userId)}/mailFolders/${encodeURIComponent(folderId)}/messages`)
         .select('id')
-        .options({ signal: timeoutSignal() })
+        .options({ signal: timeoutSignal(fence) })
         .post(body);
       return created.id!;
     } catch (err) {
-      throw translateGraphError(err, 'create message');
+      throw translateGraphError(err, 'create message', fence);
     }
   }
 }

@@ -10,7 +10,7 @@ export interface UploadReply {
 /** One request to a pre-authenticated upload URL. */
 export type UploadHttp = (
   url: string,
-  init: { method: 'PUT' | 'GET'; headers?: Record<string, string>; body?: Uint8Array; timeoutMs: number },
+  init: { method: 'PUT' | 'GET'; headers?: Record<string, string>; body?: Uint8Array; timeoutMs: number; signal?: AbortSignal },
 ) => Promise<UploadReply>;
 
 /**
@@ -45,6 +45,14 @@ export const uploadRequest: UploadHttp = (url, init) =>
       },
     );
     request.setTimeout(init.timeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${init.timeoutMs} ms`), { name: 'TimeoutError' })));
+    if (init.signal) {
+      const abandon = (): void => {
+        request.destroy(init.signal!.reason instanceof Error ? init.signal!.reason : new Error('request abandoned'));
+      };
+      if (init.signal.aborted) abandon();
+      else init.signal.addEventListener('abort', abandon, { once: true });
+      request.on('close', () => init.signal!.removeEventListener('abort', abandon));
+    }
     request.on('error', reject);
     request.end(body);
   });

@@ -1,17 +1,20 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { MailboxRef } from '../mailbox/mailbox-target';
+import type { ExistingAttachment } from '../mailbox/attachment-source';
 import { ITEM_KEY_PROPERTY } from '../mailbox/mapi-properties';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { RetryLaterError } from '../errors';
 import type { ReconcileRange } from './reconcile-range';
 
 /** One archive message as the mailbox holds it; `itemKey` is absent on messages the archiver did not write. */
-export interface HeldMessage { id: string; itemKey?: string }
+export interface HeldMessage { id: string; itemKey?: string; hasAttachments?: boolean }
 
 /** What a mailbox's archive folder holds for a time range. */
 export interface MailboxInventory {
   heldIn(target: MailboxRef, range: ReconcileRange): Promise<HeldMessage[]>;
+  /** The attachments one held message carries, with the identity each was created with. */
+  attachmentsOf(target: MailboxRef, messageId: string): Promise<ExistingAttachment[]>;
 }
 
 // Big pages keep a day of a busy mailbox to one or two requests; Outlook allows $top up to 1000.
@@ -44,7 +47,7 @@ export class GraphMailboxInventory implements MailboxInventory {
     const held: HeldMessage[] = [];
     let next: string | undefined =
       `/users/${user}/mailFolders/${encodeURIComponent(folderId)}/messages?$orderby=receivedDateTime desc&$top=${PAGE_SIZE}` +
-      `&$select=id,receivedDateTime&$expand=singleValueExtendedProperties($filter=id eq '${ITEM_KEY_PROPERTY}')`;
+      `&$select=id,receivedDateTime,hasAttachments&$expand=singleValueExtendedProperties($filter=id eq '${ITEM_KEY_PROPERTY}')`;
     while (next) {
       const url: string = next;
       const page = await this.call<{ value: MicrosoftGraph.Message[]; '@odata.nextLink'?: string }>('list archive folder', () =>
@@ -59,11 +62,25 @@ export class GraphMailboxInventory implements MailboxInventory {
         }
         if (at >= range.to.getTime()) continue;
         const itemKey = m.singleValueExtendedProperties?.find((p) => p.id?.toLowerCase() === ITEM_KEY_PROPERTY.toLowerCase())?.value ?? undefined;
-        held.push({ id: m.id!, itemKey });
+        held.push({ id: m.id!, itemKey, hasAttachments: m.hasAttachments ?? undefined });
       }
       next = passedStart ? undefined : page['@odata.nextLink'];
     }
     return held;
+  }
+
+  async attachmentsOf(target: MailboxRef, messageId: string): Promise<ExistingAttachment[]> {
+    const found: ExistingAttachment[] = [];
+    let next: string | undefined = `/users/${encodeURIComponent(target.userId)}/messages/${encodeURIComponent(messageId)}/attachments?$select=name,size,contentId`;
+    while (next) {
+      const url: string = next;
+      const page = await this.call<{ value: MicrosoftGraph.FileAttachment[]; '@odata.nextLink'?: string }>('list attachments', () =>
+        this.graph.api(url).options({ signal: timeoutSignal() }).get(),
+      );
+      for (const a of page.value) found.push({ name: a.name ?? '', size: a.size ?? 0, ...(a.contentId ? { contentId: a.contentId } : {}) });
+      next = page['@odata.nextLink'];
+    }
+    return found;
   }
 
   /** Throttling is waited out here: reconciliation runs outside a queue, so there is no message to reschedule. */

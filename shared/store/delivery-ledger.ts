@@ -3,6 +3,7 @@ import type { StorageAccount } from './storage-account';
 import { TABLES } from './names';
 import { tableKey } from './keys';
 import { stripUndefined } from './error-log';
+import { ClaimLostError } from '../errors';
 
 export type DeliveryStatus = 'pending' | 'inProgress' | 'delivered' | 'failed' | 'notDelivered';
 
@@ -19,21 +20,32 @@ export interface DeliveryRow {
   deliveredAt?: string;
   reason?: string;
   size?: number;
+  /** How many files travel with the message (reconciliation checks that each arrived once). */
+  files?: number;
 }
 
 export type Claim =
-  | { outcome: 'claimed'; etag: string; uncertain: boolean; attempts: number }
+  | { outcome: 'claimed'; etag: string; uncertain: boolean; attempts: number; claimedUntil: Date }
   | { outcome: 'alreadyDelivered'; graphMessageId?: string }
   | { outcome: 'busy'; retryAfterSeconds: number };
 
-const CLAIM_SECONDS = 120;
+/** A claim's current ETag and end, after it was taken or renewed. */
+export interface ClaimState { etag: string; claimedUntil: Date }
+
+const DEFAULT_CLAIM_SECONDS = 120;
 
 /**
  * The deliveries ledger: PartitionKey = mailbox, RowKey = item version. It is also the lock
- * that keeps one (mailbox, item) pair with one worker: a claim is an ETag-conditional write.
+ * that keeps one (mailbox, item) pair with one worker: a claim is an ETag-conditional write, and
+ * every later write of that worker is conditional on the claim's ETag (fencing), so a worker whose
+ * claim lapsed and was taken over can change nothing.
  */
 export class DeliveryLedger {
-  constructor(private readonly account: StorageAccount) {}
+  readonly claimSeconds: number;
+
+  constructor(private readonly account: StorageAccount, opts: { claimSeconds?: number } = {}) {
+    this.claimSeconds = opts.claimSeconds ?? DEFAULT_CLAIM_SECONDS;
+  }
 
   private get table() {
     return this.account.table(TABLES.deliveries);
@@ -73,7 +85,7 @@ export class DeliveryLedger {
    * created the message already (or the ledger lost its row), so the mailbox must be checked.
    */
   async claim(mailbox: string, itemKey: string, base: Partial<DeliveryRow>, now = new Date()): Promise<Claim> {
-    const until = new Date(now.getTime() + CLAIM_SECONDS * 1000).toISOString();
+    const until = new Date(now.getTime() + this.claimSeconds * 1000);
     const existing = await this.get(mailbox, itemKey);
     if (existing?.status === 'delivered') return { outcome: 'alreadyDelivered', graphMessageId: existing.graphMessageId };
     if (existing?.status === 'inProgress' && existing.claimedUntil && Date.parse(existing.claimedUntil) > now.getTime()) {
@@ -81,35 +93,53 @@ export class DeliveryLedger {
     }
     const k = this.keys(mailbox, itemKey);
     const attempts = (existing?.attempts ?? 0) + 1;
-    const entity = { ...k, ...stripUndefined(base), mailbox, itemKey, status: 'inProgress' as const, attempts, claimedUntil: until };
+    const entity = { ...k, ...stripUndefined(base), mailbox, itemKey, status: 'inProgress' as const, attempts, claimedUntil: until.toISOString() };
     try {
       if (existing) {
         const res = await this.table.updateEntity(entity, 'Merge', { etag: existing.etag });
-        return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1, attempts };
+        return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1, attempts, claimedUntil: until };
       }
       const res = await this.table.createEntity(entity);
       // No row at all: convert always writes one first, so the ledger lost it. Check the mailbox.
-      return { outcome: 'claimed', etag: res.etag!, uncertain: true, attempts };
+      return { outcome: 'claimed', etag: res.etag!, uncertain: true, attempts, claimedUntil: until };
     } catch (err) {
       if (statusOf(err) === 409 || statusOf(err) === 412) return { outcome: 'busy', retryAfterSeconds: 2 };
       throw err;
     }
   }
 
-  async markDelivered(mailbox: string, itemKey: string, graphMessageId: string, now = new Date()): Promise<void> {
-    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), status: 'delivered', graphMessageId, deliveredAt: now.toISOString(), claimedUntil: '', reason: '' }, 'Merge');
+  /** Extends a held claim; ClaimLostError when another worker has taken it since. */
+  async renew(mailbox: string, itemKey: string, etag: string, opts: { now?: Date; abortSignal?: AbortSignal } = {}): Promise<ClaimState> {
+    const until = new Date((opts.now ?? new Date()).getTime() + this.claimSeconds * 1000);
+    const newEtag = await this.fenced(etag, { claimedUntil: until.toISOString() }, mailbox, itemKey, opts.abortSignal);
+    return { etag: newEtag, claimedUntil: until };
   }
 
-  async markFailed(mailbox: string, itemKey: string, reason: string): Promise<void> {
-    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), status: 'failed', reason: reason.slice(0, 2000), claimedUntil: '' }, 'Merge');
+  async markDelivered(mailbox: string, itemKey: string, graphMessageId: string, etag: string, now = new Date()): Promise<void> {
+    await this.fenced(etag, { status: 'delivered', graphMessageId, deliveredAt: now.toISOString(), claimedUntil: '', reason: '' }, mailbox, itemKey);
+  }
+
+  async markFailed(mailbox: string, itemKey: string, reason: string, etag: string): Promise<void> {
+    await this.fenced(etag, { status: 'failed', reason: reason.slice(0, 2000), claimedUntil: '' }, mailbox, itemKey);
   }
 
   /**
    * Gives the claim back so a rescheduled message can take it at once. `attempts` rewinds the
    * count when the attempt never reached the mailbox, so the next one need not look it up.
    */
-  async release(mailbox: string, itemKey: string, opts: { attempts?: number } = {}): Promise<void> {
-    await this.table.upsertEntity({ ...this.keys(mailbox, itemKey), claimedUntil: '', ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}) }, 'Merge');
+  async release(mailbox: string, itemKey: string, etag: string, opts: { attempts?: number } = {}): Promise<void> {
+    await this.fenced(etag, { claimedUntil: '', ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}) }, mailbox, itemKey);
+  }
+
+  /** A write that holds only while the row still carries the claim's ETag. */
+  private async fenced(etag: string, fields: Partial<DeliveryRow>, mailbox: string, itemKey: string, abortSignal?: AbortSignal): Promise<string> {
+    try {
+      const res = await this.table.updateEntity({ ...this.keys(mailbox, itemKey), ...fields }, 'Merge', { etag, abortSignal });
+      return res.etag!;
+    } catch (err) {
+      if (statusOf(err) === 412 || statusOf(err) === 404) throw new ClaimLostError(`the delivery claim on ${itemKey} was taken over`);
+      throw err;
+    }
   }
 
   async *all(): AsyncIterable<DeliveryRow> {

@@ -68,7 +68,8 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
       assert.equal(attachment!.via, via);
       assert.equal(attachment!.bytes.length, size);
       assert.equal(sha256(attachment!.bytes), file.sha256());
-      assert.deepEqual(await attachments.list(TARGET, messageId), [{ name: `file-${size}.bin`, size }]);
+      // The file's identity travels with it, whichever way it was sent.
+      assert.deepEqual(await attachments.list(TARGET, messageId), [{ name: `file-${size}.bin`, size, contentId: file.contentId }]);
       if (via === 'uploadSession') {
         const puts = recorder.calls.filter((c) => c.method === 'PUT');
         assert.equal(puts.length, Math.ceil(size / UPLOAD_CHUNK_BYTES));

@@ -1,10 +1,10 @@
 import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import { badRequest, GraphHttpError, itemNotFound, type GraphCall, type GraphReply } from './http-types';
 import type { GraphContext } from './graph-context';
-import { jsonBody, requireMessage } from './mail-api';
+import { jsonBody, pick, requireMessage } from './mail-api';
 import { messageSize, type StoredMessage } from './mailbox-state';
 import { buildFileAttachment } from './message-rules';
-import { attachmentView } from './message-view';
+import { attachmentView, listParam } from './message-view';
 import type { PathParts } from './route-table';
 import { uploadUrlFor } from './upload-sessions';
 
@@ -30,13 +30,17 @@ export function addAttachment(ctx: GraphContext, call: GraphCall, p: PathParts):
   };
 }
 
-export function listAttachments(ctx: GraphContext, _call: GraphCall, p: PathParts): GraphReply {
+export function listAttachments(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const { message } = requireMessage(ctx, p);
+  // As in Graph, $select keeps contentBytes out of the listing. Graph promises no order either, so
+  // the double lists the largest first rather than in the order they were added.
+  const select = listParam(call.query.get('$select'));
+  const listed = [...message.attachments].sort((a, b) => b.size - a.size);
   return {
     status: 200,
     body: {
       '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/messages('${message.id}')/attachments`,
-      value: message.attachments.map((a) => attachmentView(a, true)),
+      value: listed.map((a) => (select ? pick(attachmentView(a, true), select) : attachmentView(a, true))),
     },
   };
 }

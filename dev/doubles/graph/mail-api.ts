@@ -201,7 +201,7 @@ export function jsonBody(call: GraphCall): unknown {
   }
 }
 
-function pick(record: Record<string, unknown>, keys: Set<string>): Record<string, unknown> {
+export function pick(record: Record<string, unknown>, keys: Set<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([k]) => k === 'id' || keys.has(k.toLowerCase())));
 }
 

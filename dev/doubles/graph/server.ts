@@ -17,7 +17,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runBatch, type BatchRequestItem } from './batch';
-import { FaultInjector, type FaultSpec, type InjectedFault } from './faults';
+import { FaultInjector, strikesAfterWork, type FaultSpec, type InjectedFault } from './faults';
 import type { GraphContext, GraphLimits } from './graph-context';
 import { errorReply, GraphHttpError, type GraphCall, type GraphReply } from './http-types';
 import { folderByPath, TenantState, type GraphDoubleUser, type StoredFolder, type StoredMessage } from './mailbox-state';
@@ -50,6 +50,8 @@ export interface GraphDoubleStats {
   throttled: number;
   throttledBy: Record<ThrottleReason, number>;
   faultsFired: number;
+  /** Faults that struck after the operation was carried out (the write is stored, its answer is not delivered intact). */
+  faultsAfterWork: number;
   /** Highest number of requests in flight at once, per mailbox (keyed by the user's mail). */
   maxConcurrency: Record<string, number>;
   /** Upload-session bytes accepted. */
@@ -159,12 +161,14 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
 
     const fault = faults.pick({ method, decodedPathAndQuery: safeDecode(url.pathname + url.search), mailboxId });
     if (fault) stats.faultsFired += 1;
-    if (fault?.kind === 'reset') {
+    const faultAfter = fault && strikesAfterWork(fault) ? fault : undefined;
+    const faultBefore = faultAfter ? undefined : fault;
+    if (faultBefore?.kind === 'reset') {
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === '429' || fault?.kind === '503' || fault?.kind === '504') {
-      return fail(injectedError(fault));
+    if (faultBefore?.kind === '429' || faultBefore?.kind === '503' || faultBefore?.kind === '504') {
+      return fail(injectedError(faultBefore));
     }
 
     if (!isUpload) {
@@ -176,12 +180,18 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
     if (tooLarge) return fail(new GraphHttpError(413, 'BadRequest', 'The maximum request length supported is 4MB.'));
 
     // A slow service holds its concurrency slot, so the delay is spent inside admission.
-    const extraDelayMs = fault?.kind === 'slow' ? (fault.delayMs ?? 2000) : 0;
+    const extraDelayMs = faultBefore?.kind === 'slow' ? (faultBefore.delayMs ?? 2000) : 0;
     const reply = await admitted(mailboxId, method, body.length, routeName.endsWith('.create'), run, requestId, extraDelayMs);
-    if (fault?.kind === 'lostResponse') {
-      // The operation happened; the client never hears about it.
-      req.socket.destroy();
-      return;
+    if (faultAfter) {
+      stats.faultsAfterWork += 1;
+      // The operation happened; the client hears nothing, an error, or its answer too late.
+      if (faultAfter.kind === 'reset' || faultAfter.kind === 'lostResponse') {
+        req.socket.destroy();
+        return;
+      }
+      if (faultAfter.kind === '503' || faultAfter.kind === '504') return fail(injectedError(faultAfter));
+      if (faultAfter.kind === 'slow') await sleep(faultAfter.delayMs ?? 2000);
+      if (res.destroyed) return;
     }
     send(res, { ...reply, headers: { 'request-id': requestId, 'client-request-id': requestId, ...reply.headers } });
   }
@@ -325,6 +335,7 @@ function emptyStats(): Omit<GraphDoubleStats, 'maxConcurrency'> {
     throttled: 0,
     throttledBy: { MailboxConcurrency: 0, RequestRate: 0, UploadBytes: 0 },
     faultsFired: 0,
+    faultsAfterWork: 0,
     uploadedBytes: 0,
   };
 }

@@ -1,0 +1,89 @@
+import type { ClaimState, DeliveryLedger } from '../store/delivery-ledger';
+import { ClaimLostError } from '../errors';
+
+/**
+ * A delivery claim while its worker runs. It is renewed every quarter of its length; when the
+ * claim is taken over, or renewals fail until a sixth of its length is left, `fence` aborts, so no
+ * Graph write starts (and none stays in flight) after the moment another worker could claim the
+ * pair. The writes that end the claim carry its latest ETag, so they fail rather than undo a new
+ * owner's work.
+ */
+export class HeldClaim {
+  private state: ClaimState;
+  private readonly controller = new AbortController();
+  private readonly claimMs: number;
+  private renewal: Promise<void> = Promise.resolve();
+  private renewTimer?: NodeJS.Timeout;
+  private lapseTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly ledger: DeliveryLedger,
+    private readonly mailbox: string,
+    private readonly itemKey: string,
+    claimed: ClaimState,
+  ) {
+    this.state = claimed;
+    this.claimMs = ledger.claimSeconds * 1000;
+    this.armLapse();
+    this.renewTimer = setInterval(() => {
+      this.renewal = this.renewal.then(() => this.renew());
+    }, this.claimMs / 4);
+    this.renewTimer.unref();
+  }
+
+  /** Aborts (with a ClaimLostError) when this worker must write nothing more. */
+  get fence(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /**
+   * Stops renewing and makes the write that ends the claim with its latest ETag. A claim that was
+   * taken over makes the write fail with ClaimLostError; nothing is written then.
+   */
+  async end(write: (etag: string) => Promise<void>): Promise<void> {
+    this.stop();
+    await this.renewal;
+    await write(this.state.etag);
+  }
+
+  /** Like `end`, for a worker already on its way out: a claim that is gone needs no ending. */
+  async endQuietly(write: (etag: string) => Promise<void>): Promise<void> {
+    try {
+      await this.end(write);
+    } catch (err) {
+      if (!(err instanceof ClaimLostError)) throw err;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.renewTimer);
+    clearTimeout(this.lapseTimer);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.stopped || this.fence.aborted) return;
+    try {
+      // A renewal that hangs past the lapse is as good as failed; the lapse timer has fired by then.
+      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state.etag, { abortSignal: AbortSignal.timeout(this.claimMs / 4) });
+      if (!this.stopped) this.armLapse();
+    } catch (err) {
+      if (err instanceof ClaimLostError) this.lose(err);
+      // Any other failure (storage unreachable) is retried on the next tick; the lapse timer stands.
+    }
+  }
+
+  private armLapse(): void {
+    clearTimeout(this.lapseTimer);
+    const stopAt = this.state.claimedUntil.getTime() - this.claimMs / 6;
+    this.lapseTimer = setTimeout(() => this.lose(new ClaimLostError(`the delivery claim on ${this.itemKey} could not be renewed before it lapsed`)), Math.max(0, stopAt - Date.now()));
+    this.lapseTimer.unref();
+  }
+
+  private lose(reason: ClaimLostError): void {
+    if (!this.fence.aborted) this.controller.abort(reason);
+    clearInterval(this.renewTimer);
+    clearTimeout(this.lapseTimer);
+  }
+}
