@@ -47,13 +47,12 @@ export class HeldClaim {
     await write(this.state.etag);
   }
 
-  /** Like `end`, for a worker already on its way out: a claim that is gone needs no ending. */
+  /**
+   * Like `end`, for a worker on its way out with an error of its own, which its message's retry
+   * will answer: a claim that is gone needs no ending, and one that cannot be ended lapses.
+   */
   async endQuietly(write: (etag: string) => Promise<void>): Promise<void> {
-    try {
-      await this.end(write);
-    } catch (err) {
-      if (!(err instanceof ClaimLostError)) throw err;
-    }
+    await this.end(write).catch(() => undefined);
   }
 
   stop(): void {

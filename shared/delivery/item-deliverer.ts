@@ -10,7 +10,7 @@ import { GraphCallError } from '../mailbox/graph-client';
 import { usesUploadSession } from '../mailbox/graph-attachments';
 import { attachmentIdentity, compareAttachments } from '../mailbox/attachment-identity';
 import { HeldClaim } from './held-claim';
-import { RetryLaterError, errorMessage } from '../errors';
+import { ClaimLostError, RetryLaterError, errorMessage } from '../errors';
 
 /** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
 function attachmentRequests(files: ArchiveAttachment[]): number {
@@ -86,7 +86,11 @@ export class ItemDeliverer {
         throw new RetryLaterError(MAILBOX_MISSING_RETRY_SECONDS, `mailbox ${message.mailbox} unavailable: ${err.code}`);
       }
       if (err instanceof GraphCallError && PERMANENT_CODES.has(err.code)) {
-        await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, err.message, etag));
+        // Nothing retries a delivery that ends here, so its failed state must be written (or the
+        // message retried); a claim taken over meanwhile belongs to a worker that will say.
+        await held.end((etag) => ledger.markFailed(message.mailbox, message.itemKey, err.message, etag)).catch((e: unknown) => {
+          if (!(e instanceof ClaimLostError)) throw e;
+        });
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: err.message });
         return 'failed';
       }
