@@ -15,9 +15,11 @@ export class GraphMailbox implements MailboxTarget {
   archiveFolder(target: MailboxRef, fence?: AbortSignal): Promise<string> {
     let folder = this.folders.get(target.userId);
     if (!folder) {
-      // Shared by every delivery of this mailbox in the process, so one caller's fence must not
-      // abandon it; it only keeps a fenced-off caller from creating the folder.
-      folder = this.findOrCreateFolder(target, fence).catch((err) => {
+      // The look-up is shared by every delivery of this mailbox in the process, so one caller's
+      // fence must not end it; a fenced-off caller only does not start it. A second create is
+      // harmless anyway: Exchange refuses it with ErrorFolderExists.
+      beforeWrite(fence);
+      folder = this.findOrCreateFolder(target).catch((err) => {
         this.folders.delete(target.userId);
         throw err;
       });
@@ -26,10 +28,9 @@ export class GraphMailbox implements MailboxTarget {
     return folder;
   }
 
-  private async findOrCreateFolder(target: MailboxRef, fence?: AbortSignal): Promise<string> {
+  private async findOrCreateFolder(target: MailboxRef): Promise<string> {
     const existing = await this.findFolder(target);
     if (existing) return existing;
-    beforeWrite(fence);
     try {
       const created: MicrosoftGraph.MailFolder = await this.graph
         .api(`/users/${encodeURIComponent(target.userId)}/mailFolders/inbox/childFolders`)

@@ -32,7 +32,8 @@ const DRAIN_TIMEOUT_MS = Number(process.env.CHAOS_TIMEOUT_MIN ?? 25) * 60_000;
 const now = Date.now();
 const from = new Date(now - 2 * 86_400_000);
 const org = generateOrganisation({
-  seed, members: 64, guests: 3, posts: POSTS, tasks: 0, notes: 0, events: 0, filesRatio: 0, edits: 25, deletions: 10,
+  // Some posts carry files, two of them large enough for upload sessions, so every Graph write kind is exercised.
+  seed, members: 64, guests: 3, posts: POSTS, tasks: 0, notes: 0, events: 0, filesRatio: 0.02, largeFiles: [{ sizeBytes: 3_500_000 }, { sizeBytes: 3_400_000 }], edits: 25, deletions: 10,
   chats: { direct: 40, group: 14, team: 6, personal: 4, everyone: false },
   from, to: new Date(now - 3_600_000), domain: 'chaos.example',
 });
@@ -133,6 +134,19 @@ before(async () => {
   graphFaults.throttled = env.graph.faults.inject({ kind: '429', match: create, probability: 0.01, count: 40, retryAfterSeconds: 3 });
   graphFaults.throttledShort = env.graph.faults.inject({ kind: '429', match: create, probability: 0.01, count: 30, retryAfterSeconds: 1 });
   graphFaults.unavailable = env.graph.faults.inject({ kind: '503', match: create, probability: 0.008, count: 30 });
+  // Faults after the work: Graph stored the write, then its answer is a 504, a 503 without
+  // Retry-After, a reset or too late. One group per write kind.
+  const attachmentPost = { method: 'POST', pathIncludes: '/attachments' };
+  const chunk = { method: 'PUT', pathIncludes: '/upload/sessions/' };
+  graphFaults.createStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: create, probability: 0.01, count: 25 });
+  graphFaults.createStored503 = env.graph.faults.inject({ kind: '503', phase: 'after', match: create, probability: 0.008, count: 20 });
+  graphFaults.createStoredSlowAnswer = env.graph.faults.inject({ kind: 'slow', phase: 'after', match: create, probability: 0.005, count: 6, delayMs: GRAPH_TIMEOUT_MS + 1000 });
+  graphFaults.folderStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/childFolders' }, probability: 0.2, count: 3 });
+  graphFaults.uploadSessionStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/createUploadSession' }, count: 1 });
+  graphFaults.attachmentStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: attachmentPost, probability: 0.15, count: 4 });
+  graphFaults.attachmentStoredReset = env.graph.faults.inject({ kind: 'reset', phase: 'after', match: attachmentPost, probability: 0.15, count: 3 });
+  graphFaults.chunkStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: chunk, count: 1 });
+  graphFaults.chunkStoredSlowAnswer = env.graph.faults.inject({ kind: 'slow', phase: 'after', match: chunk, count: 1, delayMs: GRAPH_TIMEOUT_MS + 1000 });
   graphFaults.slowRead = env.graph.faults.inject({ kind: 'slow', match: { method: 'GET', pathIncludes: '/mailFolders' }, probability: 0.05, count: 5, delayMs: GRAPH_TIMEOUT_MS + 500 });
   graphFaults.resetRead = env.graph.faults.inject({ kind: 'reset', match: { method: 'GET', pathIncludes: '/mailFolders' }, probability: 0.05, count: 5 });
 
@@ -177,7 +191,8 @@ before(async () => {
     graphFaults: fired,
     ringCentral: { penaltiesStarted: env.ringCentral.stats.penaltiesStarted, responses429: env.ringCentral.stats.responses429, tasksCreated: env.ringCentral.stats.tasksCreated },
     graphThrottled: env.graph.stats.throttled,
-    reconciliation: { expected: reconciliation.expected, found: reconciliation.found, missing: reconciliation.missing, duplicates: reconciliation.duplicates, unexpected: reconciliation.unexpected, notConverted: reconciliation.notConverted },
+    graphFaultsAfterWork: env.graph.stats.faultsAfterWork,
+    reconciliation: { expected: reconciliation.expected, found: reconciliation.found, missing: reconciliation.missing, duplicates: reconciliation.duplicates, unexpected: reconciliation.unexpected, notConverted: reconciliation.notConverted, attachmentsMissing: reconciliation.attachmentsMissing, attachmentsDuplicated: reconciliation.attachmentsDuplicated },
   }));
   console.log(events.join('\n'));
 });
@@ -205,6 +220,8 @@ function estimateDeliveries(): number {
 test('reconciliation after the chaos run: nothing missing, nothing duplicated, nothing unexpected', () => {
   assert.equal(reconciliation.missing, 0, JSON.stringify(reconciliation.perMailbox.filter((m) => m.missing).slice(0, 3)));
   assert.equal(reconciliation.duplicates, 0, JSON.stringify(reconciliation.perMailbox.filter((m) => m.duplicates).slice(0, 3)));
+  assert.equal(reconciliation.attachmentsMissing, 0, JSON.stringify(reconciliation.attachmentsMissingKeys));
+  assert.equal(reconciliation.attachmentsDuplicated, 0, JSON.stringify(reconciliation.attachmentsDuplicatedKeys));
   assert.equal(reconciliation.unexpected, 0);
   assert.equal(reconciliation.notConverted, 0);
   assert.equal(reconciliation.complete, true);
@@ -239,6 +256,26 @@ test('the reconciliation agrees with what the Graph double really stores, and no
   }
   assert.equal(stored, reconciliation.found);
   assert.equal(keys.size, copies, 'no (mailbox, item) pair is stored twice');
+  // Files, from the double's own store: every message carries as many files as its ledger row
+  // says, each under its own identity, and the run did carry files through every write kind.
+  const filesByPair = new Map<string, number>();
+  for await (const row of storage.table(TABLES.deliveries).listEntities<{ mailbox: string; itemKey: string; files?: number }>({ queryOptions: { select: ['mailbox', 'itemKey', 'files'] } })) {
+    filesByPair.set(`${row.mailbox}|${row.itemKey}`, row.files ?? 0);
+  }
+  let attachmentsStored = 0;
+  let viaUploadSession = 0;
+  for (const m of reconciliation.perMailbox) {
+    for (const msg of env.graph.messagesIn(m.mailbox, 'Inbox/RingCentral')) {
+      const key = `${m.mailbox}|${msg.singleValueExtendedProperties?.find((p) => p.id === ITEM_KEY_PROPERTY)?.value}`;
+      const ids = msg.attachments.map((a) => a.contentId);
+      assert.equal(new Set(ids).size, ids.length, `${key}: no file twice`);
+      assert.equal(ids.length, filesByPair.get(key) ?? 0, `${key}: every file`);
+      attachmentsStored += ids.length;
+      viaUploadSession += msg.attachments.filter((a) => a.via === 'uploadSession').length;
+    }
+  }
+  assert.ok(attachmentsStored >= 20, `${attachmentsStored} attachments stored`);
+  assert.ok(viaUploadSession >= 2, `${viaUploadSession} attachments through upload sessions`);
   const depths = await queueDepths();
   for (const q of Object.values(QUEUES)) assert.equal(depths[poisonQueueOf(q)], 0, `${poisonQueueOf(q)} is empty`);
   // The source side: every exported item version was fanned out (its ledger rows exist).
