@@ -177,8 +177,8 @@ module archiver 'app/archiver.bicep' = {
       RINGCENTRAL_SERVER_URL: ringCentralServerUrl
       RINGCENTRAL_CLIENT_ID: ringCentralClientId
       GRAPH_BASE_URL: graphBaseUrl
-      AZURE_TENANT_ID: !empty(graphTenantId) ? graphTenantId : tenant().tenantId
-      AZURE_CLIENT_ID: graphClientId
+      GRAPH_TENANT_ID: !empty(graphTenantId) ? graphTenantId : tenant().tenantId
+      GRAPH_CLIENT_ID: graphClientId
       AZURE_AUTHORITY_HOST: !empty(authorityHost)
         ? authorityHost
         : (endsWith(loginEndpoint, '/') ? take(loginEndpoint, length(loginEndpoint) - 1) : loginEndpoint)

@@ -71,7 +71,7 @@ trap 'rm -f "$secret_file"' EXIT INT TERM
 chmod 600 "$secret_file"
 az ad app credential reset --id "$app_id" --append --display-name "archiver $(date -u +%Y-%m-%d)" \
   --years "$secret_years" --query password -o tsv --only-show-errors | tr -d '\r\n' > "$secret_file"
-secret_name="$(node -e 'process.stdout.write(require(process.argv[1]).AZURE_CLIENT_SECRET)' \
+secret_name="$(node -e 'process.stdout.write(require(process.argv[1]).GRAPH_CLIENT_SECRET)' \
   "$repo_root/infra/key-vault-secrets.json")"
 az keyvault secret set --vault-name "$vault" --name "$secret_name" --file "$secret_file" \
   --encoding utf-8 --content-type text/plain --output none --only-show-errors

@@ -4,7 +4,7 @@
 #
 #   RINGCENTRAL_CLIENT_SECRET  RingCentral app client secret
 #   RINGCENTRAL_JWT            JWT credential of the RingCentral admin user
-#   GRAPH_CLIENT_SECRET        Entra (Graph) app client secret (AZURE_CLIENT_SECRET is accepted too)
+#   GRAPH_CLIENT_SECRET        Entra (Graph) app client secret
 #
 # Unset values are skipped, so the hook is safe to run before the secrets exist.
 # Needs the Azure CLI signed in (`az login`) as the user azd signed in with (Key Vault Secrets Officer).
@@ -45,7 +45,7 @@ store() {
 stored=0
 store RINGCENTRAL_CLIENT_SECRET "${RINGCENTRAL_CLIENT_SECRET:-}" && stored=1 || true
 store RINGCENTRAL_JWT "${RINGCENTRAL_JWT:-}" && stored=1 || true
-store AZURE_CLIENT_SECRET "${GRAPH_CLIENT_SECRET:-${AZURE_CLIENT_SECRET:-}}" && stored=1 || true
+store GRAPH_CLIENT_SECRET "${GRAPH_CLIENT_SECRET:-}" && stored=1 || true
 
 if [ "$stored" -eq 1 ] && [ -n "${AZURE_FUNCTION_APP_NAME:-}" ] && [ -n "${AZURE_RESOURCE_GROUP:-}" ]; then
   az functionapp restart --name "$AZURE_FUNCTION_APP_NAME" --resource-group "$AZURE_RESOURCE_GROUP" \

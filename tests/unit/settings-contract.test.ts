@@ -40,7 +40,7 @@ test('the Bicep sets no setting the config does not know', () => {
 
 test('secrets in the Bicep are Key Vault references, never values', () => {
   const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'AZURE_CLIENT_SECRET']) {
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET']) {
     const at = bicep.indexOf(`name: '${name}'`);
     assert.ok(at > 0, name);
     assert.match(bicep.slice(at, at + 300), /@Microsoft\.KeyVault\(SecretUri=/, `${name} must be a Key Vault reference`);
