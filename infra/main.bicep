@@ -27,7 +27,7 @@ param principalType string = 'User'
 
 @minValue(1)
 @maxValue(1000)
-@description('Most instances the Function App scales out to.')
+@description('Most instances the Function App scales out to (azd env MAXIMUM_INSTANCE_COUNT).')
 param maximumInstanceCount int = 40
 
 // Product settings (names in shared/config.ts). Secrets are not parameters: they go to Key Vault.
@@ -68,7 +68,9 @@ param peopleCacheHours string = '24'
 param maxMessageSizeMb string = '35'
 @description('Most mailboxes one item is delivered to. 0 = no limit.')
 param fanoutLimit string = '0'
-@description('Where archive messages go: graph (mailboxes) or eml (dry run to Blob).')
+// eml-folder is left out on purpose: it writes to the local file system, which is read-only on Flex.
+@allowed(['graph', 'eml-blob'])
+@description('Where archive messages go: graph (mailboxes) or eml-blob (dry run: .eml files in the eml blob container).')
 param mailboxTarget string = 'graph'
 
 var abbrs = loadJsonContent('abbreviations.json')

@@ -45,7 +45,7 @@ export const SETTINGS = {
   PEOPLE_CACHE_HOURS: { description: 'How long a person → mailbox lookup is cached.', default: '24' },
   MAX_MESSAGE_SIZE_MB: { description: "The mailboxes' maximum message size (Exchange default 35, up to 150). Larger files stay in Blob storage with a notice.", default: '35' },
   FANOUT_LIMIT: { description: 'Chats with more members than this deliver to the sender and FALLBACK_MAILBOX only. 0 = off.', default: '0' },
-  MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes) or 'eml-folder' (dry run: .eml files under EML_FOLDER).", default: 'graph' },
+  MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes), 'eml-blob' (dry run: .eml files in the 'eml' blob container; the one that works in Azure) or 'eml-folder' (local dry run: .eml files under EML_FOLDER).", default: 'graph' },
   EML_FOLDER: { description: 'Output folder of the eml-folder target.', default: '.local/eml-out', localOnly: true },
   MANAGED_IDENTITY_CLIENT_ID: { description: 'Client id of the user-assigned managed identity (Azure Monitor authentication).', optional: true },
   APPLICATIONINSIGHTS_CONNECTION_STRING: { description: 'Application Insights connection string. Set: custom metrics are exported through OpenTelemetry (the host sends logs with it too). Empty = no metrics export.', optional: true },
@@ -93,7 +93,7 @@ const schema = z.object({
   PEOPLE_CACHE_HOURS: z.coerce.number().min(0),
   MAX_MESSAGE_SIZE_MB: z.coerce.number().min(1).max(150),
   FANOUT_LIMIT: z.coerce.number().int().min(0),
-  MAILBOX_TARGET: z.enum(['graph', 'eml-folder']),
+  MAILBOX_TARGET: z.enum(['graph', 'eml-blob', 'eml-folder']),
   EML_FOLDER: z.string().min(1),
   MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().refine((s) => /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-f-]{36}/i.test(s), 'must contain InstrumentationKey=<guid>').optional(),
@@ -116,7 +116,7 @@ export interface Config {
   peopleCacheHours: number;
   maxMessageBytes: number;
   fanoutLimit: number;
-  mailboxTarget: 'graph' | 'eml-folder';
+  mailboxTarget: 'graph' | 'eml-blob' | 'eml-folder';
   emlFolder: string;
   /** Custom metrics export; absent when no Application Insights connection string is set. */
   telemetry?: { connectionString: string; entraClientId?: string; entraAuth: boolean; exportIntervalSeconds: number };

@@ -167,5 +167,24 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   }
 }
 
+// Deployments use Entra ID (azd signs in, the app pulls its package with its identity); basic-auth
+// publishing credentials would be a second, password-based way in. ftpsState alone only stops FTP
+// from serving; these policies switch the credentials themselves off for both endpoints.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
 output name string = functionApp.name
 output uri string = 'https://${functionApp.properties.defaultHostName}'
