@@ -73,6 +73,13 @@ param fanoutLimit string = '0'
 @description('Where archive messages go: graph (mailboxes) or eml-blob (dry run: .eml files in the eml blob container).')
 param mailboxTarget string = 'graph'
 
+@description('E-mail address the alert rules notify (azd env ALERT_EMAIL). Empty = no notifications: the rules still fire and show under Monitor > Alerts.')
+param alertEmail string = ''
+@minValue(5)
+@maxValue(960)
+@description('Minutes between two runs of INGEST_SCHEDULE (60 for the default, hourly). The "no window captured" alert looks back three of them.')
+param ingestPeriodMinutes int = 60
+
 var abbrs = loadJsonContent('abbreviations.json')
 var storageNames = loadJsonContent('storage-names.json')
 var secretNames = loadJsonContent('key-vault-secrets.json')
@@ -139,6 +146,19 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     applicationInsightsName: names.applicationInsights
     location: location
     tags: tags
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: names.applicationInsights
+    alertEmail: alertEmail
+    ingestPeriodMinutes: ingestPeriodMinutes
   }
 }
 
