@@ -2,7 +2,7 @@
 # Compiles and lints infra/main.bicep with the Bicep CLI from NuGet (the public module
 # registry and the Bicep install script are unreachable here; NuGet is not).
 # Any linter/compiler warning fails the run unless bicepconfig.json suppresses it with a reason.
-# Writes the compiled ARM template to .local/bicep/main.json for the settings contract test.
+# Writes the compiled ARM template to .local/bicep/main.json and checks it with .ci/check-template.js.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,4 +62,6 @@ if grep -Eiq ': (Warning|Error) [A-Za-z0-9-]+:|warning|error' "$log"; then
   exit 1
 fi
 cp "$out_dir/main.json" "$cache_dir/main.json"
+# What the linter cannot see: basic-auth publishing off, azure.yaml's azd version, alert queries.
+node "$repo_root/.ci/check-template.js" "$cache_dir/main.json"
 echo "bicep: OK, compiled ARM template: $cache_dir/main.json"

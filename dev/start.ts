@@ -30,9 +30,9 @@ async function main(): Promise<number> {
 
   const configured = { ...readLocalSettings(), ...definedEnv() };
   const hasRingCentral = !!configured.RINGCENTRAL_JWT;
-  const hasGraph = !!configured.AZURE_CLIENT_SECRET;
+  const hasGraph = !!configured.GRAPH_CLIENT_SECRET;
   if (hasRingCentral !== hasGraph) {
-    console.error('Configure both RingCentral (RINGCENTRAL_*) and Graph (AZURE_*) credentials, or neither to run the demo doubles.');
+    console.error('Configure both RingCentral (RINGCENTRAL_*) and Graph (GRAPH_*) credentials, or neither to run the demo doubles.');
     return 2;
   }
   const demo = !hasRingCentral;

@@ -27,7 +27,7 @@ param principalType string = 'User'
 
 @minValue(1)
 @maxValue(1000)
-@description('Most instances the Function App scales out to.')
+@description('Most instances the Function App scales out to (azd env MAXIMUM_INSTANCE_COUNT).')
 param maximumInstanceCount int = 40
 
 // Product settings (names in shared/config.ts). Secrets are not parameters: they go to Key Vault.
@@ -68,8 +68,17 @@ param peopleCacheHours string = '24'
 param maxMessageSizeMb string = '35'
 @description('Most mailboxes one item is delivered to. 0 = no limit.')
 param fanoutLimit string = '0'
-@description('Where archive messages go: graph (mailboxes) or eml (dry run to Blob).')
+// eml-folder is left out on purpose: it writes to the local file system, which is read-only on Flex.
+@allowed(['graph', 'eml-blob'])
+@description('Where archive messages go: graph (mailboxes) or eml-blob (dry run: .eml files in the eml blob container).')
 param mailboxTarget string = 'graph'
+
+@description('E-mail address the alert rules notify (azd env ALERT_EMAIL). Empty = no notifications: the rules still fire and show under Monitor > Alerts.')
+param alertEmail string = ''
+@minValue(5)
+@maxValue(960)
+@description('Minutes between two runs of INGEST_SCHEDULE (60 for the default, hourly). The "no window captured" alert looks back three of them.')
+param ingestPeriodMinutes int = 60
 
 var abbrs = loadJsonContent('abbreviations.json')
 var storageNames = loadJsonContent('storage-names.json')
@@ -140,6 +149,19 @@ module monitoring 'core/monitor/monitoring.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: names.applicationInsights
+    alertEmail: alertEmail
+    ingestPeriodMinutes: ingestPeriodMinutes
+  }
+}
+
 module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
@@ -177,8 +199,8 @@ module archiver 'app/archiver.bicep' = {
       RINGCENTRAL_SERVER_URL: ringCentralServerUrl
       RINGCENTRAL_CLIENT_ID: ringCentralClientId
       GRAPH_BASE_URL: graphBaseUrl
-      AZURE_TENANT_ID: !empty(graphTenantId) ? graphTenantId : tenant().tenantId
-      AZURE_CLIENT_ID: graphClientId
+      GRAPH_TENANT_ID: !empty(graphTenantId) ? graphTenantId : tenant().tenantId
+      GRAPH_CLIENT_ID: graphClientId
       AZURE_AUTHORITY_HOST: !empty(authorityHost)
         ? authorityHost
         : (endsWith(loginEndpoint, '/') ? take(loginEndpoint, length(loginEndpoint) - 1) : loginEndpoint)

@@ -21,6 +21,7 @@ import { createGraphClient } from './mailbox/graph-client';
 import { GraphMailbox } from './mailbox/graph-mailbox';
 import { GraphAttachments } from './mailbox/graph-attachments';
 import { EmlFolderMailbox } from './mailbox/eml-folder-mailbox';
+import { EmlBlobMailbox } from './mailbox/eml-blob-mailbox';
 import type { MailboxTarget } from './mailbox/mailbox-target';
 import type { MailboxAttachments } from './mailbox/attachment-source';
 import { GraphUserDirectory } from './mapping/user-directory';
@@ -75,11 +76,15 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations, metrics };
 }
 
-/** Graph in production; an .eml folder for dry runs (MAILBOX_TARGET=eml-folder). */
+/** Graph in production; .eml blobs (eml-blob, works in Azure) or an .eml folder (eml-folder, local) for dry runs. */
 function mailboxTarget(config: Config, graph: ReturnType<typeof createGraphClient>, blobs: ArchiveBlobs): { mailboxes: MailboxTarget; attachments: MailboxAttachments } {
   if (config.mailboxTarget === 'eml-folder') {
     const folder = new EmlFolderMailbox(config.emlFolder, config.archiveFolder, blobs);
     return { mailboxes: folder, attachments: folder };
+  }
+  if (config.mailboxTarget === 'eml-blob') {
+    const container = new EmlBlobMailbox(config.archiveFolder, blobs);
+    return { mailboxes: container, attachments: container };
   }
   return { mailboxes: new GraphMailbox(graph, config.archiveFolder), attachments: new GraphAttachments(graph) };
 }

@@ -27,9 +27,12 @@ export const SETTINGS = {
   RINGCENTRAL_JWT: { description: 'JWT credential of the RingCentral admin user that runs compliance exports.', secret: true },
   RINGCENTRAL_RATE_LIMITS: { description: "Requests per minute per usage-plan group, as the app's plan allows.", default: 'Light=50,Medium=40,Heavy=10,Auth=5' },
   GRAPH_BASE_URL: { description: 'Microsoft Graph base URL.', default: 'https://graph.microsoft.com' },
-  AZURE_TENANT_ID: { description: 'Entra tenant of the Graph app.' },
-  AZURE_CLIENT_ID: { description: 'Client id of the Entra app that writes into mailboxes (Mail.ReadWrite, User.Read.All).' },
-  AZURE_CLIENT_SECRET: { description: 'Client secret of that Entra app.', secret: true },
+  // GRAPH_*, not AZURE_*: Azure SDK default credentials read AZURE_TENANT_ID/AZURE_CLIENT_ID/
+  // AZURE_CLIENT_SECRET, so under those names any default-credential use would sign in as the
+  // Graph app instead of the managed identity.
+  GRAPH_TENANT_ID: { description: 'Entra tenant of the Graph app.' },
+  GRAPH_CLIENT_ID: { description: 'Client id of the Entra app that writes into mailboxes (User.Read.All, mailbox access scoped with Exchange RBAC for Applications).' },
+  GRAPH_CLIENT_SECRET: { description: 'Client secret of that Entra app.', secret: true },
   AZURE_AUTHORITY_HOST: { description: 'Entra authority host.', default: 'https://login.microsoftonline.com' },
   INGEST_SCHEDULE: { description: 'NCRONTAB schedule of the ingest timer (six fields, UTC).', default: '0 5 * * * *' },
   CAPTURE_START: { description: 'ISO time the first window starts at. Empty = start of the retention period.', optional: true },
@@ -42,7 +45,7 @@ export const SETTINGS = {
   PEOPLE_CACHE_HOURS: { description: 'How long a person → mailbox lookup is cached.', default: '24' },
   MAX_MESSAGE_SIZE_MB: { description: "The mailboxes' maximum message size (Exchange default 35, up to 150). Larger files stay in Blob storage with a notice.", default: '35' },
   FANOUT_LIMIT: { description: 'Chats with more members than this deliver to the sender and FALLBACK_MAILBOX only. 0 = off.', default: '0' },
-  MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes) or 'eml-folder' (dry run: .eml files under EML_FOLDER).", default: 'graph' },
+  MAILBOX_TARGET: { description: "'graph' (Microsoft 365 mailboxes), 'eml-blob' (dry run: .eml files in the 'eml' blob container; the one that works in Azure) or 'eml-folder' (local dry run: .eml files under EML_FOLDER).", default: 'graph' },
   EML_FOLDER: { description: 'Output folder of the eml-folder target.', default: '.local/eml-out', localOnly: true },
   MANAGED_IDENTITY_CLIENT_ID: { description: 'Client id of the user-assigned managed identity (Azure Monitor authentication).', optional: true },
   APPLICATIONINSIGHTS_CONNECTION_STRING: { description: 'Application Insights connection string. Set: custom metrics are exported through OpenTelemetry (the host sends logs with it too). Empty = no metrics export.', optional: true },
@@ -75,9 +78,9 @@ const schema = z.object({
   RINGCENTRAL_JWT: z.string().min(1),
   RINGCENTRAL_RATE_LIMITS: z.string().refine((s) => { try { parseRateLimits(s); return true; } catch { return false; } }, 'must look like Light=50,Medium=40,Heavy=10,Auth=5'),
   GRAPH_BASE_URL: z.string().url().refine((s) => s.startsWith('https://'), 'must be https (the Graph client sends its token only to https URLs)'),
-  AZURE_TENANT_ID: z.string().min(1),
-  AZURE_CLIENT_ID: z.string().min(1),
-  AZURE_CLIENT_SECRET: z.string().min(1),
+  GRAPH_TENANT_ID: z.string().min(1),
+  GRAPH_CLIENT_ID: z.string().min(1),
+  GRAPH_CLIENT_SECRET: z.string().min(1),
   AZURE_AUTHORITY_HOST: z.string().url().refine((s) => s.startsWith('https://'), 'must be https'),
   INGEST_SCHEDULE: z.string().refine((s) => s.trim().split(/\s+/).length === 6, 'must be NCRONTAB with six fields'),
   CAPTURE_START: isoTime.optional(),
@@ -90,7 +93,7 @@ const schema = z.object({
   PEOPLE_CACHE_HOURS: z.coerce.number().min(0),
   MAX_MESSAGE_SIZE_MB: z.coerce.number().min(1).max(150),
   FANOUT_LIMIT: z.coerce.number().int().min(0),
-  MAILBOX_TARGET: z.enum(['graph', 'eml-folder']),
+  MAILBOX_TARGET: z.enum(['graph', 'eml-blob', 'eml-folder']),
   EML_FOLDER: z.string().min(1),
   MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().refine((s) => /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-f-]{36}/i.test(s), 'must contain InstrumentationKey=<guid>').optional(),
@@ -113,7 +116,7 @@ export interface Config {
   peopleCacheHours: number;
   maxMessageBytes: number;
   fanoutLimit: number;
-  mailboxTarget: 'graph' | 'eml-folder';
+  mailboxTarget: 'graph' | 'eml-blob' | 'eml-folder';
   emlFolder: string;
   /** Custom metrics export; absent when no Application Insights connection string is set. */
   telemetry?: { connectionString: string; entraClientId?: string; entraAuth: boolean; exportIntervalSeconds: number };
@@ -137,7 +140,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Issue messages name the setting and the rule, never the value, so secrets cannot leak.
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
-    return `${name}: ${input[name] === undefined ? 'is required' : i.message}`;
+    return `${name}: ${input[name] === undefined ? `is required${renamedHint(name, env)}` : i.message}`;
   });
   const identityBased = input.AzureWebJobsStorage__blobServiceUri && input.AzureWebJobsStorage__queueServiceUri && input.AzureWebJobsStorage__tableServiceUri;
   if (!input.AzureWebJobsStorage && !identityBased) {
@@ -145,6 +148,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length || !parsed.success) throw new ConfigError([...new Set(problems)]);
   return toConfig(parsed.data, now);
+}
+
+/** The Graph app's settings were AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET; say so to whoever still has those. */
+const RENAMED: Partial<Record<string, string>> = { GRAPH_TENANT_ID: 'AZURE_TENANT_ID', GRAPH_CLIENT_ID: 'AZURE_CLIENT_ID', GRAPH_CLIENT_SECRET: 'AZURE_CLIENT_SECRET' };
+
+function renamedHint(name: string, env: Record<string, string | undefined>): string {
+  const old = RENAMED[name];
+  return old && env[old]?.trim() ? ` (it was called ${old}; rename it)` : '';
 }
 
 function toConfig(v: RawConfig, now: Date): Config {
@@ -158,7 +169,7 @@ function toConfig(v: RawConfig, now: Date): Config {
       managedIdentityClientId: v.AzureWebJobsStorage__clientId,
     },
     ringCentral: { serverUrl: v.RINGCENTRAL_SERVER_URL, clientId: v.RINGCENTRAL_CLIENT_ID, clientSecret: v.RINGCENTRAL_CLIENT_SECRET, jwt: v.RINGCENTRAL_JWT, rateLimits: parseRateLimits(v.RINGCENTRAL_RATE_LIMITS) },
-    graph: { baseUrl: v.GRAPH_BASE_URL.replace(/\/+$/, ''), tenantId: v.AZURE_TENANT_ID, clientId: v.AZURE_CLIENT_ID, clientSecret: v.AZURE_CLIENT_SECRET, authorityHost: v.AZURE_AUTHORITY_HOST.replace(/\/+$/, '') },
+    graph: { baseUrl: v.GRAPH_BASE_URL.replace(/\/+$/, ''), tenantId: v.GRAPH_TENANT_ID, clientId: v.GRAPH_CLIENT_ID, clientSecret: v.GRAPH_CLIENT_SECRET, authorityHost: v.AZURE_AUTHORITY_HOST.replace(/\/+$/, '') },
     capture: {
       start: v.CAPTURE_START ? new Date(v.CAPTURE_START) : retentionStart,
       lagMinutes: v.CAPTURE_LAG_MINUTES,

@@ -7,8 +7,8 @@ type ProductSettings = {
   RINGCENTRAL_SERVER_URL: string
   RINGCENTRAL_CLIENT_ID: string
   GRAPH_BASE_URL: string
-  AZURE_TENANT_ID: string
-  AZURE_CLIENT_ID: string
+  GRAPH_TENANT_ID: string
+  GRAPH_CLIENT_ID: string
   AZURE_AUTHORITY_HOST: string
   INGEST_SCHEDULE: string
   CAPTURE_START: string
@@ -39,7 +39,7 @@ param keyVaultName string
 param secretNames {
   RINGCENTRAL_CLIENT_SECRET: string
   RINGCENTRAL_JWT: string
-  AZURE_CLIENT_SECRET: string
+  GRAPH_CLIENT_SECRET: string
 }
 param settings ProductSettings
 @minValue(1)
@@ -139,15 +139,15 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           value: '@Microsoft.KeyVault(SecretUri=${vaultSecretsUri}${secretNames.RINGCENTRAL_JWT})'
         }
         {
-          name: 'AZURE_CLIENT_SECRET'
-          value: '@Microsoft.KeyVault(SecretUri=${vaultSecretsUri}${secretNames.AZURE_CLIENT_SECRET})'
+          name: 'GRAPH_CLIENT_SECRET'
+          value: '@Microsoft.KeyVault(SecretUri=${vaultSecretsUri}${secretNames.GRAPH_CLIENT_SECRET})'
         }
         // Product settings.
         { name: 'RINGCENTRAL_SERVER_URL', value: settings.RINGCENTRAL_SERVER_URL }
         { name: 'RINGCENTRAL_CLIENT_ID', value: settings.RINGCENTRAL_CLIENT_ID }
         { name: 'GRAPH_BASE_URL', value: settings.GRAPH_BASE_URL }
-        { name: 'AZURE_TENANT_ID', value: settings.AZURE_TENANT_ID }
-        { name: 'AZURE_CLIENT_ID', value: settings.AZURE_CLIENT_ID }
+        { name: 'GRAPH_TENANT_ID', value: settings.GRAPH_TENANT_ID }
+        { name: 'GRAPH_CLIENT_ID', value: settings.GRAPH_CLIENT_ID }
         { name: 'AZURE_AUTHORITY_HOST', value: settings.AZURE_AUTHORITY_HOST }
         { name: 'INGEST_SCHEDULE', value: settings.INGEST_SCHEDULE }
         { name: 'CAPTURE_START', value: settings.CAPTURE_START }
@@ -164,6 +164,25 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'MAILBOX_TARGET', value: settings.MAILBOX_TARGET }
       ]
     }
+  }
+}
+
+// Deployments use Entra ID (azd signs in, the app pulls its package with its identity); basic-auth
+// publishing credentials would be a second, password-based way in. ftpsState alone only stops FTP
+// from serving; these policies switch the credentials themselves off for both endpoints.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
   }
 }
 

@@ -8,6 +8,8 @@ export const CONTAINERS = {
   messages: 'messages',
   /** Blob leases used as per-mailbox Graph concurrency slots (shared/delivery/mailbox-throttle.ts). */
   mailboxSlots: 'mailbox-slots',
+  /** .eml files of the Azure dry run (MAILBOX_TARGET=eml-blob, shared/mailbox/eml-blob-mailbox.ts). */
+  eml: 'eml',
 } as const;
 
 /** Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. */

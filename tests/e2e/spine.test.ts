@@ -165,7 +165,7 @@ test('a delivery whose ledger write was lost after the create leaves exactly one
 test('logs carry ids, never tokens, secrets or post text', () => {
   const all = logLines.join('\n');
   assert.ok(all.length > 0);
-  for (const secret of [env.settings.RINGCENTRAL_CLIENT_SECRET, env.settings.RINGCENTRAL_JWT, env.settings.AZURE_CLIENT_SECRET]) assert.ok(!all.includes(secret));
+  for (const secret of [env.settings.RINGCENTRAL_CLIENT_SECRET, env.settings.RINGCENTRAL_JWT, env.settings.GRAPH_CLIENT_SECRET]) assert.ok(!all.includes(secret));
   assert.ok(!/Bearer\s+[A-Za-z0-9._-]{10,}/.test(all));
   assert.ok(!all.includes('Spine post'), 'post text must not be logged');
 });

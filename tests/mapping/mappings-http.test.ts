@@ -55,9 +55,9 @@ before(async () => {
     RINGCENTRAL_CLIENT_ID: 'unused',
     RINGCENTRAL_CLIENT_SECRET: 'unused',
     RINGCENTRAL_JWT: 'unused',
-    AZURE_TENANT_ID: 'unused',
-    AZURE_CLIENT_ID: 'unused',
-    AZURE_CLIENT_SECRET: 'unused',
+    GRAPH_TENANT_ID: 'unused',
+    GRAPH_CLIENT_ID: 'unused',
+    GRAPH_CLIENT_SECRET: 'unused',
     LOCAL_FUNCTION_KEY: FUNCTION_KEY,
     LOCAL_ADMIN_KEY: ADMIN_KEY,
   };

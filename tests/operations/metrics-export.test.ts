@@ -81,7 +81,7 @@ test('gauges: capture lag against retention and pending deliveries', () => {
 test('no secret, key or message text is sent to Application Insights', () => {
   const everything = ai.bodies.join('\n');
   const settings = p.env.settings;
-  for (const secret of [settings.RINGCENTRAL_CLIENT_SECRET!, settings.RINGCENTRAL_JWT!, settings.AZURE_CLIENT_SECRET!, FUNCTION_KEY, ADMIN_KEY]) {
+  for (const secret of [settings.RINGCENTRAL_CLIENT_SECRET!, settings.RINGCENTRAL_JWT!, settings.GRAPH_CLIENT_SECRET!, FUNCTION_KEY, ADMIN_KEY]) {
     assert.ok(!everything.includes(secret), 'a secret reached the telemetry');
   }
   for (const post of p.posts) assert.ok(!everything.includes(post.text!), 'post text reached the telemetry');

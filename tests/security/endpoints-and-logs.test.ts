@@ -121,7 +121,7 @@ test('no token, JWT, client secret, key or message body appears in the host log 
   const all = captured.join('\n');
   assert.ok(all.length > 1000, 'the run logged something');
   assert.ok(/deliver/.test(all), 'the capture saw the delivery stage');
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'AZURE_CLIENT_SECRET', 'LOCAL_FUNCTION_KEY', 'LOCAL_ADMIN_KEY']) {
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET', 'LOCAL_FUNCTION_KEY', 'LOCAL_ADMIN_KEY']) {
     assert.ok(!all.includes(env.settings[name]!), `${name} value appears in the logs`);
   }
   assert.ok(!/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/.test(all), 'a JWT appears in the logs');
@@ -149,5 +149,5 @@ test('local.settings.json is git-ignored and no secret is committed', () => {
     for (const m of text.matchAll(/AccountKey=([A-Za-z0-9+/=]{40,})/g)) assert.equal(m[1], devAccountKey, `${file} holds a storage account key`);
   }
   const sample = JSON.parse(readFileSync(resolve(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'AZURE_CLIENT_SECRET']) assert.equal(sample.Values[name] ?? '', '', `${name} is empty in the sample`);
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET']) assert.equal(sample.Values[name] ?? '', '', `${name} is empty in the sample`);
 });

@@ -40,7 +40,7 @@ test('the Bicep sets no setting the config does not know', () => {
 
 test('secrets in the Bicep are Key Vault references, never values', () => {
   const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'AZURE_CLIENT_SECRET']) {
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET']) {
     const at = bicep.indexOf(`name: '${name}'`);
     assert.ok(at > 0, name);
     assert.match(bicep.slice(at, at + 300), /@Microsoft\.KeyVault\(SecretUri=/, `${name} must be a Key Vault reference`);
@@ -52,4 +52,25 @@ test('infra provisions exactly the containers, queues and tables the code uses',
   assert.deepEqual([...names.containers].sort(), Object.values(CONTAINERS).sort());
   assert.deepEqual([...names.queues].sort(), Object.values(QUEUES).sort());
   assert.deepEqual([...names.tables].sort(), Object.values(TABLES).sort());
+});
+
+test('MAILBOX_TARGET in the Bicep offers exactly the config values that work in Azure', () => {
+  const bicep = readFileSync(resolve(repoRoot, 'infra/main.bicep'), 'utf8');
+  const allowed = /@allowed\(\[([^\]]*)\]\)\s*\n(?:@description\([^\n]*\)\s*\n)?param mailboxTarget string/.exec(bicep);
+  assert.ok(allowed, 'param mailboxTarget has @allowed');
+  const values = [...allowed[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
+  // eml-folder writes to the local file system, which is read-only on Flex Consumption.
+  assert.deepEqual(values, ['eml-blob', 'graph']);
+  for (const value of values) assert.ok(SETTINGS.MAILBOX_TARGET.description.includes(`'${value}'`), `config documents ${value}`);
+});
+
+test('every Bicep parameter azd should fill is mapped in main.parameters.json, maximumInstanceCount included', () => {
+  const parameters = JSON.parse(readFileSync(resolve(repoRoot, 'infra/main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
+  assert.equal(parameters.parameters.maximumInstanceCount?.value, '${MAXIMUM_INSTANCE_COUNT=40}');
+  const bicep = readFileSync(resolve(repoRoot, 'infra/main.bicep'), 'utf8');
+  const declared = [...bicep.matchAll(/^param (\w+) /gm)].map((m) => m[1]!);
+  // resourceGroupName stays at its default (rg-<env>); everything else is an azd env variable.
+  const unmapped = declared.filter((p) => !(p in parameters.parameters) && p !== 'resourceGroupName');
+  assert.deepEqual(unmapped, []);
+  for (const name of Object.keys(parameters.parameters)) assert.ok(declared.includes(name), `${name} is not a parameter of main.bicep`);
 });
