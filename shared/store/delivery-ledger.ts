@@ -4,6 +4,7 @@ import { TABLES } from './names';
 import { tableKey } from './keys';
 import { stripUndefined } from './error-log';
 import { ClaimLostError } from '../errors';
+import { MailboxRegistry } from './mailbox-registry';
 
 export type DeliveryStatus = 'pending' | 'inProgress' | 'delivered' | 'failed' | 'notDelivered';
 
@@ -43,8 +44,11 @@ const DEFAULT_CLAIM_SECONDS = 120;
 export class DeliveryLedger {
   readonly claimSeconds: number;
 
+  private readonly mailboxes: MailboxRegistry;
+
   constructor(private readonly account: StorageAccount, opts: { claimSeconds?: number } = {}) {
     this.claimSeconds = opts.claimSeconds ?? DEFAULT_CLAIM_SECONDS;
+    this.mailboxes = new MailboxRegistry(account);
   }
 
   private get table() {
@@ -67,6 +71,7 @@ export class DeliveryLedger {
 
   /** Written by convert before the deliver message is sent; never downgrades a later state. */
   async recordPending(row: Omit<DeliveryRow, 'status'>): Promise<void> {
+    await this.mailboxes.register(row.mailbox);
     try {
       await this.table.createEntity({ ...this.keys(row.mailbox, row.itemKey), ...stripUndefined(row), status: 'pending', attempts: 0 });
     } catch (err) {
@@ -75,6 +80,7 @@ export class DeliveryLedger {
   }
 
   async recordNotDelivered(row: Omit<DeliveryRow, 'status'> & { reason: string }): Promise<void> {
+    await this.mailboxes.register(row.mailbox);
     const existing = await this.get(row.mailbox, row.itemKey);
     if (existing?.status === 'delivered') return;
     await this.table.upsertEntity({ ...this.keys(row.mailbox, row.itemKey), ...stripUndefined(row), status: 'notDelivered' }, 'Merge');
@@ -99,6 +105,7 @@ export class DeliveryLedger {
         const res = await this.table.updateEntity(entity, 'Merge', { etag: existing.etag });
         return { outcome: 'claimed', etag: res.etag!, uncertain: attempts > 1, attempts, claimedUntil: until };
       }
+      await this.mailboxes.register(mailbox);
       const res = await this.table.createEntity(entity);
       // No row at all: convert always writes one first, so the ledger lost it. Check the mailbox.
       return { outcome: 'claimed', etag: res.etag!, uncertain: true, attempts, claimedUntil: until };

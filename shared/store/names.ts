@@ -31,6 +31,8 @@ export const TABLES = {
   runs: 'runs',
   leases: 'leases',
   rateLimit: 'ratelimit',
+  /** Registries that keep status bounded: the mailboxes and item kinds the ledgers hold. */
+  totals: 'totals',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
