@@ -72,7 +72,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(storage), errors);
   const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
   const operations = createOperations(storage, queues);
-  const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder));
+  const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
   return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations, metrics };
 }
 

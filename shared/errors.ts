@@ -21,6 +21,17 @@ export class ClaimLostError extends RetryLaterError {
   }
 }
 
+/**
+ * A write whose answer was lost (a 503 or 504, a reset, a time-out): it may have been carried out,
+ * or may still be. The next attempt waits `delaySeconds` for it to land, then looks before writing.
+ */
+export class OutcomeUnknownError extends RetryLaterError {
+  constructor(delaySeconds: number, reason: string) {
+    super(delaySeconds, reason);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
 /** Input that will never become valid by retrying: report it and move on. */
 export class InvalidInputError extends Error {
   constructor(message: string) {

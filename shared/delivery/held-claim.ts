@@ -3,15 +3,17 @@ import { ClaimLostError } from '../errors';
 
 /**
  * A delivery claim while its worker runs. It is renewed every quarter of its length; when the
- * claim is taken over, or renewals fail until a sixth of its length is left, `fence` aborts, so no
- * Graph write starts (and none stays in flight) after the moment another worker could claim the
- * pair. The writes that end the claim carry its latest ETag, so they fail rather than undo a new
- * owner's work.
+ * claim is taken over, or renewals fail until only the settle time is left (the time a write the
+ * client gave up on is given to land; at most half the claim), `fence` aborts, so no Graph write
+ * starts, and none stays in flight, after a moment from which it could still land once another
+ * worker has claimed the pair and looked. The writes that end the claim carry its latest ETag, so
+ * they fail rather than undo a new owner's work.
  */
 export class HeldClaim {
   private state: ClaimState;
   private readonly controller = new AbortController();
   private readonly claimMs: number;
+  private readonly stopBeforeLapseMs: number;
   private renewal: Promise<void> = Promise.resolve();
   private renewTimer?: NodeJS.Timeout;
   private lapseTimer?: NodeJS.Timeout;
@@ -22,9 +24,11 @@ export class HeldClaim {
     private readonly mailbox: string,
     private readonly itemKey: string,
     claimed: ClaimState,
+    settleSeconds: number,
   ) {
     this.state = claimed;
     this.claimMs = ledger.claimSeconds * 1000;
+    this.stopBeforeLapseMs = Math.min(this.claimMs / 2, Math.max(this.claimMs / 6, settleSeconds * 1000));
     this.armLapse();
     this.renewTimer = setInterval(() => {
       this.renewal = this.renewal.then(() => this.renew());
@@ -63,19 +67,28 @@ export class HeldClaim {
 
   private async renew(): Promise<void> {
     if (this.stopped || this.fence.aborted) return;
+    const now = new Date();
     try {
       // A renewal that hangs past the lapse is as good as failed; the lapse timer has fired by then.
-      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state.etag, { abortSignal: AbortSignal.timeout(this.claimMs / 4) });
+      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state.etag, { now, abortSignal: AbortSignal.timeout(this.claimMs / 4) });
       if (!this.stopped) this.armLapse();
     } catch (err) {
-      if (err instanceof ClaimLostError) this.lose(err);
-      // Any other failure (storage unreachable) is retried on the next tick; the lapse timer stands.
+      if (err instanceof ClaimLostError) return this.lose(err);
+      // The renewal may have been written and only its answer lost: then the row carries exactly
+      // the end it set, and its ETag is the claim's now. Otherwise (storage unreachable) the next
+      // tick tries again, and the lapse timer stands.
+      const wrote = new Date(now.getTime() + this.claimMs).toISOString();
+      const row = await this.ledger.get(this.mailbox, this.itemKey).catch(() => undefined);
+      if (row?.etag && row.status === 'inProgress' && row.claimedUntil === wrote && !this.stopped && !this.fence.aborted) {
+        this.state = { etag: row.etag, claimedUntil: new Date(wrote) };
+        this.armLapse();
+      }
     }
   }
 
   private armLapse(): void {
     clearTimeout(this.lapseTimer);
-    const stopAt = this.state.claimedUntil.getTime() - this.claimMs / 6;
+    const stopAt = this.state.claimedUntil.getTime() - this.stopBeforeLapseMs;
     this.lapseTimer = setTimeout(() => this.lose(new ClaimLostError(`the delivery claim on ${this.itemKey} could not be renewed before it lapsed`)), Math.max(0, stopAt - Date.now()));
     this.lapseTimer.unref();
   }

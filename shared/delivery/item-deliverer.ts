@@ -6,11 +6,11 @@ import type { ArchiveAttachment, ArchiveMessage } from '../archive/archive-messa
 import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
-import { GraphCallError } from '../mailbox/graph-client';
+import { GRAPH_SETTLE_SECONDS, GraphCallError } from '../mailbox/graph-client';
 import { usesUploadSession } from '../mailbox/graph-attachments';
 import { attachmentIdentity, compareAttachments } from '../mailbox/attachment-identity';
 import { HeldClaim } from './held-claim';
-import { ClaimLostError, RetryLaterError, errorMessage } from '../errors';
+import { ClaimLostError, OutcomeUnknownError, RetryLaterError, errorMessage } from '../errors';
 
 /** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
 function attachmentRequests(files: ArchiveAttachment[]): number {
@@ -52,7 +52,7 @@ export class ItemDeliverer {
     if (claim.outcome === 'alreadyDelivered') return 'alreadyDelivered';
     if (claim.outcome === 'busy') throw new RetryLaterError(claim.retryAfterSeconds, 'another worker holds this delivery');
 
-    const held = new HeldClaim(this.ledger, message.mailbox, message.itemKey, claim);
+    const held = new HeldClaim(this.ledger, message.mailbox, message.itemKey, claim, GRAPH_SETTLE_SECONDS);
     const { fence } = held;
     const ledger = this.ledger;
     let reachedMailbox = false;
@@ -73,6 +73,12 @@ export class ItemDeliverer {
       await held.end((etag) => ledger.markDelivered(message.mailbox, message.itemKey, messageId, etag));
       return found ? 'foundInMailbox' : 'delivered';
     } catch (err) {
+      if (err instanceof OutcomeUnknownError) {
+        // The lost write may still land: the pair stays claimed until it would have, so no attempt
+        // looks for it before then (and the look-up of the next attempt finds it).
+        await held.endQuietly((etag) => ledger.hold(message.mailbox, message.itemKey, etag, err.delaySeconds));
+        throw err;
+      }
       if (err instanceof RetryLaterError) {
         // Turned away by the mailbox limits before any Graph request: this attempt changed nothing
         // in the mailbox, so a first attempt stays a first attempt (no look-up on the happy path).

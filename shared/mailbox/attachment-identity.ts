@@ -38,9 +38,14 @@ export function compareAttachments<T extends ExpectedAttachment>(expected: T[], 
     const n = copies.get(file.contentId) ?? 0;
     if (n > 1) duplicated += n - 1;
     if (n > 0) continue;
-    // Graph may report a size a little above the byte count, so compare with >=.
-    const i = legacy.findIndex((a) => a.name === safeAttachmentName(file.name) && a.size >= file.size);
-    if (i >= 0) legacy.splice(i, 1);
+    // Graph may report a size a little above the byte count, so compare with >=, and take the
+    // closest fit, so that a larger file of the same name is not taken for a smaller one.
+    const name = safeAttachmentName(file.name);
+    let best = -1;
+    legacy.forEach((a, i) => {
+      if (a.name === name && a.size >= file.size && (best < 0 || a.size < legacy[best]!.size)) best = i;
+    });
+    if (best >= 0) legacy.splice(best, 1);
     else missing.push(file);
   }
   return { missing, duplicated };

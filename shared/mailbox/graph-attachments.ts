@@ -3,8 +3,8 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttachmentSource, ExistingAttachment, MailboxAttachments } from './attachment-source';
-import { beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, timeoutSignal, translateGraphError } from './graph-client';
-import { RetryLaterError } from '../errors';
+import { beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, GRAPH_SETTLE_SECONDS, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
+import { OutcomeUnknownError, RetryLaterError } from '../errors';
 import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http';
 
 const MB = 1024 * 1024;
@@ -20,10 +20,14 @@ export const MAX_REQUEST_BYTES = 4 * MB;
 export const UPLOAD_SESSION_MAX_BYTES = 150 * MB;
 /** Chunks must be under 4 MB and, except the last, a multiple of 320 KiB. */
 export const UPLOAD_CHUNK_BYTES = 10 * 320 * 1024;
+const BASE_SELECT = 'id,name,size';
+const IDENTITY_SELECT = `${BASE_SELECT},microsoft.graph.fileAttachment/contentId`;
 // Short throttling waits are spent in-process (as graph-client.ts does); longer ones reschedule.
 const MAX_IN_PROCESS_WAIT_SECONDS = 2;
 // Failed chunk attempts in a row, each followed by a status check, before the delivery is rescheduled.
 const MAX_ATTEMPTS_WITHOUT_PROGRESS = 5;
+// Status checks after a failed chunk before its outcome is given up as unknown.
+const MAX_STATUS_CHECKS = 3;
 
 type Target = { mailbox: string; userId: string };
 
@@ -37,12 +41,33 @@ export class GraphAttachments implements MailboxAttachments {
     private readonly opts: { chunkBytes?: number; http?: UploadHttp } = {},
   ) {}
 
+  /**
+   * What a message holds, with each attachment's identity. A listing is of the base attachment
+   * type, so contentId (a fileAttachment property) must be selected with its type cast; contentBytes
+   * stays out. Should a service refuse the cast, the listing falls back to names and sizes, which
+   * compareAttachments matches one for one; that is unverified against a live tenant, so it is kept
+   * to this one place.
+   */
   async list(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
+    if (!GraphAttachments.castRefused) {
+      try {
+        return await this.listWith(IDENTITY_SELECT, target, messageId, fence);
+      } catch (err) {
+        if (!(err instanceof GraphCallError && err.status === 400)) throw err;
+        GraphAttachments.castRefused = true;
+      }
+    }
+    return this.listWith(BASE_SELECT, target, messageId, fence);
+  }
+
+  private static castRefused = false;
+
+  private async listWith(select: string, target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
     const found: ExistingAttachment[] = [];
     try {
       let page: { value: MicrosoftGraph.Attachment[]; '@odata.nextLink'?: string } = await this.graph
         .api(attachmentsPath(target, messageId))
-        .select('name,size,contentId')
+        .select(select)
         .options({ signal: timeoutSignal(fence) })
         .get();
       for (;;) {
@@ -78,7 +103,7 @@ export class GraphAttachments implements MailboxAttachments {
     try {
       await this.graph.api(attachmentsPath(target, messageId)).options({ signal: timeoutSignal(fence) }).post(body);
     } catch (err) {
-      throw translateGraphError(err, 'add attachment', fence);
+      throw translateGraphError(err, 'add attachment', fence, { write: true });
     }
   }
 
@@ -91,7 +116,7 @@ export class GraphAttachments implements MailboxAttachments {
         .options({ signal: timeoutSignal(fence) })
         .post({ AttachmentItem: { attachmentType: 'file', name, size: file.size, contentType, contentId: file.contentId, isInline: false } });
     } catch (err) {
-      throw translateGraphError(err, 'create upload session', fence);
+      throw translateGraphError(err, 'create upload session', fence, { write: true });
     }
     const uploadUrl = session.uploadUrl;
     if (!uploadUrl) throw new Error('Graph returned an upload session without an uploadUrl');
@@ -102,7 +127,7 @@ export class GraphAttachments implements MailboxAttachments {
       // The final chunk's answer was lost and the session is gone: it completed if the attachment is there.
       const existing = await this.list(target, messageId, fence);
       if (!existing.some((a) => a.contentId === file.contentId)) {
-        throw new RetryLaterError(5, 'upload session ended without a confirmed attachment');
+        throw new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, 'upload session ended without a confirmed attachment');
       }
     }
   }
@@ -160,22 +185,35 @@ class UploadSessionWriter {
           failures = 0;
           continue;
         }
+        if (reply.kind === 'gone') {
+          // The last chunk may have completed the session before its answer was lost.
+          if (sentLast) return 'uncertain';
+          throw new RetryLaterError(5, 'attachment upload session expired');
+        }
         if (reply.kind === 'throttled') {
           if (reply.retryAfterSeconds > MAX_IN_PROCESS_WAIT_SECONDS) throw reply.error;
           await sleep(reply.retryAfterSeconds * 1000);
         }
+        if (reply.kind === 'unavailable' && reply.retryAfterSeconds > MAX_IN_PROCESS_WAIT_SECONDS) {
+          // Not waited out in process. A middle chunk's fate does not matter (the next attempt
+          // starts a new session); the last one may have completed the attachment.
+          if (sentLast) throw new OutcomeUnknownError(Math.max(reply.retryAfterSeconds, GRAPH_SETTLE_SECONDS), `upload attachment chunk: ${reply.reason}`);
+          throw new RetryLaterError(reply.retryAfterSeconds, `upload attachment chunk: ${reply.reason}`);
+        }
+        if (reply.kind === 'unavailable') await sleep(reply.retryAfterSeconds * 1000);
         if (reply.kind === 'rejected') throw reply.error;
         failures += 1;
         if (failures > MAX_ATTEMPTS_WITHOUT_PROGRESS) {
-          throw new RetryLaterError(10, `attachment upload made no progress: ${reply.kind === 'failed' ? reply.reason : 'range not accepted'}`);
+          throw new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, `attachment upload made no progress: ${'reason' in reply ? reply.reason : 'range not accepted'}`);
         }
-        await sleep(Math.min(2000, 100 * 2 ** failures) * (0.5 + Math.random()));
-        const status = await this.status();
+        // A chunk whose answer was lost may be stored: nothing is sent again until the session says
+        // where it stands.
+        const status = await this.whereToResume(failures);
         if (status === 'gone') {
           if (sentLast) return 'uncertain';
           throw new RetryLaterError(5, 'attachment upload session expired');
         }
-        if (status !== undefined) offset = status;
+        offset = status;
       }
     } finally {
       reader?.close();
@@ -201,7 +239,18 @@ class UploadSessionWriter {
     }
     // 416: not the range the session expects; the status check says which one it does.
     if (res.status === 416) return { kind: 'failed', reason: 'range not expected' };
+    if (res.status === 404) return { kind: 'gone' };
     return classify(res, text, 'upload attachment chunk');
+  }
+
+  /** Asks the session until it answers; one that never does leaves the chunk's outcome unknown. */
+  private async whereToResume(failures: number): Promise<number | 'gone'> {
+    for (let asked = 0; asked < MAX_STATUS_CHECKS; asked++) {
+      await sleep(Math.min(2000, 100 * 2 ** (failures + asked)) * (0.5 + Math.random()));
+      const status = await this.status();
+      if (status !== undefined) return status;
+    }
+    throw new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, 'the upload session did not say where to resume');
   }
 
   /** The offset the session expects next; 'gone' when the session no longer exists. */
@@ -226,8 +275,10 @@ class UploadSessionWriter {
 
 type ChunkReply =
   | { kind: 'complete' }
+  | { kind: 'gone' }
   | { kind: 'next'; offset: number }
   | { kind: 'throttled'; retryAfterSeconds: number; error: Error }
+  | { kind: 'unavailable'; retryAfterSeconds: number; reason: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'rejected'; error: Error };
 
@@ -237,10 +288,12 @@ function classify(res: UploadReply, text: string, what: string): ChunkReply {
     { statusCode: res.status, code: body?.error?.code, message: body?.error?.message ?? `HTTP ${res.status}`, headers: res.headers },
     what,
   );
-  if (res.status === 429 || res.status === 503) {
-    const seconds = Number(res.headers.get('retry-after') ?? '');
-    return { kind: 'throttled', retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : 1, error };
-  }
+  // Only a 429 is refused before any work; a 503 or 504 may have stored the chunk, so the status
+  // check decides what is sent next (after the Retry-After, where one is given).
+  const seconds = Number(res.headers.get('retry-after') ?? '');
+  const retryAfter = Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  if (res.status === 429) return { kind: 'throttled', retryAfterSeconds: retryAfter ?? 1, error };
+  if (res.status >= 500 && retryAfter !== undefined) return { kind: 'unavailable', retryAfterSeconds: retryAfter, reason: `HTTP ${res.status}` };
   if (res.status >= 500) return { kind: 'failed', reason: `HTTP ${res.status}` };
   return { kind: 'rejected', error };
 }

@@ -2,13 +2,18 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, RetryHandler, RetryH
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ClientSecretCredential } from '@azure/identity';
 import type { Config } from '../config';
-import { RetryLaterError } from '../errors';
+import { OutcomeUnknownError, RetryLaterError } from '../errors';
 
 // Throttling is answered by rescheduling the queue message, not by sleeping in an
 // invocation: the SDK may retry once for a short Retry-After, anything longer surfaces.
 const MAX_IN_PROCESS_RETRY_SECONDS = 2;
 // ARCHIVER_TEST_GRAPH_TIMEOUT_MS is for tests only (the chaos test's slower-than-timeout faults); not a setting.
 export const GRAPH_REQUEST_TIMEOUT_MS = Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) > 0 ? Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) : 60_000;
+/**
+ * How long a write the client gave up on is given to land before anyone looks for it: a request
+ * abandoned at the client's time-out can still be carried out by Exchange a while later.
+ */
+export const GRAPH_SETTLE_SECONDS = Math.ceil((2 * GRAPH_REQUEST_TIMEOUT_MS) / 1000);
 
 export function createGraphClient(settings: Config['graph']): Client {
   const defaultAuthority = /login\.microsoftonline\.com/i.test(settings.authorityHost);
@@ -42,7 +47,7 @@ export function mayResendBlindly(method: string, status: number): boolean {
 }
 
 /** Turns Graph throttling and outages into RetryLaterError; other errors pass through with a clear message. */
-export function translateGraphError(err: unknown, what: string, fence?: AbortSignal): Error {
+export function translateGraphError(err: unknown, what: string, fence?: AbortSignal, opts: { write?: boolean } = {}): Error {
   if (err instanceof RetryLaterError) return err;
   // Abandoned because the caller lost its right to write: say so, not "time-out".
   if (fence?.aborted && fence.reason instanceof Error) return fence.reason;
@@ -50,10 +55,14 @@ export function translateGraphError(err: unknown, what: string, fence?: AbortSig
   const status = e.statusCode;
   if (status === 429 || status === 503 || status === 504) {
     const seconds = Number(e.headers?.get?.('retry-after') ?? '');
-    return new RetryLaterError(Number.isFinite(seconds) && seconds > 0 ? seconds : 10, `Graph answered ${status} to ${what}`);
+    const retryAfter = Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+    // A 503 or 504 to a write does not say whether it was carried out.
+    if (opts.write && status !== 429) return new OutcomeUnknownError(Math.max(retryAfter ?? 0, GRAPH_SETTLE_SECONDS), `Graph answered ${status} to ${what}`);
+    return new RetryLaterError(retryAfter ?? 10, `Graph answered ${status} to ${what}`);
   }
   if (e.name === 'AbortError' || e.name === 'TimeoutError' || status === -1 || status === undefined) {
-    return new RetryLaterError(5, `Graph ${what} did not complete: ${e.message ?? String(err)}`);
+    const reason = `Graph ${what} did not complete: ${e.message ?? String(err)}`;
+    return opts.write ? new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, reason) : new RetryLaterError(5, reason);
   }
   return new GraphCallError(status, e.code ?? 'unknown', `${what} failed: HTTP ${status} ${e.code ?? ''} ${e.message ?? ''}`.trim());
 }

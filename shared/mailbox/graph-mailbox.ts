@@ -98,7 +98,7 @@ export class GraphMailbox implements MailboxTarget {
         .post(body);
       return created.id!;
     } catch (err) {
-      throw translateGraphError(err, 'create message', fence);
+      throw translateGraphError(err, 'create message', fence, { write: true });
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { MailboxRef } from '../mailbox/mailbox-target';
-import type { ExistingAttachment } from '../mailbox/attachment-source';
+import type { ExistingAttachment, MailboxAttachments } from '../mailbox/attachment-source';
 import { ITEM_KEY_PROPERTY } from '../mailbox/mapi-properties';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { RetryLaterError } from '../errors';
@@ -29,7 +29,12 @@ const MAX_WAIT_SECONDS = 60;
  * receivedDateTime, so paging stops once it passes the start of the range.
  */
 export class GraphMailboxInventory implements MailboxInventory {
-  constructor(private readonly graph: Client, private readonly folderName: string, private readonly sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))) {}
+  constructor(
+    private readonly graph: Client,
+    private readonly folderName: string,
+    private readonly attachments: MailboxAttachments,
+    private readonly sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
 
   async heldIn(target: MailboxRef, range: ReconcileRange): Promise<HeldMessage[]> {
     const user = encodeURIComponent(target.userId);
@@ -70,17 +75,7 @@ export class GraphMailboxInventory implements MailboxInventory {
   }
 
   async attachmentsOf(target: MailboxRef, messageId: string): Promise<ExistingAttachment[]> {
-    const found: ExistingAttachment[] = [];
-    let next: string | undefined = `/users/${encodeURIComponent(target.userId)}/messages/${encodeURIComponent(messageId)}/attachments?$select=name,size,contentId`;
-    while (next) {
-      const url: string = next;
-      const page = await this.call<{ value: MicrosoftGraph.FileAttachment[]; '@odata.nextLink'?: string }>('list attachments', () =>
-        this.graph.api(url).options({ signal: timeoutSignal() }).get(),
-      );
-      for (const a of page.value) found.push({ name: a.name ?? '', size: a.size ?? 0, ...(a.contentId ? { contentId: a.contentId } : {}) });
-      next = page['@odata.nextLink'];
-    }
-    return found;
+    return this.call('list attachments', () => this.attachments.list(target, messageId));
   }
 
   /** Throttling is waited out here: reconciliation runs outside a queue, so there is no message to reschedule. */

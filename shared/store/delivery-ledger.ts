@@ -33,7 +33,9 @@ export type Claim =
 /** A claim's current ETag and end, after it was taken or renewed. */
 export interface ClaimState { etag: string; claimedUntil: Date }
 
-const DEFAULT_CLAIM_SECONDS = 120;
+// Twice the time a write the client gave up on is given to land (graph-client.ts), so a worker
+// that cannot renew stops writing that long before another one can claim the pair.
+const DEFAULT_CLAIM_SECONDS = 240;
 
 /**
  * The deliveries ledger: PartitionKey = mailbox, RowKey = item version. It is also the lock
@@ -128,6 +130,14 @@ export class DeliveryLedger {
 
   async markFailed(mailbox: string, itemKey: string, reason: string, etag: string): Promise<void> {
     await this.fenced(etag, { status: 'failed', reason: reason.slice(0, 2000), claimedUntil: '' }, mailbox, itemKey);
+  }
+
+  /**
+   * Keeps the pair for `seconds` more without renewing: a write whose answer was lost may still
+   * land, and no attempt may look for it before it would have.
+   */
+  async hold(mailbox: string, itemKey: string, etag: string, seconds: number, now = new Date()): Promise<void> {
+    await this.fenced(etag, { claimedUntil: new Date(now.getTime() + seconds * 1000).toISOString() }, mailbox, itemKey);
   }
 
   /**

@@ -33,7 +33,7 @@ const now = Date.now();
 const from = new Date(now - 2 * 86_400_000);
 const org = generateOrganisation({
   // Some posts carry files, two of them large enough for upload sessions, so every Graph write kind is exercised.
-  seed, members: 64, guests: 3, posts: POSTS, tasks: 0, notes: 0, events: 0, filesRatio: 0.02, largeFiles: [{ sizeBytes: 3_500_000 }, { sizeBytes: 3_400_000 }], edits: 25, deletions: 10,
+  seed, members: 64, guests: 3, posts: POSTS, tasks: 0, notes: 0, events: 0, filesRatio: 0.02, largeFiles: [{ sizeBytes: 3_500_000 }, { sizeBytes: 3_400_000 }, { sizeBytes: 3_450_000 }], edits: 25, deletions: 10,
   chats: { direct: 40, group: 14, team: 6, personal: 4, everyone: false },
   from, to: new Date(now - 3_600_000), domain: 'chaos.example',
 });
@@ -142,11 +142,11 @@ before(async () => {
   graphFaults.createStored503 = env.graph.faults.inject({ kind: '503', phase: 'after', match: create, probability: 0.008, count: 20 });
   graphFaults.createStoredSlowAnswer = env.graph.faults.inject({ kind: 'slow', phase: 'after', match: create, probability: 0.005, count: 6, delayMs: GRAPH_TIMEOUT_MS + 1000 });
   graphFaults.folderStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/childFolders' }, probability: 0.2, count: 3 });
-  graphFaults.uploadSessionStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/createUploadSession' }, count: 1 });
+  graphFaults.uploadSessionStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/createUploadSession' }, probability: 0.5, count: 2 });
   graphFaults.attachmentStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: attachmentPost, probability: 0.15, count: 4 });
   graphFaults.attachmentStoredReset = env.graph.faults.inject({ kind: 'reset', phase: 'after', match: attachmentPost, probability: 0.15, count: 3 });
-  graphFaults.chunkStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: chunk, count: 1 });
-  graphFaults.chunkStoredSlowAnswer = env.graph.faults.inject({ kind: 'slow', phase: 'after', match: chunk, count: 1, delayMs: GRAPH_TIMEOUT_MS + 1000 });
+  graphFaults.chunkStored504 = env.graph.faults.inject({ kind: '504', phase: 'after', match: chunk, probability: 0.3, count: 2 });
+  graphFaults.chunkStoredSlowAnswer = env.graph.faults.inject({ kind: 'slow', phase: 'after', match: chunk, probability: 0.3, count: 1, delayMs: GRAPH_TIMEOUT_MS + 1000 });
   graphFaults.slowRead = env.graph.faults.inject({ kind: 'slow', match: { method: 'GET', pathIncludes: '/mailFolders' }, probability: 0.05, count: 5, delayMs: GRAPH_TIMEOUT_MS + 500 });
   graphFaults.resetRead = env.graph.faults.inject({ kind: 'reset', match: { method: 'GET', pathIncludes: '/mailFolders' }, probability: 0.05, count: 5 });
 

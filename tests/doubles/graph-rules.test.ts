@@ -192,4 +192,23 @@ describe('Graph double rules over raw HTTP', { timeout: 60_000 }, () => {
     const me = await graph('GET', '/me/messages');
     assert.equal(me.status, 400);
   });
+
+  it('lists attachments as the base type: contentId only with its type cast, and in no promised order', async () => {
+    const message = await createInInbox(nonDraft);
+    for (const [name, size] of [['small.txt', 10], ['large.txt', 30]] as const) {
+      const res = await graph('POST', `/users/${ALICE.id}/messages/${message.id}/attachments`, {
+        '@odata.type': '#microsoft.graph.fileAttachment', name, contentId: `id-${name}`, contentBytes: Buffer.alloc(size, 1).toString('base64'),
+      });
+      assert.equal(res.status, 201);
+    }
+    const plain = await graph('GET', `/users/${ALICE.id}/messages/${message.id}/attachments?$select=name,contentId`);
+    assert.equal(plain.status, 400);
+    assert.equal(plain.json.error.code, 'RequestBroker--ParseUri');
+    const cast = await graph('GET', `/users/${ALICE.id}/messages/${message.id}/attachments?$select=name,size,microsoft.graph.fileAttachment/contentId`);
+    assert.equal(cast.status, 200);
+    assert.deepEqual(cast.json.value.map((a: { name: string; contentId: string; contentBytes?: string }) => [a.name, a.contentId, a.contentBytes]), [
+      ['large.txt', 'id-large.txt', undefined],
+      ['small.txt', 'id-small.txt', undefined],
+    ]);
+  });
 });

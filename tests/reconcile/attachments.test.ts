@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GraphMailboxInventory } from '../../shared/reconcile/mailbox-inventory';
+import { GraphAttachments } from '../../shared/mailbox/graph-attachments';
 import { Reconciler, reconciliationSummary, type Reconciliation } from '../../shared/reconcile/reconciler';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
 import { deliverUntilSettled, DeliveryRig, MAILBOX } from '../delivery/fixtures/delivery-rig';
@@ -32,7 +33,7 @@ before(async () => {
   await graph.api(`/users/${MAILBOX.id}/messages/${doubled.id}/attachments`).post({
     '@odata.type': '#microsoft.graph.fileAttachment', name: first.name, contentType: first.contentType, contentId: first.contentId, contentBytes: first.bytes.toString('base64'),
   });
-  const reconciler = new Reconciler(rig.storage, new ArchiveBlobs(rig.storage), new GraphMailboxInventory(rig.doubles.graphClient(), 'RingCentral'));
+  const reconciler = new Reconciler(rig.storage, new ArchiveBlobs(rig.storage), new GraphMailboxInventory(rig.doubles.graphClient(), 'RingCentral', new GraphAttachments(rig.doubles.graphClient())));
   result = await reconciler.reconcile(RANGE);
 });
 

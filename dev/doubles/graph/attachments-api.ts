@@ -34,7 +34,7 @@ export function listAttachments(ctx: GraphContext, call: GraphCall, p: PathParts
   const { message } = requireMessage(ctx, p);
   // As in Graph, $select keeps contentBytes out of the listing. Graph promises no order either, so
   // the double lists the largest first rather than in the order they were added.
-  const select = listParam(call.query.get('$select'));
+  const select = attachmentSelect(call.query.get('$select'));
   const listed = [...message.attachments].sort((a, b) => b.size - a.size);
   return {
     status: 200,
@@ -43,6 +43,25 @@ export function listAttachments(ctx: GraphContext, call: GraphCall, p: PathParts
       value: listed.map((a) => (select ? pick(attachmentView(a, true), select) : attachmentView(a, true))),
     },
   };
+}
+
+// The properties of the base type microsoft.graph.attachment. A collection of attachments is of the
+// base type, so Graph refuses a $select of a fileAttachment property (contentId, contentBytes…)
+// with RequestBroker--ParseUri unless it is qualified with the derived type, as OData allows:
+// $select=microsoft.graph.fileAttachment/contentId (microsoft-graph-explorer-v4#3916).
+const ATTACHMENT_PROPERTIES = new Set(['id', 'name', 'contenttype', 'size', 'isinline', 'lastmodifieddatetime']);
+const FILE_ATTACHMENT_CAST = 'microsoft.graph.fileattachment/';
+
+function attachmentSelect(value: string | null): Set<string> | undefined {
+  const requested = listParam(value);
+  if (!requested) return undefined;
+  const select = new Set<string>();
+  for (const name of requested) {
+    if (name.startsWith(FILE_ATTACHMENT_CAST)) select.add(name.slice(FILE_ATTACHMENT_CAST.length));
+    else if (ATTACHMENT_PROPERTIES.has(name)) select.add(name);
+    else throw badRequest(`Could not find a property named '${name}' on type 'microsoft.graph.attachment'.`, 'RequestBroker--ParseUri');
+  }
+  return select;
 }
 
 export function getAttachment(ctx: GraphContext, _call: GraphCall, p: PathParts): GraphReply {

@@ -182,7 +182,8 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
     // A slow service holds its concurrency slot, so the delay is spent inside admission.
     const extraDelayMs = faultBefore?.kind === 'slow' ? (faultBefore.delayMs ?? 2000) : 0;
     const reply = await admitted(mailboxId, method, body.length, routeName.endsWith('.create'), run, requestId, extraDelayMs);
-    if (faultAfter) {
+    // Only a write that was carried out can lose its answer afterwards (not one the double throttled).
+    if (faultAfter && reply.status < 300) {
       stats.faultsAfterWork += 1;
       // The operation happened; the client hears nothing, an error, or its answer too late.
       if (faultAfter.kind === 'reset' || faultAfter.kind === 'lostResponse') {
