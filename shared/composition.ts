@@ -17,7 +17,7 @@ import { AttachmentPlanner } from './conversion/attachment-planner';
 import { FileCapture } from './capture/file-capture';
 import { ItemDeliverer } from './delivery/item-deliverer';
 import { MailboxThrottle } from './delivery/mailbox-throttle';
-import { createGraphClient } from './mailbox/graph-client';
+import { createGraphClient, GRAPH_SETTLE_SECONDS } from './mailbox/graph-client';
 import { GraphMailbox } from './mailbox/graph-mailbox';
 import { GraphAttachments } from './mailbox/graph-attachments';
 import { EmlFolderMailbox } from './mailbox/eml-folder-mailbox';
@@ -57,7 +57,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const queues = new WorkQueues(storage);
   const errors = new ErrorLog(storage);
   const items = new ItemLedger(storage);
-  const deliveries = new DeliveryLedger(storage);
+  // A claim outlasts twice the time a lost write is given to land (see HeldClaim).
+  const deliveries = new DeliveryLedger(storage, { claimSeconds: 2 * GRAPH_SETTLE_SECONDS });
   const windows = new CaptureWindows(storage);
   const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage));
   const graph = createGraphClient(config.graph);

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { ArchiveMessage } from '../archive/archive-message';
 import { composeEml } from '../archive/eml';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import { CONTAINERS } from '../store/names';
 import type { MailboxRef, MailboxTarget } from './mailbox-target';
 import type { MailboxAttachments } from './attachment-source';
+import { emlAttachments, emlFileName, safeSegment } from './eml-files';
 
 /**
  * Dry-run target for Azure (MAILBOX_TARGET=eml-blob): writes
@@ -20,14 +20,14 @@ export class EmlBlobMailbox implements MailboxTarget, MailboxAttachments {
   }
 
   async findByItemKey(_target: MailboxRef, folderId: string, itemKey: string): Promise<string | undefined> {
-    const name = `${folderId}/${fileNameOf(itemKey)}`;
+    const name = `${folderId}/${emlFileName(itemKey)}`;
     return (await this.blobs.exists(CONTAINERS.eml, name)) ? name : undefined;
   }
 
   async create(_target: MailboxRef, folderId: string, message: ArchiveMessage): Promise<string> {
-    const name = `${folderId}/${fileNameOf(message.itemKey)}`;
+    const name = `${folderId}/${emlFileName(message.itemKey)}`;
     if (await this.blobs.exists(CONTAINERS.eml, name)) return name;
-    const attachments = await Promise.all((message.attachments ?? []).map(async (a) => ({ filename: a.name, contentType: a.contentType, content: await this.blobs.openRead(CONTAINERS.files, a.blob) })));
+    const attachments = await emlAttachments(this.blobs, message);
     // Block blob upload commits only at the end, so a crash leaves no half-written .eml.
     await this.blobs.putStreamOnce(CONTAINERS.eml, name, composeEml(message, attachments), 'message/rfc822');
     return name;
@@ -39,14 +39,4 @@ export class EmlBlobMailbox implements MailboxTarget, MailboxAttachments {
   }
 
   async add(): Promise<void> {}
-}
-
-function fileNameOf(itemKey: string): string {
-  const readable = itemKey.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
-  return `${readable}-${createHash('sha256').update(itemKey).digest('hex').slice(0, 12)}.eml`;
-}
-
-function safeSegment(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9@._+-]+/g, '_').replace(/^\.+/, '_');
-  return cleaned || '_';
 }

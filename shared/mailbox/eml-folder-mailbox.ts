@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveMessage } from '../archive/archive-message';
 import { composeEml } from '../archive/eml';
 import type { ArchiveBlobs } from '../store/archive-blobs';
-import { CONTAINERS } from '../store/names';
 import type { MailboxRef, MailboxTarget } from './mailbox-target';
 import type { MailboxAttachments } from './attachment-source';
+import { emlAttachments, emlFileName, safeSegment } from './eml-files';
 
 /**
  * Dry-run target (MAILBOX_TARGET=eml-folder): writes `<root>/<mailbox>/Inbox/<folder>/<item>.eml`
@@ -29,16 +28,16 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
   }
 
   async findByItemKey(_target: MailboxRef, folderId: string, itemKey: string): Promise<string | undefined> {
-    const file = join(folderId, fileNameOf(itemKey));
+    const file = join(folderId, emlFileName(itemKey));
     return existsSync(file) ? file : undefined;
   }
 
   async create(_target: MailboxRef, folderId: string, message: ArchiveMessage): Promise<string> {
-    const file = join(folderId, fileNameOf(message.itemKey));
+    const file = join(folderId, emlFileName(message.itemKey));
     if (existsSync(file)) return file;
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
     try {
-      const attachments = await Promise.all((message.attachments ?? []).map(async (a) => ({ filename: a.name, contentType: a.contentType, content: await this.blobs.openRead(CONTAINERS.files, a.blob) })));
+      const attachments = await emlAttachments(this.blobs, message);
       await pipeline(composeEml(message, attachments), createWriteStream(temp, { flags: 'wx' }));
       renameSync(temp, file);
     } finally {
@@ -53,14 +52,4 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
   }
 
   async add(): Promise<void> {}
-}
-
-function fileNameOf(itemKey: string): string {
-  const readable = itemKey.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
-  return `${readable}-${createHash('sha256').update(itemKey).digest('hex').slice(0, 12)}.eml`;
-}
-
-function safeSegment(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9@._+-]+/g, '_').replace(/^\.+/, '_');
-  return cleaned || '_';
 }

@@ -33,8 +33,9 @@ export type Claim =
 /** A claim's current ETag and end, after it was taken or renewed. */
 export interface ClaimState { etag: string; claimedUntil: Date }
 
-// Twice the time a write the client gave up on is given to land (graph-client.ts), so a worker
-// that cannot renew stops writing that long before another one can claim the pair.
+// Twice the time a write the client gave up on is given to land (composition.ts sets it from the
+// Graph client's time-out), so a worker that cannot renew stops writing that long before another
+// one can claim the pair.
 const DEFAULT_CLAIM_SECONDS = 240;
 
 /**

@@ -1,3 +1,6 @@
+// Lost create answers keep their pair claimed for twice the Graph client's time-out; a short one
+// keeps that wait short here.
+import '../delivery/fixtures/short-graph-timeout';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';

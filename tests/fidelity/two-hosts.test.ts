@@ -58,7 +58,7 @@ before(async () => {
   faults.lostAttachment = env.graph.faults.inject({ kind: 'lostResponse', match: { method: 'POST', pathIncludes: '/attachments', mailbox: MAILBOXES[2] }, count: 1 });
   faults.resetSession = env.graph.faults.inject({ kind: 'reset', match: { method: 'POST', pathIncludes: '/createUploadSession', mailbox: MAILBOXES[1] }, count: 1 });
   for (const id of ['a', 'b']) {
-    const host = new HostProcess({ ...env.settings, LOCAL_HOST_TIMERS: 'false', LOCAL_HOST_POLL_MS: '100', LOCAL_HOST_MESSAGE_LEASE_S: '30' }, (line) => hostLog.push(`[${id}] ${line}`));
+    const host = new HostProcess({ ...env.settings, LOCAL_HOST_TIMERS: 'false', LOCAL_HOST_POLL_MS: '100', LOCAL_HOST_MESSAGE_LEASE_S: '30', ARCHIVER_TEST_GRAPH_TIMEOUT_MS: '5000' }, (line) => hostLog.push(`[${id}] ${line}`));
     hosts.push(host);
   }
   await Promise.all(hosts.map((h) => h.start()));
