@@ -13,7 +13,7 @@ import { summarize, type MailboxReconciliation, type NotConverted, type Reconcil
 
 /** reconcile queue: one step of a job. `page` counts registry pages; `continuation` is the registry's own token. */
 export type ReconcileStepMessage =
-  | { jobId: string; step: 'plan'; page: number; planned: number; continuation?: string; reschedules?: number }
+  | { jobId: string; step: 'plan'; page: number; continuation?: string; reschedules?: number }
   | { jobId: string; step: 'mailbox'; mailbox: string; reschedules?: number }
   | { jobId: string; step: 'notConverted'; reschedules?: number };
 
@@ -31,11 +31,13 @@ export interface ReconcileProgress {
   updatedAt: string;
 }
 
-interface JobRow { from: string; to: string; startedAt: string; state: 'running' | 'finished'; planned?: number; planDone?: boolean; finishedAt?: string }
-interface StepRow { doneAt: string; mailbox?: string; result?: string; resultBlob?: string; count?: number; keys?: string }
+interface JobRow { from: string; to: string; startedAt: string; state: 'running' | 'finished'; finishedAt?: string }
+/** A mailbox's answer, the unconverted items (count, keys) or a planned registry page (count, last). */
+interface StepRow { doneAt: string; mailbox?: string; result?: string; resultBlob?: string; count?: number; keys?: string; last?: boolean }
 
 const JOB = 'job';
 const MAILBOX_PREFIX = 'mailbox-';
+const PLAN_PREFIX = 'plan-';
 const NOT_CONVERTED = 'notConverted';
 /** Registry rows read, and mailbox steps queued, per plan step. */
 const PLAN_PAGE = 1000;
@@ -58,6 +60,7 @@ export class ReconcileJobs {
     private readonly queues: Pick<WorkQueues, 'send' | 'sendAll'>,
     private readonly reconciler: Reconciler,
     private readonly mailboxes: MailboxPages,
+    private readonly planPage = PLAN_PAGE,
   ) {}
 
   private get table() {
@@ -66,9 +69,9 @@ export class ReconcileJobs {
 
   async start(range: ReconcileRange, now = new Date()): Promise<string> {
     const jobId = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
-    const row: JobRow = { from: range.from.toISOString(), to: range.to.toISOString(), startedAt: now.toISOString(), state: 'running', planned: 0, planDone: false };
+    const row: JobRow = { from: range.from.toISOString(), to: range.to.toISOString(), startedAt: now.toISOString(), state: 'running' };
     await this.table.createEntity({ partitionKey: jobId, rowKey: JOB, ...row });
-    await this.queues.send(QUEUES.reconcile, { jobId, step: 'plan', page: 0, planned: 0 } satisfies ReconcileStepMessage);
+    await this.queues.send(QUEUES.reconcile, { jobId, step: 'plan', page: 0 } satisfies ReconcileStepMessage);
     return jobId;
   }
 
@@ -90,11 +93,11 @@ export class ReconcileJobs {
     if (!isJobId(jobId)) return undefined;
     const job = await this.job(jobId);
     if (!job) return undefined;
-    const done = await this.mailboxesDone(jobId);
+    const [done, plan] = await Promise.all([this.mailboxesDone(jobId), this.planned(jobId)]);
     const updatedAt = [job.finishedAt ?? job.startedAt, done.lastAt].filter(Boolean).sort().at(-1)!;
     return {
       id: jobId, state: job.state, from: job.from, to: job.to,
-      mailboxesDone: done.count, mailboxesTotal: job.planDone ? (job.planned ?? 0) : null, mailboxesPlanned: job.planned ?? 0,
+      mailboxesDone: done.count, mailboxesTotal: plan.done ? plan.count : null, mailboxesPlanned: plan.count,
       startedAt: job.startedAt, updatedAt,
     };
   }
@@ -117,19 +120,21 @@ export class ReconcileJobs {
     return this.blobs.getJson(CONTAINERS.reconciliations, resultBlobName(jobId));
   }
 
+  /**
+   * One registry page: its mailbox steps, then the next page's plan step, then a marker row with
+   * the page's count. The marker is what progress sums, so a repeated page counts once.
+   */
   private async plan(message: Extract<ReconcileStepMessage, { step: 'plan' }>): Promise<string> {
-    const marker = `plan-${String(message.page).padStart(6, '0')}`;
-    if (await this.row(message.jobId, marker)) return 'planned';
-    const page = await this.mailboxes.page(PLAN_PAGE, message.continuation);
+    const marker = PLAN_PREFIX + String(message.page).padStart(6, '0');
+    if (await this.row(message.jobId, marker)) return 'alreadyDone';
+    const page = await this.mailboxes.page(this.planPage, message.continuation);
     const steps: ReconcileStepMessage[] = page.mailboxes.map((mailbox) => ({ jobId: message.jobId, step: 'mailbox', mailbox }));
     if (message.page === 0) steps.push({ jobId: message.jobId, step: 'notConverted' });
     await this.queues.sendAll(QUEUES.reconcile, steps);
-    const planned = message.planned + page.mailboxes.length;
     if (page.continuation) {
-      await this.queues.send(QUEUES.reconcile, { jobId: message.jobId, step: 'plan', page: message.page + 1, planned, continuation: page.continuation } satisfies ReconcileStepMessage);
+      await this.queues.send(QUEUES.reconcile, { jobId: message.jobId, step: 'plan', page: message.page + 1, continuation: page.continuation } satisfies ReconcileStepMessage);
     }
-    await this.table.updateEntity({ partitionKey: message.jobId, rowKey: JOB, planned, planDone: !page.continuation }, 'Merge');
-    await this.createOnce(message.jobId, marker, { doneAt: new Date().toISOString() });
+    await this.createOnce(message.jobId, marker, { doneAt: new Date().toISOString(), count: page.mailboxes.length, last: !page.continuation } satisfies StepRow);
     return 'planned';
   }
 
@@ -163,13 +168,14 @@ export class ReconcileJobs {
     const job = await this.job(jobId);
     if (!job) return false;
     if (job.state === 'finished') return true;
-    if (!job.planDone) return false;
+    const plan = await this.planned(jobId);
+    if (!plan.done) return false;
     const notConvertedRow = await this.row(jobId, NOT_CONVERTED);
     if (!notConvertedRow) return false;
-    if ((await this.mailboxesDone(jobId)).count < (job.planned ?? 0)) return false;
+    if ((await this.mailboxesDone(jobId)).count < plan.count) return false;
 
     const perMailbox: MailboxReconciliation[] = [];
-    for await (const row of this.stepRows(jobId, ['mailbox', 'result', 'resultBlob'])) {
+    for await (const row of this.rows(jobId, MAILBOX_PREFIX, ['mailbox', 'result', 'resultBlob'])) {
       if (row.result) perMailbox.push(JSON.parse(row.result) as MailboxReconciliation);
       else if (row.resultBlob) perMailbox.push(await this.blobs.getJson<MailboxReconciliation>(CONTAINERS.reconciliations, row.resultBlob));
     }
@@ -184,15 +190,27 @@ export class ReconcileJobs {
   private async mailboxesDone(jobId: string): Promise<{ count: number; lastAt?: string }> {
     let count = 0;
     let lastAt: string | undefined;
-    for await (const row of this.stepRows(jobId, ['doneAt'])) {
+    for await (const row of this.rows(jobId, MAILBOX_PREFIX, ['doneAt'])) {
       count++;
       if (!lastAt || row.doneAt > lastAt) lastAt = row.doneAt;
     }
     return { count, lastAt };
   }
 
-  private stepRows(jobId: string, select: string[]) {
-    const filter = odata`PartitionKey eq ${jobId} and RowKey ge ${MAILBOX_PREFIX} and RowKey lt ${MAILBOX_PREFIX.slice(0, -1) + '.'}`;
+  /** Mailboxes queued so far, from the page markers; done once the last page is planned. */
+  private async planned(jobId: string): Promise<{ count: number; done: boolean }> {
+    let count = 0;
+    let done = false;
+    for await (const row of this.rows(jobId, PLAN_PREFIX, ['count', 'last'])) {
+      count += row.count ?? 0;
+      done ||= row.last === true;
+    }
+    return { count, done };
+  }
+
+  /** The job's rows whose key starts with `prefix` ('-' + 1 is '.'), in key order. */
+  private rows(jobId: string, prefix: string, select: string[]) {
+    const filter = odata`PartitionKey eq ${jobId} and RowKey ge ${prefix} and RowKey lt ${prefix.slice(0, -1) + '.'}`;
     return this.table.listEntities<StepRow>({ queryOptions: { filter, select } });
   }
 

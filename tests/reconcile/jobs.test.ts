@@ -136,10 +136,10 @@ test('GET on an unknown or malformed id is 404; POST on an id is 405; the old GE
   assert.equal((await fetch(`${host!.url}/api/reconcile?${rangeQuery()}`, { headers: admin })).status, 410);
 });
 
-test('a duplicated step message changes nothing: same rows, same progress, same answer', async () => {
+test('a duplicated step message changes nothing: same rows, same progress, same answer (registry read 2 mailboxes a page)', async () => {
   await host!.stop();
   host = undefined;
-  const parts = jobParts(storage, inventory);
+  const parts = jobParts(storage, inventory, { planPage: 2 });
   const queue = storage.queue(QUEUES.reconcile);
   const take = async (): Promise<{ text: string; message: ReconcileStepMessage; outcome: string }> => {
     const [item] = (await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 120 })).receivedMessageItems;
@@ -155,15 +155,17 @@ test('a duplicated step message changes nothing: same rows, same progress, same 
   const plan = await take();
   assert.equal(plan.message.step, 'plan');
   const planned = (await parts.reconcileJobs.progress(id))!;
+  assert.equal(planned.mailboxesPlanned, 2);
+  assert.equal(planned.mailboxesTotal, null, 'more registry pages to plan');
   const queued = await depth();
-  assert.equal(queued, planned.mailboxesTotal! + 1, 'one step per mailbox and one for the unconverted items');
+  assert.equal(queued, 2 + 1 + 1, 'a step per mailbox of the page, one for the unconverted items, the next page');
   // A duplicated message is the same message delivered again: handled as the queue would hand it over.
-  assert.equal(await parts.reconcileJobs.handle(plan.message), 'planned');
+  assert.equal(await parts.reconcileJobs.handle(plan.message), 'alreadyDone');
   assert.equal(await depth(), queued, 'a repeated plan step queues nothing again');
 
   let mailboxStep;
   do mailboxStep = await take(); while (mailboxStep.message.step !== 'mailbox');
-  assert.equal(mailboxStep.outcome, 'compared');
+  assert.ok(['compared', 'nothingExpected'].includes(mailboxStep.outcome), mailboxStep.outcome);
   const once = (await parts.reconcileJobs.progress(id))!;
   assert.equal(once.state, 'running');
   assert.equal(await parts.reconcileJobs.handle(mailboxStep.message), 'alreadyDone');
