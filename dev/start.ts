@@ -11,7 +11,8 @@ import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
 import { runSummary } from '../shared/status/run-summary';
 import { parseRange } from '../shared/reconcile/reconcile-range';
-import { reconciliationSummary, type Reconciliation } from '../shared/reconcile/reconciler';
+import { hasLossOrDuplicate, reconciliationSummary } from '../shared/reconcile/reconciler';
+import { reconcileToEnd } from '../shared/reconcile/reconcile-driver';
 import type { Archiver } from '../shared/composition';
 
 // `npm start` runs the archiver locally: Azurite, the local Functions host and, when no
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
     // Real endpoints: no host, no cycle; read what storage and the mailboxes hold now.
     const archiver = createArchiver(config);
     await archiver.storage.ensureCreated();
-    const code = await printReconciliation(archiver, range!);
+    const code = await printReconciliation(archiver, range!, { process: true });
     for (const stop of stack.reverse()) await stop().catch(() => undefined);
     return code;
   }
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
   const summary = { ...(await runSummary(archiver.status)), demo };
   if (range) {
     console.log(JSON.stringify(summary));
-    const code = await printReconciliation(archiver, range);
+    const code = await printReconciliation(archiver, range, { process: false });
     await shutdown();
     return summary.failed > 0 ? 1 : code;
   }
@@ -111,13 +112,17 @@ async function main(): Promise<number> {
   return summary.failed > 0 ? 1 : 0;
 }
 
-/** Prints the reconciliation as the last stdout line; 1 when anything is missing or duplicated. */
-async function printReconciliation(archiver: Archiver, range: { from: Date; to: Date }): Promise<number> {
+/**
+ * Starts a reconciliation job and drives it to its end (the running host takes its steps; with no
+ * host, this process does), then prints it as the last stdout line; 1 when anything is missing or duplicated.
+ */
+async function printReconciliation(archiver: Archiver, range: { from: Date; to: Date }, opts: { process: boolean }): Promise<number> {
   log(`Reconciling items from ${range.from.toISOString()} to ${range.to.toISOString()}...`);
-  const result: Reconciliation = await archiver.reconciler.reconcile(range);
+  const jobId = await archiver.reconcileJobs.start(range);
+  const result = await reconcileToEnd(archiver, jobId, { ...opts, log: process.env.ARCHIVER_VERBOSE ? log : undefined, onProgress: (p) => log(`Reconciliation ${jobId}: ${p.mailboxesDone}/${p.mailboxesTotal ?? '?'} mailboxes`) });
   const problems = result.perMailbox.filter((m) => m.missing || m.duplicates || m.unexpected || m.attachmentsMissing || m.attachmentsDuplicated || m.error);
   console.log(JSON.stringify({ ...reconciliationSummary(result), problems }));
-  return result.missing > 0 || result.duplicates > 0 || result.attachmentsMissing > 0 || result.attachmentsDuplicated > 0 ? 1 : 0;
+  return hasLossOrDuplicate(result) ? 1 : 0;
 }
 
 function argValue(name: string): string | undefined {

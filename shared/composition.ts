@@ -31,6 +31,8 @@ import { LedgerScan } from './status/ledger-scan';
 import { createOperations, type Operations } from './status/operations';
 import { Reconciler } from './reconcile/reconciler';
 import { GraphMailboxInventory } from './reconcile/mailbox-inventory';
+import { ReconcileJobs } from './reconcile/reconcile-jobs';
+import { MailboxRegistry } from './store/mailbox-registry';
 import { NO_METRICS, type Metrics } from './observability/metrics';
 import { startMetricsExport, type MetricsExport } from './observability/metrics-export';
 
@@ -48,6 +50,7 @@ export interface Archiver {
   status: StatusReport;
   operations: Operations;
   reconciler: Reconciler;
+  reconcileJobs: ReconcileJobs;
   metrics: Metrics;
 }
 
@@ -74,7 +77,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
   const operations = createOperations(storage, queues);
   const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
-  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, operations, metrics };
+  const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, new MailboxRegistry(storage));
+  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, reconcileJobs, operations, metrics };
 }
 
 /** Graph in production; .eml blobs (eml-blob, works in Azure) or an .eml folder (eml-folder, local) for dry runs. */

@@ -78,7 +78,7 @@ export class GraphMailboxInventory implements MailboxInventory {
     return this.call('list attachments', () => this.attachments.list(target, messageId));
   }
 
-  /** Throttling is waited out here: reconciliation runs outside a queue, so there is no message to reschedule. */
+  /** Throttling is waited out here, so a reconciliation step never restarts a mailbox's listing from its first page. */
   private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
     for (let waits = 0; ; waits++) {
       try {

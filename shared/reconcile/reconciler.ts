@@ -5,7 +5,8 @@ import type { DeliveryRow, DeliveryStatus } from '../store/delivery-ledger';
 import type { ItemRow } from '../store/item-ledger';
 import type { HeldMessage, MailboxInventory } from './mailbox-inventory';
 import type { ReconcileRange } from './reconcile-range';
-import { mapLimited } from '../parallel';
+import { tableKey } from '../store/keys';
+import { statusOf } from '../store/delivery-ledger';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import { CONTAINERS } from '../store/names';
 import type { ArchiveMessage } from '../archive/archive-message';
@@ -17,9 +18,7 @@ import type { MailboxRef } from '../mailbox/mailbox-target';
 const EXPECTED: ReadonlySet<DeliveryStatus> = new Set(['pending', 'inProgress', 'delivered', 'failed']);
 /** Item keys listed per mailbox and problem; counts are always complete. */
 const MAX_LISTED_KEYS = 50;
-/** Mailboxes listed at once; each sees one request at a time, so Outlook's 4-per-mailbox limit holds. */
-const DEFAULT_PARALLEL_MAILBOXES = 8;
-/** Items whose expected files are kept while a reconciliation runs (one item reaches many mailboxes). */
+/** Items whose expected files are kept while one mailbox is compared. */
 const EXPECTED_FILES_CACHE = 2_000;
 
 /** The counts reported per mailbox and, summed, for the whole range. */
@@ -70,9 +69,14 @@ export interface Reconciliation extends ReconcileCounts {
 
 interface ExpectedRow { itemKey: string; status: DeliveryStatus; graphMessageId?: string; files?: number }
 
+/** Captured item versions in a range that convert has not fanned out yet: the count and the first keys. */
+export interface NotConverted { count: number; keys: string[] }
+
 /**
  * Source × mapping (the deliveries ledger rows convert wrote) against what each mailbox holds,
- * for the items whose time is in the range. Read-only: it never writes to storage or a mailbox.
+ * for the items whose time is in the range, one mailbox at a time: each step reads one ledger
+ * partition and pages one mailbox, so memory grows with a mailbox, never with the tenant.
+ * Read-only: it never writes to storage or a mailbox. Jobs drive it (reconcile-jobs.ts).
  */
 export class Reconciler {
   private readonly expectedFiles = new Map<string, Promise<ExpectedAttachment[]>>();
@@ -81,54 +85,43 @@ export class Reconciler {
     private readonly storage: StorageAccount,
     private readonly blobs: ArchiveBlobs,
     private readonly inventory: MailboxInventory,
-    private readonly parallelMailboxes = DEFAULT_PARALLEL_MAILBOXES,
   ) {}
 
-  async reconcile(range: ReconcileRange): Promise<Reconciliation> {
-    const [expectedByMailbox, notConvertedKeys, userIds] = await Promise.all([this.expected(range), this.notConverted(range), this.userIds()]);
-    const mailboxes = [...expectedByMailbox.keys()].sort();
-    const perMailbox = await mapLimited(mailboxes, this.parallelMailboxes, async (mailbox) => {
-      const expected = expectedByMailbox.get(mailbox)!;
-      const target = { mailbox, userId: userIds.get(mailbox) ?? mailbox };
+  /**
+   * One mailbox: undefined when the ledger expects nothing of it in the range (it is then not
+   * listed, as it never was: a mailbox without ledger rows in range is not part of the answer).
+   */
+  async mailbox(mailbox: string, range: ReconcileRange): Promise<MailboxReconciliation | undefined> {
+    const expected = await this.expected(mailbox, range);
+    if (!expected.size) return undefined;
+    const target = { mailbox, userId: await this.userId(mailbox) };
+    try {
+      const held = await this.inventory.heldIn(target, range);
+      const messages = compare(mailbox, expected, held);
       try {
-        const held = await this.inventory.heldIn(target, range);
-        const messages = compare(mailbox, expected, held);
-        try {
-          return { ...messages, ...(await this.compareFiles(target, expected, held)) };
-        } catch (err) {
-          // The messages were counted; only the file check could not be completed.
-          return { ...messages, error: `attachments not checked: ${(err as Error).message}`.slice(0, 300) };
-        }
+        return { ...messages, ...(await this.compareFiles(target, expected, held)) };
       } catch (err) {
-        return { ...compare(mailbox, expected, []), error: (err as Error).message.slice(0, 300) };
+        // The messages were counted; only the file check could not be completed.
+        return { ...messages, error: `attachments not checked: ${(err as Error).message}`.slice(0, 300) };
       }
-    });
-    this.expectedFiles.clear();
-    const firstPairs = (pick: (m: MailboxReconciliation) => string[]) => perMailbox.flatMap((m) => pick(m).map((k) => `${m.mailbox} ${k}`)).slice(0, MAX_LISTED_KEYS);
-    const sum = (pick: (m: MailboxReconciliation) => number) => perMailbox.reduce((n, m) => n + pick(m), 0);
-    const result = {
-      from: range.from.toISOString(),
-      to: range.to.toISOString(),
-      mailboxes: perMailbox.length,
-      expected: sum((m) => m.expected),
-      found: sum((m) => m.found),
-      missing: sum((m) => m.missing),
-      duplicates: sum((m) => m.duplicates),
-      unexpected: sum((m) => m.unexpected),
-      ledgerDelivered: sum((m) => m.ledgerDelivered),
-      notInLedger: sum((m) => m.notInLedger),
-      ledgerWithoutMessage: sum((m) => m.ledgerWithoutMessage),
-      attachmentsMissing: sum((m) => m.attachmentsMissing),
-      attachmentsDuplicated: sum((m) => m.attachmentsDuplicated),
-      attachmentsMissingKeys: firstPairs((m) => m.attachmentsMissingKeys),
-      attachmentsDuplicatedKeys: firstPairs((m) => m.attachmentsDuplicatedKeys),
-      notConverted: notConvertedKeys.length,
-      notConvertedKeys: notConvertedKeys.slice(0, MAX_LISTED_KEYS),
-      unreadable: perMailbox.filter((m) => m.error).length,
-      perMailbox,
-    };
-    const complete = result.missing === 0 && result.duplicates === 0 && result.attachmentsMissing === 0 && result.attachmentsDuplicated === 0 && result.notConverted === 0 && result.unreadable === 0;
-    return { ...result, complete };
+    } catch (err) {
+      return { ...compare(mailbox, expected, []), error: (err as Error).message.slice(0, 300) };
+    }
+  }
+
+  /** Pages the items table on its state; keeps the count and the first keys in key order only. */
+  async notConverted(range: ReconcileRange): Promise<NotConverted> {
+    const filter = odata`state eq ${'captured'} and itemTime ge ${range.from.toISOString()} and itemTime lt ${range.to.toISOString()}`;
+    const rows = this.storage.table(TABLES.items).listEntities<ItemRow>({ queryOptions: { filter, select: ['itemKey', 'itemTime'] } });
+    let count = 0;
+    let keys: string[] = [];
+    for await (const row of rows) {
+      if (!inRange(row.itemTime, range)) continue;
+      count++;
+      keys.push(row.itemKey);
+      if (keys.length >= 4 * MAX_LISTED_KEYS) keys = keys.sort().slice(0, MAX_LISTED_KEYS);
+    }
+    return { count, keys: keys.sort().slice(0, MAX_LISTED_KEYS) };
   }
 
   /**
@@ -166,36 +159,65 @@ export class Reconciler {
     return files;
   }
 
-  private async expected(range: ReconcileRange): Promise<Map<string, Map<string, ExpectedRow>>> {
+  /** One ledger partition, filtered on item time; rows without an item key (aggregates) are not deliveries. */
+  private async expected(mailbox: string, range: ReconcileRange): Promise<Map<string, ExpectedRow>> {
     // itemTime is written as toISOString(), so string order is time order and the table can filter.
-    const filter = odata`itemTime ge ${range.from.toISOString()} and itemTime lt ${range.to.toISOString()}`;
-    const byMailbox = new Map<string, Map<string, ExpectedRow>>();
+    const filter = odata`PartitionKey eq ${tableKey(mailbox)} and itemTime ge ${range.from.toISOString()} and itemTime lt ${range.to.toISOString()}`;
+    const keys = new Map<string, ExpectedRow>();
     const rows = this.storage.table(TABLES.deliveries).listEntities<DeliveryRow>({
       queryOptions: { filter, select: ['mailbox', 'itemKey', 'status', 'graphMessageId', 'itemTime', 'files'] },
     });
     for await (const row of rows) {
-      if (!EXPECTED.has(row.status) || !inRange(row.itemTime, range)) continue;
-      let keys = byMailbox.get(row.mailbox);
-      if (!keys) byMailbox.set(row.mailbox, (keys = new Map()));
+      if (!row.itemKey || row.mailbox !== mailbox || !EXPECTED.has(row.status) || !inRange(row.itemTime, range)) continue;
       keys.set(row.itemKey, { itemKey: row.itemKey, status: row.status, graphMessageId: row.graphMessageId, files: row.files });
     }
-    return byMailbox;
+    return keys;
   }
 
-  private async notConverted(range: ReconcileRange): Promise<string[]> {
-    const keys: string[] = [];
-    const rows = this.storage.table(TABLES.items).listEntities<ItemRow>({ queryOptions: { filter: odata`state eq ${'captured'}` } });
-    for await (const row of rows) if (inRange(row.itemTime, range)) keys.push(row.itemKey);
-    return keys.sort();
+  /** The mapping cache knows the mailbox's directory id (a point read); the address works as a fallback. */
+  private async userId(mailbox: string): Promise<string> {
+    try {
+      const row = await this.storage.table(TABLES.people).getEntity<{ userId?: string; mail?: string; found?: boolean }>('email', tableKey(mailbox));
+      if (row.found && row.userId && row.mail === mailbox) return row.userId;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    return mailbox;
   }
+}
 
-  /** The mapping cache knows each mailbox's directory id; the address works as a fallback. */
-  private async userIds(): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
-    const rows = this.storage.table(TABLES.people).listEntities<{ userId?: string; mail?: string; found?: boolean }>();
-    for await (const row of rows) if (row.found && row.userId && row.mail) ids.set(row.mail, row.userId);
-    return ids;
-  }
+/** The answer for a range from its per-mailbox answers (in mailbox order) and the unconverted items. */
+export function summarize(range: ReconcileRange, perMailbox: MailboxReconciliation[], notConverted: NotConverted): Reconciliation {
+  const firstPairs = (pick: (m: MailboxReconciliation) => string[]) => perMailbox.flatMap((m) => pick(m).map((k) => `${m.mailbox} ${k}`)).slice(0, MAX_LISTED_KEYS);
+  const sum = (pick: (m: MailboxReconciliation) => number) => perMailbox.reduce((n, m) => n + pick(m), 0);
+  const result = {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    mailboxes: perMailbox.length,
+    expected: sum((m) => m.expected),
+    found: sum((m) => m.found),
+    missing: sum((m) => m.missing),
+    duplicates: sum((m) => m.duplicates),
+    unexpected: sum((m) => m.unexpected),
+    ledgerDelivered: sum((m) => m.ledgerDelivered),
+    notInLedger: sum((m) => m.notInLedger),
+    ledgerWithoutMessage: sum((m) => m.ledgerWithoutMessage),
+    attachmentsMissing: sum((m) => m.attachmentsMissing),
+    attachmentsDuplicated: sum((m) => m.attachmentsDuplicated),
+    attachmentsMissingKeys: firstPairs((m) => m.attachmentsMissingKeys),
+    attachmentsDuplicatedKeys: firstPairs((m) => m.attachmentsDuplicatedKeys),
+    notConverted: notConverted.count,
+    notConvertedKeys: notConverted.keys.slice(0, MAX_LISTED_KEYS),
+    unreadable: perMailbox.filter((m) => m.error).length,
+    perMailbox,
+  };
+  const complete = result.missing === 0 && result.duplicates === 0 && result.attachmentsMissing === 0 && result.attachmentsDuplicated === 0 && result.notConverted === 0 && result.unreadable === 0;
+  return { ...result, complete };
+}
+
+/** Exit/alert rule of `--reconcile`: any message or file missing or duplicated. */
+export function hasLossOrDuplicate(r: Reconciliation): boolean {
+  return r.missing > 0 || r.duplicates > 0 || r.attachmentsMissing > 0 || r.attachmentsDuplicated > 0;
 }
 
 function compare(mailbox: string, expected: Map<string, ExpectedRow>, held: HeldMessage[]): MailboxReconciliation {

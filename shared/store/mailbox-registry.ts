@@ -32,4 +32,14 @@ export class MailboxRegistry {
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) for (const row of page) yield row.mailbox;
   }
+
+  /** One page of registered mailboxes and the token of the next: a job can carry it in a queue message. */
+  async page(size: number, continuation?: string): Promise<{ mailboxes: string[]; continuation?: string }> {
+    const pages = this.account.table(TABLES.totals)
+      .listEntities<{ mailbox: string }>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['mailbox'] } })
+      .byPage({ maxPageSize: size, continuationToken: continuation });
+    const first = await pages.next();
+    if (first.done) return { mailboxes: [] };
+    return { mailboxes: first.value.map((row) => row.mailbox), continuation: first.value.continuationToken };
+  }
 }

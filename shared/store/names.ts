@@ -10,6 +10,8 @@ export const CONTAINERS = {
   mailboxSlots: 'mailbox-slots',
   /** .eml files of the Azure dry run (MAILBOX_TARGET=eml-blob, shared/mailbox/eml-blob-mailbox.ts). */
   eml: 'eml',
+  /** Finished reconciliation answers, one JSON blob per job (shared/reconcile/reconcile-jobs.ts). */
+  reconciliations: 'reconciliations',
 } as const;
 
 /** Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. */
@@ -18,6 +20,8 @@ export const QUEUES = {
   unpack: 'unpack',
   convert: 'convert',
   deliver: 'deliver',
+  /** Reconciliation job steps: plan a page of mailboxes, one mailbox, the unconverted items. */
+  reconcile: 'reconcile',
 } as const;
 
 export const TABLES = {
@@ -33,6 +37,8 @@ export const TABLES = {
   rateLimit: 'ratelimit',
   /** Registries that keep status bounded: the mailboxes and item kinds the ledgers hold. */
   totals: 'totals',
+  /** Reconciliation jobs: PartitionKey = job id; one row for the job, one per finished step. */
+  reconciliations: 'reconciliations',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

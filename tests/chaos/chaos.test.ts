@@ -180,9 +180,19 @@ before(async () => {
   await drained();
   note('drained');
 
-  const res = await fetch(`${host.url}/api/reconcile`, { headers: { 'x-functions-key': ADMIN_KEY } });
-  assert.equal(res.status, 200, await res.clone().text());
-  reconciliation = (await res.json()) as Reconciliation;
+  // Reconciliation is a job: POST starts it, its GET answers progress until it holds the result.
+  const posted = await fetch(`${host.url}/api/reconcile`, { method: 'POST', headers: { 'x-functions-key': ADMIN_KEY } });
+  assert.equal(posted.status, 202, await posted.clone().text());
+  const location = posted.headers.get('location')!;
+  let job: Reconciliation & { state?: string } | undefined;
+  await until('reconciliation finished', async () => {
+    const res = await fetch(`${host.url}${location}`, { headers: { 'x-functions-key': ADMIN_KEY } });
+    assert.equal(res.status, 200, await res.clone().text());
+    job = (await res.json()) as Reconciliation & { state?: string };
+    return job.state === 'finished';
+  }, DRAIN_TIMEOUT_MS);
+  reconciliation = job!;
+  note('reconciled');
   wallMs = Date.now() - started;
 
   const fired = Object.fromEntries(Object.entries(graphFaults).map(([k, f]) => [k, f.fired]));

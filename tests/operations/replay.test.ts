@@ -71,7 +71,7 @@ test('failures show in status: failed deliveries, poison messages, degraded heal
 test('POST /api/replay {"poison": true} moves every poison message back and the items then deliver', async () => {
   const res = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ poison: true }) });
   assert.equal(res.status, 202);
-  assert.deepEqual(await res.json(), { poison: { moved: { exports: 0, unpack: 0, convert: 0, deliver: 3 }, total: 3 } });
+  assert.deepEqual(await res.json(), { poison: { moved: { exports: 0, unpack: 0, convert: 0, deliver: 3, reconcile: 0 }, total: 3 } });
   await until(async () => (await ledgerOf(frank)).every((r) => r.status === 'delivered'), 'frank delivered');
   assert.deepEqual(new Set(itemKeysIn(frank)), new Set(frankItems));
   assert.equal(itemKeysIn(frank).length, 3, 'exactly one copy each');

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GraphMailboxInventory } from '../../shared/reconcile/mailbox-inventory';
 import { GraphAttachments } from '../../shared/mailbox/graph-attachments';
-import { Reconciler, reconciliationSummary, type Reconciliation } from '../../shared/reconcile/reconciler';
-import { ArchiveBlobs } from '../../shared/store/archive-blobs';
+import { reconciliationSummary, type Reconciliation } from '../../shared/reconcile/reconciler';
+import { reconcileByJob } from './fixtures/job-rig';
 import { deliverUntilSettled, DeliveryRig, MAILBOX } from '../delivery/fixtures/delivery-rig';
 
 // Reconciliation looks inside each delivered message: a file that never arrived, or arrived twice,
@@ -33,8 +33,7 @@ before(async () => {
   await graph.api(`/users/${MAILBOX.id}/messages/${doubled.id}/attachments`).post({
     '@odata.type': '#microsoft.graph.fileAttachment', name: first.name, contentType: first.contentType, contentId: first.contentId, contentBytes: first.bytes.toString('base64'),
   });
-  const reconciler = new Reconciler(rig.storage, new ArchiveBlobs(rig.storage), new GraphMailboxInventory(rig.doubles.graphClient(), 'RingCentral', new GraphAttachments(rig.doubles.graphClient())));
-  result = await reconciler.reconcile(RANGE);
+  result = await reconcileByJob(rig.storage, new GraphMailboxInventory(rig.doubles.graphClient(), 'RingCentral', new GraphAttachments(rig.doubles.graphClient())), RANGE);
 });
 
 after(() => rig?.stop());

@@ -94,16 +94,30 @@ test('every admin endpoint (reconcile included) rejects a missing, a wrong and a
 });
 
 test('the admin key opens reconcile; bad ranges answer 400', async () => {
-  const ok = await fetch(`${host.url}/api/reconcile`, { headers: { 'x-functions-key': ADMIN_KEY } });
-  assert.equal(ok.status, 200);
-  const body = (await ok.json()) as { expected: number; found: number; missing: number; duplicates: number };
-  assert.ok(body.expected > 0);
-  assert.equal(body.missing, 0);
-  assert.equal(body.duplicates, 0);
+  const admin = { 'x-functions-key': ADMIN_KEY };
+  const started = await fetch(`${host.url}/api/reconcile`, { method: 'POST', headers: admin });
+  assert.equal(started.status, 202);
+  const location = started.headers.get('location')!;
+  assert.match(location, /^\/api\/reconcile\/\S+$/);
+  let body: { state: string; expected: number; found: number; missing: number; duplicates: number } | undefined;
+  for (let i = 0; i < 600 && body?.state !== 'finished'; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 100));
+    const res = await fetch(`${host.url}${location}`, { headers: admin });
+    assert.equal(res.status, 200);
+    body = (await res.json()) as typeof body;
+  }
+  assert.equal(body?.state, 'finished');
+  assert.ok(body!.expected > 0);
+  assert.equal(body!.missing, 0);
+  assert.equal(body!.duplicates, 0);
   for (const query of ['from=yesterday', 'to=2024-13-45T00:00:00Z', `from=${now.toISOString()}&to=${new Date(now.getTime() - 1000).toISOString()}`]) {
-    const res = await fetch(`${host.url}/api/reconcile?${query}`, { headers: { 'x-functions-key': ADMIN_KEY } });
+    const res = await fetch(`${host.url}/api/reconcile?${query}`, { method: 'POST', headers: admin });
     assert.equal(res.status, 400, query);
   }
+  // The in-request form is gone (it could not finish at a real tenant's size); it says where to go.
+  const old = await fetch(`${host.url}/api/reconcile`, { headers: admin });
+  assert.equal(old.status, 410);
+  assert.match(((await old.json()) as { error: string }).error, /POST \/api\/reconcile/);
 });
 
 test('every function-level endpoint rejects a missing or wrong key', async () => {

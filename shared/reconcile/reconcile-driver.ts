@@ -1,0 +1,46 @@
+import { InvocationContext } from '@azure/functions';
+import type { Archiver } from '../composition';
+import { QUEUES, poisonQueueOf } from '../store/names';
+import { mapLimited } from '../parallel';
+import { runQueueStage } from '../pipeline/queue-stage';
+import type { ReconcileProgress, ReconcileStepMessage } from './reconcile-jobs';
+import type { Reconciliation } from './reconciler';
+
+const MAX_ATTEMPTS = 5;
+const PARALLEL_STEPS = 8;
+
+/**
+ * Drives a reconciliation job to its end. With `process: true` this process takes the reconcile
+ * queue's messages itself through the same stage wrapper as the Functions host (for `--reconcile`
+ * against real endpoints, with no host running); otherwise a running host does, and this only waits.
+ */
+export async function reconcileToEnd(a: Pick<Archiver, 'storage' | 'queues' | 'errors' | 'metrics' | 'reconcileJobs'>, jobId: string, opts: { process: boolean; onProgress?: (p: ReconcileProgress) => void; log?: (line: string) => void; pollMs?: number }): Promise<Reconciliation> {
+  const queue = a.storage.queue(QUEUES.reconcile);
+  let last = '';
+  for (;;) {
+    const progress = await a.reconcileJobs.progress(jobId);
+    if (!progress) throw new Error(`reconciliation ${jobId} not found`);
+    const line = `${progress.mailboxesDone}/${progress.mailboxesTotal ?? '?'}`;
+    if (line !== last) opts.onProgress?.(progress);
+    last = line;
+    if (progress.state === 'finished') return a.reconcileJobs.result(jobId);
+    const received = opts.process ? (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems : [];
+    if (!received.length) {
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+      continue;
+    }
+    await mapLimited(received, PARALLEL_STEPS, async (item) => {
+      // Step logs go to stderr: stdout's last line is the CLI's answer.
+      const context = new InvocationContext({ functionName: 'reconcile-step', triggerMetadata: { dequeueCount: item.dequeueCount }, logHandler: (_level, ...args) => opts.log?.(args.join(' ')) });
+      try {
+        const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as ReconcileStepMessage;
+        await runQueueStage('reconcile', message, context, a, (m) => a.reconcileJobs.handle(m), (m) => ({ jobId: m.jobId, step: m.step }));
+      } catch {
+        // Left on the queue: it comes back after its visibility timeout, and goes to poison at the limit.
+        if (item.dequeueCount < MAX_ATTEMPTS) return;
+        await a.storage.queue(poisonQueueOf(QUEUES.reconcile)).sendMessage(item.messageText);
+      }
+      await queue.deleteMessage(item.messageId, item.popReceipt);
+    });
+  }
+}
