@@ -27,7 +27,6 @@ import type { MailboxAttachments } from './mailbox/attachment-source';
 import { GraphUserDirectory } from './mapping/user-directory';
 import { MailboxRecipientPlanner } from './mapping/recipient-planner';
 import { StatusReport } from './status/status-report';
-import { LedgerScan } from './status/ledger-scan';
 import { createOperations, type Operations } from './status/operations';
 import { Reconciler } from './reconcile/reconciler';
 import { GraphMailboxInventory } from './reconcile/mailbox-inventory';
@@ -74,7 +73,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const converter = new ItemConverter(blobs, new RawRecords(blobs), items, deliveries, queues, recipients, attachments, errors);
   const target = mailboxTarget(config, graph, blobs);
   const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(storage), errors);
-  const status = new StatusReport(windows, new LedgerScan(storage), errors, queues, config.capture.retentionDays);
+  const status = new StatusReport(windows, items, deliveries, new MailboxRegistry(storage), errors, queues, config.capture.retentionDays);
   const operations = createOperations(storage, queues);
   const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
   const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, new MailboxRegistry(storage));

@@ -42,20 +42,20 @@ export class HeldClaim {
   }
 
   /**
-   * Stops renewing and makes the write that ends the claim with its latest ETag. A claim that was
+   * Stops renewing and makes the write that ends the claim with its latest state (ETag). A claim that was
    * taken over makes the write fail with ClaimLostError; nothing is written then.
    */
-  async end(write: (etag: string) => Promise<void>): Promise<void> {
+  async end(write: (claim: ClaimState) => Promise<void>): Promise<void> {
     this.stop();
     await this.renewal;
-    await write(this.state.etag);
+    await write(this.state);
   }
 
   /**
    * Like `end`, for a worker on its way out with an error of its own, which its message's retry
    * will answer: a claim that is gone needs no ending, and one that cannot be ended lapses.
    */
-  async endQuietly(write: (etag: string) => Promise<void>): Promise<void> {
+  async endQuietly(write: (claim: ClaimState) => Promise<void>): Promise<void> {
     await this.end(write).catch(() => undefined);
   }
 
@@ -70,7 +70,7 @@ export class HeldClaim {
     const now = new Date();
     try {
       // A renewal that hangs past the lapse is as good as failed; the lapse timer has fired by then.
-      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state.etag, { now, abortSignal: AbortSignal.timeout(this.claimMs / 4) });
+      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state, { now, abortSignal: AbortSignal.timeout(this.claimMs / 4) });
       if (!this.stopped) this.armLapse();
     } catch (err) {
       if (err instanceof ClaimLostError) return this.lose(err);
@@ -80,7 +80,7 @@ export class HeldClaim {
       const wrote = new Date(now.getTime() + this.claimMs).toISOString();
       const row = await this.ledger.get(this.mailbox, this.itemKey).catch(() => undefined);
       if (row?.etag && row.status === 'inProgress' && row.claimedUntil === wrote && !this.stopped && !this.fence.aborted) {
-        this.state = { etag: row.etag, claimedUntil: new Date(wrote) };
+        this.state = { ...this.state, etag: row.etag, claimedUntil: new Date(wrote) };
         this.armLapse();
       }
     }

@@ -70,37 +70,37 @@ export class ItemDeliverer {
         await this.addMissingAttachments(target, id, files, existing !== undefined, fence);
         return { messageId: id, found: existing !== undefined };
       }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(files), uploadBytes });
-      await held.end((etag) => ledger.markDelivered(message.mailbox, message.itemKey, messageId, etag));
+      await held.end((state) => ledger.markDelivered(message.mailbox, message.itemKey, messageId, state));
       return found ? 'foundInMailbox' : 'delivered';
     } catch (err) {
       if (err instanceof OutcomeUnknownError) {
         // The lost write may still land: the pair stays claimed until it would have, so no attempt
         // looks for it before then (and the look-up of the next attempt finds it).
-        await held.endQuietly((etag) => ledger.hold(message.mailbox, message.itemKey, etag, err.delaySeconds));
+        await held.endQuietly((state) => ledger.hold(message.mailbox, message.itemKey, state, err.delaySeconds));
         throw err;
       }
       if (err instanceof RetryLaterError) {
         // Turned away by the mailbox limits before any Graph request: this attempt changed nothing
         // in the mailbox, so a first attempt stays a first attempt (no look-up on the happy path).
         const untouched = !reachedMailbox && !claim.uncertain;
-        await held.endQuietly((etag) => ledger.release(message.mailbox, message.itemKey, etag, untouched ? { attempts: claim.attempts - 1 } : {}));
+        await held.endQuietly((state) => ledger.release(message.mailbox, message.itemKey, state, untouched ? { attempts: claim.attempts - 1 } : {}));
         throw err;
       }
       if (err instanceof GraphCallError && MAILBOX_MISSING_CODES.has(err.code)) {
-        await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`, etag));
+        await held.endQuietly((state) => ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`, state));
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: `mailbox unavailable (${err.code}); will retry` });
         throw new RetryLaterError(MAILBOX_MISSING_RETRY_SECONDS, `mailbox ${message.mailbox} unavailable: ${err.code}`);
       }
       if (err instanceof GraphCallError && PERMANENT_CODES.has(err.code)) {
         // Nothing retries a delivery that ends here, so its failed state must be written (or the
         // message retried); a claim taken over meanwhile belongs to a worker that will say.
-        await held.end((etag) => ledger.markFailed(message.mailbox, message.itemKey, err.message, etag)).catch((e: unknown) => {
+        await held.end((state) => ledger.markFailed(message.mailbox, message.itemKey, err.message, state)).catch((e: unknown) => {
           if (!(e instanceof ClaimLostError)) throw e;
         });
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: err.message });
         return 'failed';
       }
-      await held.endQuietly((etag) => ledger.markFailed(message.mailbox, message.itemKey, errorMessage(err), etag));
+      await held.endQuietly((state) => ledger.markFailed(message.mailbox, message.itemKey, errorMessage(err), state));
       throw err;
     } finally {
       held.stop();

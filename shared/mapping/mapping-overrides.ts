@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/delivery-ledger';
+import { statusOf } from '../store/storage-errors';
 
 /** The override target that excludes a person from every delivery. */
 export const SKIP = 'skip';

@@ -1,7 +1,7 @@
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/delivery-ledger';
+import { statusOf } from '../store/storage-errors';
 import { isPlausibleEmail } from '../archive/people-directory';
 import type { UserDirectory } from './user-directory';
 

@@ -6,7 +6,7 @@ import type { ArchiveBlobs } from '../store/archive-blobs';
 import type { WorkQueues } from '../store/work-queues';
 import { CONTAINERS, QUEUES, TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/delivery-ledger';
+import { statusOf } from '../store/storage-errors';
 import { InvalidInputError } from '../errors';
 import type { ReconcileRange } from './reconcile-range';
 import { summarize, type MailboxReconciliation, type NotConverted, type Reconciler } from './reconciler';

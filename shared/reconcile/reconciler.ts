@@ -6,7 +6,7 @@ import type { ItemRow } from '../store/item-ledger';
 import type { HeldMessage, MailboxInventory } from './mailbox-inventory';
 import type { ReconcileRange } from './reconcile-range';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/delivery-ledger';
+import { statusOf } from '../store/storage-errors';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import { CONTAINERS } from '../store/names';
 import type { ArchiveMessage } from '../archive/archive-message';

@@ -1,6 +1,6 @@
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
-import { statusOf } from '../store/delivery-ledger';
+import { statusOf } from '../store/storage-errors';
 import { RetryLaterError } from '../errors';
 
 const PARTITION = 'ringcentral';

@@ -8,6 +8,8 @@ import { odata, tableKey } from '../store/keys';
 export interface TimeRange { from?: Date; to?: Date }
 
 const PAGE_SIZE = 1000;
+/** Leaves out the tally rows each ledger partition keeps of its counts (RowKey '~tally|…'). */
+const LEDGER_ROWS_ONLY = `RowKey lt '~'`;
 
 /**
  * Page-by-page reads of the items and deliveries tables for the operations surface. Only one
@@ -17,7 +19,7 @@ export class LedgerScan {
   constructor(private readonly account: StorageAccount) {}
 
   async *items(filter?: string): AsyncGenerator<ItemRow & { partitionKey?: string }> {
-    yield* this.pages<ItemRow>(TABLES.items, filter);
+    yield* this.pages<ItemRow>(TABLES.items, filter ? `(${filter}) and ${LEDGER_ROWS_ONLY}` : LEDGER_ROWS_ONLY);
   }
 
   /** Delivery rows (every status, notDelivered included), optionally for one mailbox and an item time range. */
@@ -26,7 +28,7 @@ export class LedgerScan {
     if (opts.mailbox) clauses.push(`PartitionKey eq ${odata(tableKey(opts.mailbox))}`);
     if (opts.itemKey) clauses.push(`RowKey eq ${odata(tableKey(opts.itemKey))}`);
     if (opts.status) clauses.push(`status eq ${odata(opts.status)}`);
-    clauses.push(...rangeClauses('itemTime', opts.range));
+    clauses.push(...rangeClauses('itemTime', opts.range), LEDGER_ROWS_ONLY);
     yield* this.pages<DeliveryRow>(TABLES.deliveries, clauses.join(' and ') || undefined);
   }
 

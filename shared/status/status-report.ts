@@ -2,7 +2,10 @@ import type { CaptureWindows } from '../store/capture-windows';
 import type { ErrorLog, ErrorEntry } from '../store/error-log';
 import type { WorkQueues } from '../store/work-queues';
 import { QUEUES, poisonQueueOf } from '../store/names';
-import type { LedgerScan } from './ledger-scan';
+import type { ItemLedger } from '../store/item-ledger';
+import type { DeliveryLedger } from '../store/delivery-ledger';
+import type { MailboxRegistry } from '../store/mailbox-registry';
+import { mapLimited } from '../parallel';
 
 export interface KindTotals { captured: number; converted: number; invalid: number; delivered: number; failed: number }
 
@@ -52,69 +55,92 @@ const MAX_NOTICES_LISTED = 100;
 
 const DAY_MS = 86_400_000;
 
-/** The read model behind /api/status, the dashboard and the --once summary: all come from the same tables. */
+/** Ledger partitions whose counts are read at once. */
+const PARALLEL_READS = 16;
+
+/**
+ * The read model behind /api/status, the dashboard and the --once summary: all come from the same
+ * counts. They are read from the tallies the ledgers keep beside their rows (one query per item
+ * kind and per mailbox), never from the rows, so a status call costs the same whatever the history.
+ */
 export class StatusReport {
   constructor(
     private readonly windows: CaptureWindows,
-    private readonly scan: LedgerScan,
+    private readonly items: ItemLedger,
+    private readonly deliveries: DeliveryLedger,
+    private readonly mailboxes: MailboxRegistry,
     private readonly errors: ErrorLog,
     private readonly queues: WorkQueues,
     private readonly retentionDays: number,
   ) {}
 
   async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; poison: number; fileNotices: FileNoticeRow[] }> {
-    const fileNotices: FileNoticeRow[] = [];
     const totals: Totals = { captured: 0, converted: 0, delivered: 0, failed: 0, notDelivered: 0, mailboxes: 0, invalid: 0, pending: 0, byKind: {} };
     const days = new Map<string, DayTotals>();
-    const dayOf = (iso?: string) => {
-      const t = iso ? Date.parse(iso) : NaN;
-      if (Number.isNaN(t)) return undefined;
-      const day = new Date(t).toISOString().slice(0, 10);
-      let d = days.get(day);
-      if (!d) days.set(day, (d = { day, captured: 0, delivered: 0, failed: 0, pending: 0, notDelivered: 0 }));
+    const day = (group: string) => {
+      const name = group.slice('day:'.length);
+      let d = days.get(name);
+      if (!d) days.set(name, (d = { day: name, captured: 0, delivered: 0, failed: 0, pending: 0, notDelivered: 0 }));
       return d;
     };
-    const kindOf = (kind?: string) => (totals.byKind[kind || 'unknown'] ??= { captured: 0, converted: 0, invalid: 0, delivered: 0, failed: 0 });
+    const kindOf = (kind: string) => (totals.byKind[kind || 'unknown'] ??= { captured: 0, converted: 0, invalid: 0, delivered: 0, failed: 0 });
 
-    for await (const item of this.scan.items()) {
-      const k = kindOf(item.kind ?? item.partitionKey);
-      if (item.state === 'invalid') { totals.invalid++; k.invalid++; continue; }
-      totals.captured++;
-      k.captured++;
-      if (item.fileNotices) {
-        try {
-          for (const n of JSON.parse(item.fileNotices) as Array<Omit<FileNoticeRow, 'itemKey'>>) fileNotices.push({ itemKey: item.itemKey, ...n });
-        } catch { /* a truncated list is still counted by the item itself */ }
+    const kinds: string[] = [];
+    for await (const kind of this.items.kinds()) kinds.push(kind);
+    for (const [kind, tally] of await mapLimited(kinds, PARALLEL_READS, async (k) => [k, await this.items.tally(k)] as const)) {
+      const all = tally['all'] ?? {};
+      const k = kindOf(kind);
+      // A converted item is a captured one that went further.
+      k.captured += (all['captured'] ?? 0) + (all['converted'] ?? 0);
+      k.converted += all['converted'] ?? 0;
+      k.invalid += all['invalid'] ?? 0;
+      for (const [group, buckets] of Object.entries(tally)) {
+        if (group.startsWith('day:')) day(group).captured += (buckets['captured'] ?? 0) + (buckets['converted'] ?? 0);
       }
-      if (item.state === 'converted') { totals.converted++; k.converted++; }
-      const d = dayOf(item.itemTime);
-      if (d) d.captured++;
     }
+    for (const k of Object.values(totals.byKind)) {
+      totals.captured += k.captured;
+      totals.converted += k.converted;
+      totals.invalid += k.invalid;
+    }
+
+    const mailboxes: string[] = [];
+    for await (const mailbox of this.mailboxes.list()) mailboxes.push(mailbox);
     const byMailbox: Record<string, MailboxTotals> = {};
-    for await (const row of this.scan.deliveries()) {
-      const d = dayOf(row.itemTime);
-      if (row.status === 'notDelivered') {
-        totals.notDelivered++;
-        if (d) d.notDelivered++;
-        continue;
-      }
-      const m = (byMailbox[row.mailbox] ??= { delivered: 0, failed: 0, pending: 0 });
-      if (row.status === 'delivered') {
-        totals.delivered++; m.delivered++; kindOf(row.kind).delivered++;
-        if (d) d.delivered++;
-      } else if (row.status === 'failed') {
-        totals.failed++; m.failed++; kindOf(row.kind).failed++;
-        if (d) d.failed++;
-      } else {
-        totals.pending++; m.pending++;
-        if (d) d.pending++;
+    for (const [mailbox, tally] of await mapLimited(mailboxes, PARALLEL_READS, async (m) => [m, await this.deliveries.tally(m)] as const)) {
+      const all = tally['all'] ?? {};
+      const m = { delivered: all['delivered'] ?? 0, failed: all['failed'] ?? 0, pending: all['pending'] ?? 0 };
+      // Addresses that only ever had copies not delivered (guests, people without a mailbox) are not mailboxes.
+      if (m.delivered || m.failed || m.pending) byMailbox[mailbox] = m;
+      totals.delivered += m.delivered;
+      totals.failed += m.failed;
+      totals.pending += m.pending;
+      totals.notDelivered += all['notDelivered'] ?? 0;
+      for (const [group, buckets] of Object.entries(tally)) {
+        if (group.startsWith('kind:')) {
+          const k = kindOf(group.slice('kind:'.length));
+          k.delivered += buckets['delivered'] ?? 0;
+          k.failed += buckets['failed'] ?? 0;
+        } else if (group.startsWith('day:')) {
+          const d = day(group);
+          d.delivered += buckets['delivered'] ?? 0;
+          d.failed += buckets['failed'] ?? 0;
+          d.pending += buckets['pending'] ?? 0;
+          d.notDelivered += buckets['notDelivered'] ?? 0;
+        }
       }
     }
     totals.mailboxes = Object.values(byMailbox).filter((m) => m.delivered > 0).length;
     let poison = 0;
     for (const q of Object.values(QUEUES)) poison += await this.queues.approximateDepth(poisonQueueOf(q));
-    fileNotices.sort((a, b) => b.itemKey.localeCompare(a.itemKey));
-    return { totals, byMailbox, byDay: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)), poison, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
+    const fileNotices: FileNoticeRow[] = [];
+    for (const item of await this.items.recentFileNotices(MAX_NOTICES_LISTED)) {
+      try {
+        for (const n of JSON.parse(item.fileNotices) as Array<Omit<FileNoticeRow, 'itemKey'>>) fileNotices.push({ itemKey: item.itemKey, ...n });
+      } catch { /* a truncated list is still counted by the item itself */ }
+    }
+    const byDay = [...days.values()].filter((d) => d.captured || d.delivered || d.failed || d.pending || d.notDelivered).sort((a, b) => a.day.localeCompare(b.day));
+    return { totals, byMailbox, byDay, poison, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
   }
 
   async build(now = new Date()): Promise<ArchiverStatus> {

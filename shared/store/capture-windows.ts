@@ -1,7 +1,7 @@
 import type { TableEntityResult } from '@azure/data-tables';
 import type { StorageAccount } from './storage-account';
 import { TABLES } from './names';
-import { statusOf } from './delivery-ledger';
+import { statusOf } from './storage-errors';
 import { stripUndefined } from './error-log';
 
 export type WindowStatus = 'queued' | 'planned' | 'exporting' | 'downloaded' | 'stored';

@@ -14,6 +14,7 @@ import { QUEUES, TABLES, poisonQueueOf } from '../../shared/store/names';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 import type { Reconciliation } from '../../shared/reconcile/reconciler';
 import { HostProcess } from './host-process';
+import { LEDGER_ROWS } from '../support/ledger-rows';
 
 // Chaos end to end: >= 2,000 item versions over >= 50 mailboxes, Graph and RingCentral faults,
 // the host SIGKILLed at random points and restarted, Azurite restarted once in persistent mode.
@@ -269,7 +270,7 @@ test('the reconciliation agrees with what the Graph double really stores, and no
   // Files, from the double's own store: every message carries as many files as its ledger row
   // says, each under its own identity, and the run did carry files through every write kind.
   const filesByPair = new Map<string, number>();
-  for await (const row of storage.table(TABLES.deliveries).listEntities<{ mailbox: string; itemKey: string; files?: number }>({ queryOptions: { select: ['mailbox', 'itemKey', 'files'] } })) {
+  for await (const row of storage.table(TABLES.deliveries).listEntities<{ mailbox: string; itemKey: string; files?: number }>({ queryOptions: { filter: LEDGER_ROWS, select: ['mailbox', 'itemKey', 'files'] } })) {
     filesByPair.set(`${row.mailbox}|${row.itemKey}`, row.files ?? 0);
   }
   let attachmentsStored = 0;
@@ -290,14 +291,14 @@ test('the reconciliation agrees with what the Graph double really stores, and no
   for (const q of Object.values(QUEUES)) assert.equal(depths[poisonQueueOf(q)], 0, `${poisonQueueOf(q)} is empty`);
   // The source side: every exported item version was fanned out (its ledger rows exist).
   const fannedOut = new Set<string>();
-  for await (const row of storage.table(TABLES.deliveries).listEntities<{ itemKey: string }>({ queryOptions: { select: ['itemKey'] } })) fannedOut.add(row.itemKey);
+  for await (const row of storage.table(TABLES.deliveries).listEntities<{ itemKey: string }>({ queryOptions: { filter: LEDGER_ROWS, select: ['itemKey'] } })) fannedOut.add(row.itemKey);
   // (RingCentral exports only the latest version of an item per window, so captured <= generated.)
   let captured = 0;
-  for await (const row of storage.table(TABLES.items).listEntities<{ state: string }>()) if (row.state !== 'invalid') captured++;
+  for await (const row of storage.table(TABLES.items).listEntities<{ state: string }>({ queryOptions: { filter: LEDGER_ROWS } })) if (row.state !== 'invalid') captured++;
   assert.ok(captured >= itemVersions * 0.9, `${captured} of ${itemVersions} generated versions captured`);
   assert.equal(fannedOut.size, captured, 'every captured item version has its deliveries');
   let failed = 0;
-  for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>()) if (row.status === 'failed') failed++;
+  for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>({ queryOptions: { filter: LEDGER_ROWS } })) if (row.status === 'failed') failed++;
   assert.equal(failed, 0, 'no delivery ended as failed');
 });
 

@@ -77,7 +77,7 @@ it('a worker stalled past its claim stops writing; the next owner finishes; its 
   const createdAt = Date.now();
   // A loses its path to Table storage: it can no longer renew its claim (its file blobs it still reads).
   links[2]!.sever();
-  const staleEtag = (await b.ledger.get(message.mailbox, itemKey))!.etag;
+  const staleClaim = { etag: (await b.ledger.get(message.mailbox, itemKey))!.etag, claimedUntil: new Date(), groups: ['all'] };
   await until('A\'s claim lapsed', async () => Date.parse((await b.ledger.get(message.mailbox, itemKey))!.claimedUntil ?? '') < Date.now());
   const writesBefore = { ...rig.graph.stats.requests };
 
@@ -94,9 +94,9 @@ it('a worker stalled past its claim stops writing; the next owner finishes; its 
   for (const link of links) link.restore();
   const outcome = await stale;
   assert.ok(outcome instanceof ClaimLostError, `A gave up because it lost its claim (got ${String(outcome)})`);
-  await assert.rejects(a.ledger.markDelivered(message.mailbox, itemKey, 'stale-message-id', staleEtag), ClaimLostError);
-  await assert.rejects(a.ledger.markFailed(message.mailbox, itemKey, 'stale failure', staleEtag), ClaimLostError);
-  await assert.rejects(a.ledger.release(message.mailbox, itemKey, staleEtag, { attempts: 0 }), ClaimLostError);
+  await assert.rejects(a.ledger.markDelivered(message.mailbox, itemKey, 'stale-message-id', staleClaim), ClaimLostError);
+  await assert.rejects(a.ledger.markFailed(message.mailbox, itemKey, 'stale failure', staleClaim), ClaimLostError);
+  await assert.rejects(a.ledger.release(message.mailbox, itemKey, staleClaim, { attempts: 0 }), ClaimLostError);
   const after = (await b.ledger.get(message.mailbox, itemKey))!;
   assert.equal(after.etag, owned.etag, 'the row is as the new owner left it');
   assert.equal(after.graphMessageId, owned.graphMessageId);

@@ -5,6 +5,7 @@ import { runPipeline, FUNCTION_KEY, ADMIN_KEY, HOSTILE_ID, type Pipeline } from 
 import { TABLES } from '../../shared/store/names';
 import { runSummary } from '../../shared/status/run-summary';
 import { LOG_COLUMNS } from '../../shared/status/delivery-log';
+import { LEDGER_ROWS } from '../support/ledger-rows';
 
 interface LedgerRow { partitionKey: string; rowKey: string; mailbox: string; itemKey: string; status: string; kind?: string; chatId?: string; itemTime?: string; graphMessageId?: string; reason?: string; size?: number; attempts?: number; deliveredAt?: string }
 
@@ -16,7 +17,7 @@ const get = (path: string, key: string | null = FUNCTION_KEY, init: RequestInit 
 
 async function readLedger(): Promise<LedgerRow[]> {
   const rows: LedgerRow[] = [];
-  for await (const row of p.archiver.storage.table(TABLES.deliveries).listEntities<LedgerRow>()) rows.push(row);
+  for await (const row of p.archiver.storage.table(TABLES.deliveries).listEntities<LedgerRow>({ queryOptions: { filter: LEDGER_ROWS } })) rows.push(row);
   return rows;
 }
 

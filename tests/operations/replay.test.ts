@@ -6,6 +6,7 @@ import { tableKey } from '../../shared/store/keys';
 import { messageBlobName } from '../../shared/conversion/item-converter';
 import { runSummary } from '../../shared/status/run-summary';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
+import { LEDGER_ROWS } from '../support/ledger-rows';
 
 // Two ways deliveries fail, through the real host with maxDequeueCount 2:
 // carol's mailbox is disabled (ledger rows "failed", retried an hour later), and three deliveries to frank
@@ -20,7 +21,7 @@ const status = async () => (await (await call('/api/status', FUNCTION_KEY)).json
 const itemKeysIn = (mailbox: string) => p.env.graph.messagesIn(mailbox, 'Inbox/RingCentral').map((m) => m.singleValueExtendedProperties?.find((x) => x.id === ITEM_KEY_PROPERTY)?.value ?? '');
 async function ledgerOf(mailbox: string) {
   const rows: Array<{ itemKey: string; status: string; itemTime?: string }> = [];
-  for await (const r of p.archiver.storage.table(TABLES.deliveries).listEntities<{ itemKey: string; status: string; itemTime?: string }>({ queryOptions: { filter: `PartitionKey eq '${tableKey(mailbox)}'` } })) rows.push(r);
+  for await (const r of p.archiver.storage.table(TABLES.deliveries).listEntities<{ itemKey: string; status: string; itemTime?: string }>({ queryOptions: { filter: `PartitionKey eq '${tableKey(mailbox)}' and ${LEDGER_ROWS}` } })) rows.push(r);
   return rows;
 }
 
