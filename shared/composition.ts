@@ -62,7 +62,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const graph = createGraphClient(config.graph);
 
   const planner = new WindowPlanner(config.capture, windows, queues);
-  const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors);
+  const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors, planner);
   const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () => config.capture.start.toISOString());
   const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), { ttlHours: config.peopleCacheHours, fallbackMailbox: config.fallbackMailbox, fanoutLimit: config.fanoutLimit });
   const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);

@@ -70,11 +70,11 @@ export class DatasetUnpacker {
     }
     await this.queues.sendAll(QUEUES.convert, converts);
     result.converts = converts.length;
-    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob);
+    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob, result.records);
     if (result.windowStored) {
       await this.windows.advanceCheckpoint(this.captureStart());
-      // Keep a backlog moving at export speed rather than one window per timer tick.
-      await this.planner.planDue();
+      // A backlog moves at export speed, up to the last tick's target only (never past it).
+      await this.planner.continueBacklog();
     }
     return result;
   }

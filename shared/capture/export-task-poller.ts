@@ -10,7 +10,7 @@ import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
-import { MAX_TASKS_IN_FLIGHT } from './window-planner';
+import { MAX_TASKS_IN_FLIGHT, type WindowPlanner } from './window-planner';
 import { RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
@@ -31,6 +31,7 @@ export class ExportTaskPoller {
     private readonly blobs: ArchiveBlobs,
     private readonly queues: WorkQueues,
     private readonly errors: ErrorLog,
+    private readonly planner: WindowPlanner,
   ) {}
 
   async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
@@ -138,8 +139,12 @@ export class ExportTaskPoller {
     }
     await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length, datasetBlobs: JSON.stringify(names) });
     if (datasets.length === 0) {
-      // An empty window is stored as soon as it is known to be empty.
-      await this.windows.markDatasetUnpacked(window.windowId, '(none)');
+      // An empty window is stored as soon as it is known to be empty; no unpack follows to
+      // move the checkpoint or the backlog, so do both here.
+      if (await this.windows.markDatasetUnpacked(window.windowId, '(none)')) {
+        await this.windows.advanceCheckpoint(this.config.start.toISOString());
+        await this.planner.continueBacklog();
+      }
     }
     for (const datasetBlob of names) {
       await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);
