@@ -9,6 +9,8 @@ import { CaptureWindows } from './store/capture-windows';
 import { RawRecords } from './store/raw-records';
 import { PenaltyGate } from './ringcentral/penalty-gate';
 import { RingCentralApi } from './ringcentral/ringcentral-api';
+import { SharedGroupBudget } from './ringcentral/shared-group-budget';
+import { TABLES } from './store/names';
 import { WindowPlanner } from './capture/window-planner';
 import { ExportTaskPoller } from './capture/export-task-poller';
 import { DatasetUnpacker } from './capture/dataset-unpacker';
@@ -58,7 +60,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const items = new ItemLedger(storage);
   const deliveries = new DeliveryLedger(storage);
   const windows = new CaptureWindows(storage);
-  const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage));
+  const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage), new SharedGroupBudget(storage.table(TABLES.rateLimit), config.ringCentral.rateLimits));
   const graph = createGraphClient(config.graph);
 
   const planner = new WindowPlanner(config.capture, windows, queues);

@@ -103,6 +103,7 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     const route = resolveRoute(req.method ?? 'GET', reqUrl.pathname, onMedia);
     stats.byKind[route.kind]++;
     stats.byGroup[route.group]++;
+    stats.timesByGroup[route.group].push(Date.now());
 
     const fault = faults.takeInjected(reqUrl.pathname);
     if (fault?.kind === 'reset') {
