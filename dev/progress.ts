@@ -118,25 +118,23 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-export interface ProgressDisplay { update(line: string): void; done(line: string): void }
+export interface ProgressDisplay {
+  /** How often the line is refreshed: its counts read the windows table, so not more than needed. */
+  readonly everyMs: number;
+  update(line: string): void;
+  done(line: string): void;
+}
 
 /**
- * One live line when stderr is a terminal (log-update redraws it in place); otherwise a plain
- * line every `plainEveryMs` (30 s), so a log file gets a steady, readable trail.
+ * One live line when stderr is a terminal (log-update redraws it in place, every 2 s); otherwise a
+ * plain line every 30 s, so a log file gets a steady, readable trail.
  */
-export async function progressDisplay(stream: NodeJS.WriteStream = process.stderr, plainEveryMs = 30_000): Promise<ProgressDisplay> {
+export async function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Promise<ProgressDisplay> {
   if (stream.isTTY) {
     const { createLogUpdate } = await import('log-update');
     const live = createLogUpdate(stream);
-    return { update: (line) => live(line), done: (line) => { live(line); live.done(); } };
+    return { everyMs: 2000, update: (line) => live(line), done: (line) => { live(line); live.done(); } };
   }
-  let last = 0;
-  return {
-    update(line) {
-      if (Date.now() - last < plainEveryMs) return;
-      last = Date.now();
-      stream.write(`${new Date().toISOString()} progress: ${line}\n`);
-    },
-    done: (line) => stream.write(`${new Date().toISOString()} progress: ${line}\n`),
-  };
+  const plain = (line: string) => { stream.write(`${new Date().toISOString()} progress: ${line}\n`); };
+  return { everyMs: 30_000, update: plain, done: plain };
 }

@@ -125,7 +125,7 @@ async function main(): Promise<number> {
   return summary.failed > 0 ? 1 : 0;
 }
 
-/** Refreshes the progress line every second (the display decides how often it is written). */
+/** Refreshes the progress line at the display's pace, and once more at the end. */
 async function showProgress(counter: ProgressCounter, windows: CaptureWindows): Promise<{ stop(): Promise<void> }> {
   const display = await progressDisplay();
   let line = '';
@@ -143,7 +143,8 @@ async function showProgress(counter: ProgressCounter, windows: CaptureWindows): 
       busy = false;
     }
   };
-  const timer = setInterval(() => void refresh(true), 1000);
+  void refresh(true);
+  const timer = setInterval(() => void refresh(true), display.everyMs);
   let stopped = false;
   return {
     async stop() {
