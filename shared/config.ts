@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRateLimits, type RateGroup } from './ringcentral/group-pacer';
+import { parseRateLimits, type RateGroup } from './ringcentral/rate-groups';
 
 // Every setting the archiver reads. The names are part of the interface: README,
 // local.settings.sample.json and infra/main.bicep use the same ones, and a test holds

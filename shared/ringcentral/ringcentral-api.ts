@@ -5,7 +5,7 @@ import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
 import type TokenInfo from '@rc-ex/core/definitions/TokenInfo';
 import type DataExportTaskList from '@rc-ex/core/definitions/DataExportTaskList';
 import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
-import type { RateGroup } from './group-pacer';
+import type { RateGroup } from './rate-groups';
 import type { GroupBudget } from './shared-group-budget';
 import type { Config } from '../config';
 import { RetryLaterError } from '../errors';

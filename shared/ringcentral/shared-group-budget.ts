@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { MailboxPacer, type PacerClock } from '../delivery/mailbox-pacer';
 import { RetryLaterError } from '../errors';
-import type { RateGroup } from './group-pacer';
+import type { RateGroup } from './rate-groups';
 
 /** Takes one request from a RingCentral rate group's budget, or throws RetryLaterError. */
 export interface GroupBudget {

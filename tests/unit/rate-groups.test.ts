@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRateLimits, DEFAULT_RATE_LIMITS } from '../../shared/ringcentral/group-pacer';
+import { parseRateLimits, DEFAULT_RATE_LIMITS } from '../../shared/ringcentral/rate-groups';
 
 test('rate limits parse from the setting; unknown groups and junk are refused', () => {
   assert.deepEqual(parseRateLimits('Light=100, heavy=5'), { ...DEFAULT_RATE_LIMITS, Light: 100, Heavy: 5 });
