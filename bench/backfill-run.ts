@@ -15,6 +15,7 @@ export interface BackfillResult {
   /** From the first ingest tick until the checkpoint reached the tick's target (every record in raw/). */
   backfillCaptureSeconds: number;
   captured: boolean;
+  /** Item records unpacked (the windows' `records`; chats and members not counted). */
   recordsUnpacked: number;
 }
 

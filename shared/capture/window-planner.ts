@@ -15,11 +15,14 @@ export const MAX_EXPORT_RANGE_MS = 180 * 86_400_000;
  */
 export const MIN_WINDOW_MS = 60_000;
 /**
- * Records one window should hold once earlier windows have shown how dense the data is. Each
- * dataset zip is unpacked by one invocation at roughly a few thousand records a second, so this
- * keeps an unpack well inside the Functions timeout, while a small tenant still needs one task.
+ * Item records (posts, tasks, notes, events, files, ...) one window should hold once earlier windows
+ * have shown how dense the data is. Chats and members are left out: every export repeats them.
+ * Why 20,000: the bench's full organisation (20,743 items, one 200 MB dataset) unpacked in about
+ * 6 minutes on a 2-core machine with local Azurite, inside host.json's 10-minute functionTimeout.
+ * The first window has no history to go by, so it is as wide as allowed; an export RingCentral
+ * cannot build fails and is split (export-task-poller.ts).
  */
-export const TARGET_RECORDS_PER_WINDOW = 100_000;
+export const TARGET_RECORDS_PER_WINDOW = 20_000;
 /** A window narrowed by volume is never made shorter than this (a failing export still splits further). */
 const MIN_VOLUME_WINDOW_MS = 15 * 60_000;
 /** How many recent stored windows estimate the record density. */

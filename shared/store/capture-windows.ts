@@ -27,7 +27,7 @@ export interface CaptureWindow {
   corruptions?: number;
   /** Backfill windows sit beside the checkpoint chain and never move it. */
   backfill?: boolean;
-  /** Records unpacked from the window's datasets (every folder); sizes the next windows. */
+  /** Item records unpacked from the window's datasets (not chats, members, guests); sizes the next windows. */
   records?: number;
 }
 

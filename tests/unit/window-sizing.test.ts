@@ -21,14 +21,15 @@ test('with nothing known, a window is as wide as allowed: MAX_WINDOW_HOURS, neve
 
 test('sparse data keeps windows wide; dense data narrows them to about the target record count', () => {
   assert.equal(planner(4320).widthMs([stored(0, 24 * 90, 5_000)]), MAX_EXPORT_RANGE_MS);
-  // 1,000,000 records in 10 days: 100,000 records is one day.
-  assert.equal(planner(4320).widthMs([stored(0, 240, 1_000_000)]), (TARGET_RECORDS_PER_WINDOW / 1_000_000) * 240 * HOUR);
+  // 200,000 records in 10 days: 20,000 records is one day.
+  assert.equal(TARGET_RECORDS_PER_WINDOW, 20_000);
+  assert.equal(planner(4320).widthMs([stored(0, 240, 200_000)]), 24 * HOUR);
   // Never narrower than 15 minutes by volume alone.
   assert.equal(planner(4320).widthMs([stored(0, 1, 100_000_000)]), 15 * 60_000);
 });
 
 test('only recent regular windows with counts guide the width; backfills and old windows do not', () => {
-  const history = [stored(0, 24, 10_000_000), ...Array.from({ length: 5 }, (_, i) => stored(24 + i, 25 + i, 10)), stored(100, 101, 10_000_000, true)];
+  const history = [stored(0, 24, 10_000_000), ...Array.from({ length: 5 }, (_, i) => stored(24 + i, 25 + i, 1)), stored(100, 101, 10_000_000, true)];
   assert.equal(planner(4320).widthMs(history), MAX_EXPORT_RANGE_MS, 'the last 5 regular windows are sparse');
   const unknown: CaptureWindow = { ...stored(30, 31, 0), records: undefined };
   assert.equal(planner(4320).widthMs([unknown]), MAX_EXPORT_RANGE_MS);
