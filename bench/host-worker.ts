@@ -15,6 +15,8 @@ export interface StageEvent { at: number; stage: string; event: 'done' | 'resche
 export class HostWorker {
   readonly events: StageEvent[] = [];
   readonly problems: string[] = [];
+  /** The host's HTTP base URL, from its READY line. */
+  url = '';
   private child: ChildProcess | undefined;
   private peakRssKb = 0;
   private sampler: NodeJS.Timeout | undefined;
@@ -37,7 +39,7 @@ export class HostWorker {
     this.child = child;
     createInterface({ input: child.stderr! }).on('line', (line) => this.onLog(line));
     const ready = new Promise<void>((done, fail) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('READY ')) done(); });
+      createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('READY ')) { this.url = line.slice(6).trim(); done(); } });
       child.once('exit', (code, signal) => fail(new Error(`${this.name} exited before READY (code ${code}, signal ${signal}): ${this.problems.slice(-3).join(' | ')}`)));
     });
     this.sampler = setInterval(() => this.sample(), 250);

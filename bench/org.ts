@@ -15,6 +15,8 @@ export interface BenchOrgOptions {
   /** Pads post texts so the record files of the export add up to about this many MB (0 = no padding). */
   exportMb: number;
   seed: number;
+  /** Days of history the posts spread over, ending an hour ago (default 2). */
+  spanDays?: number;
 }
 
 export interface BenchOrg {
@@ -31,7 +33,7 @@ const WORDS = ['ledger', 'forecast', 'rollout', 'customer', 'invoice', 'sprint',
 /** The synthetic organisation, plus the two shapes the goals need: a hot mailbox and large files in small chats. */
 export function benchOrganisation(o: BenchOrgOptions): BenchOrg {
   const to = new Date(Date.now() - 3_600_000);
-  const from = new Date(to.getTime() - 2 * 86_400_000);
+  const from = new Date(to.getTime() - (o.spanDays ?? 2) * 86_400_000);
   // 300 chats: 60% direct, 27% group, 13% team, plus personal chats and Everyone.
   const direct = Math.round(o.chats * 0.6);
   const group = Math.round(o.chats * 0.27);

@@ -1,6 +1,7 @@
 import type { BenchOrg, BenchOrgOptions } from './org';
 import type { RunResult } from './pipeline-run';
 import type { ConversionFloor } from './conversion-floor';
+import type { BackfillResult } from './backfill-run';
 
 export interface ReportInput {
   bench: BenchOrg;
@@ -12,6 +13,8 @@ export interface ReportInput {
   runs: RunResult[];
   /** One mailbox's backlog delivered on its own (run with backlogFirst): the Graph ceiling measurement. */
   ceiling?: { run: RunResult; posts: number; timeScale: number };
+  /** The first 90-day backfill, capture only, with a stated export latency. */
+  backfill?: BackfillResult;
   machine: { cores: number; model: string; node: string };
 }
 
@@ -108,6 +111,7 @@ export function report(input: ReportInput): { table: string; json: Record<string
     ['peak RSS (host)', `${base.peakRssMb.join(', ')} MB; host CPU ${base.hostCpuSeconds.map((c) => f(c, 0)).join(', ')} s; ${f(m.itemsPerHostCpuSecond, 1)} items/host-CPU-s`],
     ['conversion vs floor', `${f(floor.ratio, 2)} (archiver ${f(floor.archiverPerCpuSecond, 0)}/CPU-s, MailComposer ${f(floor.floorPerCpuSecond, 0)}/CPU-s, ${floor.messages} msgs)`],
     ...(scaled ? [['scale-out (2 workers)', `${f(scaled.wallSeconds, 1)} s, ${f(scaled.summary.converted / scaled.wallSeconds)} items/s, speed-up x${f(speedUp)}; RSS ${scaled.peakRssMb.join(', ')} MB; throttled ${scaled.graph.throttled}; drained ${scaled.drained}`] as [string, string]] : []),
+    ...(input.backfill ? [['90-day backfill (capture)', `${input.backfill.historyDays} days in ${input.backfill.exportTasks} export task(s), ${input.backfill.windows} window(s), ${input.backfill.recordsUnpacked} item records; ${f(input.backfill.backfillCaptureSeconds, 1)} s with exports taking ${input.backfill.exportLatencySeconds} s${input.backfill.captured ? '' : ' (NOT captured: time-out)'}`] as [string, string]] : []),
     ['reschedules', JSON.stringify(m.reasons)],
     ...goals.map(([goal, met, value]): [string, string] => [`goal: ${goal}`, `${met ? 'MET' : 'MISSED'} - ${value}`]),
   ];
@@ -142,6 +146,10 @@ export function report(input: ReportInput): { table: string; json: Record<string
     items: m.items,
     deliveries: base.summary.delivered,
     cores: input.machine.cores,
+    exportTasks: input.backfill?.exportTasks ?? null,
+    backfillCaptureSeconds: input.backfill?.backfillCaptureSeconds ?? null,
+    backfillExportLatencySeconds: input.backfill?.exportLatencySeconds ?? null,
+    backfillCaptured: input.backfill?.captured ?? null,
     goalsMet: goals.filter(([, met]) => met).length,
     goalsTotal: goals.length,
   };

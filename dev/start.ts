@@ -14,6 +14,8 @@ import { parseRange } from '../shared/reconcile/reconcile-range';
 import { hasLossOrDuplicate, reconciliationSummary } from '../shared/reconcile/reconciler';
 import { reconcileToEnd } from '../shared/reconcile/reconcile-driver';
 import type { Archiver } from '../shared/composition';
+import { CaptureWindows } from '../shared/store/capture-windows';
+import { ProgressCounter, formatProgress, progressDisplay } from './progress';
 
 // `npm start` runs the archiver locally: Azurite, the local Functions host and, when no
 // RingCentral or Graph credentials are configured, the built-in doubles with demo data.
@@ -22,6 +24,8 @@ import type { Archiver } from '../shared/composition';
 // (exit 1 when anything is missing or duplicated). The demo doubles live in memory, so the demo
 // reconciles with `--once --reconcile` (after the cycle, before shutdown); with real endpoints
 // configured, `--reconcile` alone reads the existing storage and mailboxes.
+// While it runs, stderr shows one progress line (live on a terminal, every 30 s otherwise);
+// ARCHIVER_VERBOSE=1 shows the host's JSON events instead.
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 async function main(): Promise<number> {
@@ -81,13 +85,21 @@ async function main(): Promise<number> {
     return code;
   }
 
-  const host = new LocalFunctionsHost({ repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once, log: once && !process.env.ARCHIVER_VERBOSE ? () => undefined : (line) => console.error(line) });
+  const verbose = !!process.env.ARCHIVER_VERBOSE;
+  const counter = new ProgressCounter();
+  const host = new LocalFunctionsHost({
+    repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once,
+    log: (line) => { counter.observe(line); if (verbose) console.error(line); },
+  });
   await host.start();
   stack.push(() => host.stop());
   const shutdown = async () => { for (const stop of stack.reverse()) await stop().catch(() => undefined); };
 
   log(`Local host: ${host.url}/api/status?code=${settings.LOCAL_FUNCTION_KEY}`);
   log(`Function key: ${settings.LOCAL_FUNCTION_KEY}   Admin key: ${settings.LOCAL_ADMIN_KEY}`);
+  const archiver = createArchiver(config);
+  const progress = verbose ? undefined : await showProgress(counter, new CaptureWindows(archiver.storage));
+  if (progress) stack.push(() => progress.stop());
 
   if (!once) {
     await host.runTimer('ingest');
@@ -97,9 +109,11 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  // One tick: it sets the capture target to now − lag, so the run ends there whatever the
+  // export latency. No time-out: a real first backfill takes hours, and progress shows it moving.
   await host.runTimer('ingest');
-  await host.waitForIdle({ timeoutMs: 30 * 60_000 });
-  const archiver = createArchiver(config);
+  await host.waitForIdle({ timeoutMs: Number.POSITIVE_INFINITY });
+  await progress?.stop();
   const summary = { ...(await runSummary(archiver.status)), demo };
   if (range) {
     console.log(JSON.stringify(summary));
@@ -110,6 +124,39 @@ async function main(): Promise<number> {
   await shutdown();
   console.log(JSON.stringify(summary));
   return summary.failed > 0 ? 1 : 0;
+}
+
+/** Refreshes the progress line at the display's pace, and once more at the end. */
+async function showProgress(counter: ProgressCounter, windows: CaptureWindows): Promise<{ stop(): Promise<void> }> {
+  const display = await progressDisplay();
+  let line = '';
+  let busy = false;
+  const refresh = async (show: boolean) => {
+    if (busy) return;
+    busy = true;
+    try {
+      const [list, checkpoint] = await Promise.all([windows.list(), windows.checkpoint()]);
+      line = formatProgress(counter.snapshot(list, checkpoint?.targetThrough));
+      if (show) display.update(line);
+    } catch {
+      // Tables not created yet, or storage restarting: the next refresh tries again.
+    } finally {
+      busy = false;
+    }
+  };
+  void refresh(true);
+  const timer = setInterval(() => void refresh(true), display.everyMs);
+  let stopped = false;
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 50));
+      await refresh(false);
+      if (line) display.done(line);
+    },
+  };
 }
 
 /**

@@ -1,13 +1,16 @@
 import { app, InvocationContext, Timer } from '@azure/functions';
 import { archiver } from '../shared/composition';
+import { settingOrDefault } from '../shared/config';
 import { lagSample } from '../shared/observability/metrics';
 
-// Plans the next capture windows and hands each to the export poller.
+// One ingest tick: moves the capture target to now − lag and plans windows toward it.
 export async function ingest(timer: Timer, context: InvocationContext): Promise<void> {
   const { planner, metrics, config } = await archiver();
-  const result = await planner.planDue();
+  const result = await planner.tick();
   if (result.capturedThrough) metrics.record([lagSample((Date.now() - Date.parse(result.capturedThrough)) / 3_600_000, config.capture.retentionDays)]);
-  context.log(JSON.stringify({ event: 'ingest.planned', stage: 'ingest', isPastDue: timer.isPastDue, windows: result.planned.map((w) => w.windowId), inFlight: result.inFlight, capturedThrough: result.capturedThrough }));
+  context.log(JSON.stringify({ event: 'ingest.planned', stage: 'ingest', isPastDue: timer.isPastDue, windows: result.planned.map((w) => w.windowId), inFlight: result.inFlight, capturedThrough: result.capturedThrough, targetThrough: result.targetThrough }));
 }
 
-app.timer('ingest', { schedule: '%INGEST_SCHEDULE%', handler: ingest });
+// Not '%INGEST_SCHEDULE%': a binding expression fails when the setting is unset, although the
+// setting has a default. App settings are the worker's environment, in Azure as locally.
+app.timer('ingest', { schedule: settingOrDefault('INGEST_SCHEDULE'), handler: ingest });

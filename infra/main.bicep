@@ -51,8 +51,8 @@ param captureStart string = ''
 param captureLagMinutes string = '15'
 @description('The RingCentral account\'s Team Messaging retention period, in days.')
 param retentionDays string = '90'
-@description('Longest time window one export task covers, in hours.')
-param maxWindowHours string = '24'
+@description('Upper bound of the time one export task covers, in hours; windows are sized by volume below it.')
+param maxWindowHours string = '4320'
 @description('Delay between polls of a running export task, in seconds.')
 param exportPollSeconds string = '30'
 

@@ -9,6 +9,8 @@ import { CaptureWindows } from './store/capture-windows';
 import { RawRecords } from './store/raw-records';
 import { PenaltyGate } from './ringcentral/penalty-gate';
 import { RingCentralApi } from './ringcentral/ringcentral-api';
+import { SharedGroupBudget } from './ringcentral/shared-group-budget';
+import { TABLES } from './store/names';
 import { WindowPlanner } from './capture/window-planner';
 import { ExportTaskPoller } from './capture/export-task-poller';
 import { DatasetUnpacker } from './capture/dataset-unpacker';
@@ -62,11 +64,11 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   // A claim outlasts twice the time a lost write is given to land (see HeldClaim).
   const deliveries = new DeliveryLedger(storage, { claimSeconds: 2 * GRAPH_SETTLE_SECONDS });
   const windows = new CaptureWindows(storage);
-  const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage));
+  const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage), new SharedGroupBudget(storage.table(TABLES.rateLimit), config.ringCentral.rateLimits));
   const graph = createGraphClient(config.graph);
 
   const planner = new WindowPlanner(config.capture, windows, queues);
-  const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors);
+  const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors, planner);
   const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () => config.capture.start.toISOString());
   const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), { ttlHours: config.peopleCacheHours, fallbackMailbox: config.fallbackMailbox, fanoutLimit: config.fanoutLimit });
   const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRateLimits, type RateGroup } from './ringcentral/group-pacer';
+import { parseRateLimits, type RateGroup } from './ringcentral/rate-groups';
 
 // Every setting the archiver reads. The names are part of the interface: README,
 // local.settings.sample.json and infra/main.bicep use the same ones, and a test holds
@@ -38,7 +38,7 @@ export const SETTINGS = {
   CAPTURE_START: { description: 'ISO time the first window starts at. Empty = start of the retention period.', optional: true },
   CAPTURE_LAG_MINUTES: { description: 'Safety lag: a window ends this many minutes before now, so late writes are included.', default: '15' },
   RETENTION_DAYS: { description: "The RingCentral account's Team Messaging retention period.", default: '90' },
-  MAX_WINDOW_HOURS: { description: 'Longest time window one export task covers.', default: '24' },
+  MAX_WINDOW_HOURS: { description: "Upper bound of the time one export task covers. Windows are sized by volume below it; RingCentral's own limit (6 months, taken as 180 days) always applies.", default: '4320' },
   EXPORT_POLL_SECONDS: { description: 'Delay between polls of a running export task.', default: '30' },
   FALLBACK_MAILBOX: { description: 'Mailbox that receives items for internal people without a mailbox. Empty = skip and report.', optional: true },
   ARCHIVE_FOLDER: { description: 'Name of the folder under Inbox that receives the archive.', default: 'RingCentral' },
@@ -104,6 +104,15 @@ const schema = z.object({
 });
 
 type RawConfig = z.infer<typeof schema>;
+
+/**
+ * A setting's value from the environment, or its documented default. For the few places that
+ * need a setting before the config is loaded (trigger options are read when a function file loads).
+ */
+export function settingOrDefault(name: SettingName, env: Record<string, string | undefined> = process.env): string {
+  const value = env[name]?.trim();
+  return value ? value : ((SETTINGS[name] as SettingSpec).default ?? '');
+}
 
 export interface Config {
   storage: { connectionString?: string; blobUri?: string; queueUri?: string; tableUri?: string; managedIdentityClientId?: string };

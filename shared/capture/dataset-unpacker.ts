@@ -70,11 +70,14 @@ export class DatasetUnpacker {
     }
     await this.queues.sendAll(QUEUES.convert, converts);
     result.converts = converts.length;
-    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob);
+    // Item records only: chats, members and guests come with every export whatever its width, so
+    // they say nothing about how wide the next window may be.
+    const items = Object.entries(result.byFolder).filter(([folder]) => !(CONTEXT_FOLDERS as readonly string[]).includes(folder)).reduce((n, [, count]) => n + count, 0);
+    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob, items);
     if (result.windowStored) {
       await this.windows.advanceCheckpoint(this.captureStart());
-      // Keep a backlog moving at export speed rather than one window per timer tick.
-      await this.planner.planDue();
+      // A backlog moves at export speed, up to the last tick's target only (never past it).
+      await this.planner.continueBacklog();
     }
     return result;
   }

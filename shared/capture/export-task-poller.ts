@@ -10,7 +10,7 @@ import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
-import { MAX_TASKS_IN_FLIGHT } from './window-planner';
+import { MAX_TASKS_IN_FLIGHT, type WindowPlanner } from './window-planner';
 import { RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
@@ -18,6 +18,16 @@ const MAX_FAILURE_BACKOFF_SECONDS = 3600;
 const SPLIT_AFTER_FAILURES = 2;
 const MAX_CREATE_ATTEMPTS = 10;
 const MIN_SPLIT_MS = 15 * 60_000;
+/** A too-large export is split into at most this many windows at once. */
+const MAX_SPLIT_PARTS = 16;
+
+/**
+ * A dataset larger than this is not downloaded: its window is split instead, in as many parts as
+ * the size says. One unpack invocation reads one dataset, and the bench's 200 MB dataset took
+ * about 6 minutes of host.json's 10-minute functionTimeout; an unpack that times out every time
+ * would park the window in poison and hold the checkpoint for good. Mutable for tests only.
+ */
+export const EXPORT_LIMITS = { maxDatasetBytes: 300 * 1024 * 1024 };
 
 /**
  * Drives one window's export task: create it, poll it by rescheduling its own message (never
@@ -31,6 +41,7 @@ export class ExportTaskPoller {
     private readonly blobs: ArchiveBlobs,
     private readonly queues: WorkQueues,
     private readonly errors: ErrorLog,
+    private readonly planner: WindowPlanner,
   ) {}
 
   async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
@@ -56,6 +67,7 @@ export class ExportTaskPoller {
     const status = task.status as string | undefined;
     if (status && RUNNING.has(status)) return this.pollAgain(message);
     if (status === 'Completed') {
+      if (await this.splitIfTooLarge(window, task)) return 'rescheduled';
       await this.downloadDatasets(window, task);
       return 'downloaded';
     }
@@ -81,6 +93,33 @@ export class ExportTaskPoller {
     await this.windows.update(window.windowId, { taskId: '', failures: split ? 0 : failures, lastError: `task ${status}` });
     await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
     return 'rescheduled';
+  }
+
+  /**
+   * Windows start wide (window-planner.ts); when an export comes back with a dataset too large to
+   * unpack in one invocation, the window is split by the size it showed, and every part is
+   * exported anew. The parts stay contiguous, so the checkpoint still waits for all of them.
+   */
+  private async splitIfTooLarge(window: CaptureWindow, task: DataExportTask): Promise<boolean> {
+    const largest = Math.max(0, ...(task.datasets ?? []).map((d) => d.size ?? 0));
+    const from = Date.parse(window.from);
+    const span = Date.parse(window.to) - from;
+    if (largest <= EXPORT_LIMITS.maxDatasetBytes || span < 2 * MIN_SPLIT_MS) return false;
+    // Aim at 80 % of the limit: records are not spread evenly over time, and each part repeats the chats and members.
+    const parts = Math.min(MAX_SPLIT_PARTS, Math.ceil(largest / (0.8 * EXPORT_LIMITS.maxDatasetBytes)), Math.floor(span / MIN_SPLIT_MS));
+    const cuts: string[] = [];
+    // From the end: each split cuts the tail off the original window.
+    for (let k = parts - 1; k >= 1; k--) {
+      const cut = new Date(Math.floor((from + (k * span) / parts) / 1000) * 1000).toISOString();
+      await this.windows.split(window.windowId, cut);
+      cuts.push(cut);
+    }
+    await this.windows.update(window.windowId, { taskId: '', taskStatus: '', status: 'planned', failures: 0, lastError: `export too large (a ${largest}-byte dataset): split in ${parts}` });
+    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} has a ${largest}-byte dataset, over ${EXPORT_LIMITS.maxDatasetBytes}: splitting the window in ${parts} and exporting each part` });
+    for (const windowId of [window.windowId, ...cuts.reverse()]) {
+      await this.queues.send(QUEUES.exports, { windowId } satisfies ExportWindowMessage);
+    }
+    return true;
   }
 
   private backoff(failures: number): number {
@@ -138,8 +177,12 @@ export class ExportTaskPoller {
     }
     await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length, datasetBlobs: JSON.stringify(names) });
     if (datasets.length === 0) {
-      // An empty window is stored as soon as it is known to be empty.
-      await this.windows.markDatasetUnpacked(window.windowId, '(none)');
+      // An empty window is stored as soon as it is known to be empty; no unpack follows to
+      // move the checkpoint or the backlog, so do both here.
+      if (await this.windows.markDatasetUnpacked(window.windowId, '(none)')) {
+        await this.windows.advanceCheckpoint(this.config.start.toISOString());
+        await this.planner.continueBacklog();
+      }
     }
     for (const datasetBlob of names) {
       await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);

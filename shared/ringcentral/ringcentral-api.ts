@@ -5,13 +5,18 @@ import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
 import type TokenInfo from '@rc-ex/core/definitions/TokenInfo';
 import type DataExportTaskList from '@rc-ex/core/definitions/DataExportTaskList';
 import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
-import { GroupPacer, type RateGroup } from './group-pacer';
+import type { RateGroup } from './rate-groups';
+import type { GroupBudget } from './shared-group-budget';
 import type { Config } from '../config';
 import { RetryLaterError } from '../errors';
 import type { PenaltyGate } from './penalty-gate';
 
 const DEFAULT_PENALTY_SECONDS = 60;
 const REFRESH_MARGIN_MS = 5 * 60_000;
+/** Server errors and resets: 1, 2, 4, ... seconds, at most this, with jitter. */
+const MAX_BACKOFF_SECONDS = 30;
+/** Network failures that say nothing about the request itself: worth another try later. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** The RingCentral calls the archiver makes, behind the shared penalty gate. */
 export interface RingCentralGateway {
@@ -29,10 +34,15 @@ export class RingCentralApi implements RingCentralGateway {
   private tokenExpiresAt = 0;
   private login?: Promise<void>;
 
-  private readonly pacer: GroupPacer;
+  /** Server errors and resets in a row (any group): the back-off grows with it, a success resets it. */
+  private serverFailures = 0;
 
-  constructor(private readonly settings: Config['ringCentral'], private readonly gate: PenaltyGate) {
-    this.pacer = new GroupPacer(settings.rateLimits);
+  constructor(
+    private readonly settings: Config['ringCentral'],
+    private readonly gate: PenaltyGate,
+    private readonly budget: GroupBudget,
+    private readonly random: () => number = Math.random,
+  ) {
     this.rc = new RingCentral({ server: settings.serverUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, appName: 'rc-m365-archiver', appVersion: '0.1.0' });
   }
 
@@ -81,13 +91,20 @@ export class RingCentralApi implements RingCentralGateway {
     return response.data;
   }
 
-  /** Gate → pacing → token → call; a 429 starts the shared penalty, a 401 forces one fresh login. */
+  /**
+   * Gate → token → shared group budget → call. A 429 starts the shared penalty, a 401 forces one
+   * fresh login, server errors and resets back off progressively with jitter.
+   */
   private async call<T>(group: RateGroup, fn: () => Promise<T>, retriedAuth = false): Promise<T> {
     await this.gate.assertOpen(group);
-    this.pacer.take(group);
+    // Token first: a login spends Auth budget and time, and the request's budget is good for
+    // about a second only.
     await this.ensureToken();
+    await this.budget.take(group);
     try {
-      return await fn();
+      const result = await fn();
+      this.serverFailures = 0;
+      return result;
     } catch (err) {
       const status = (err as RestException).response?.status;
       if (status === 429) throw await this.penalty(err as RestException, 'RingCentral answered 429');
@@ -95,9 +112,20 @@ export class RingCentralApi implements RingCentralGateway {
         this.tokenExpiresAt = 0;
         return this.call(group, fn, true);
       }
-      if (status !== undefined && status >= 500) throw new RetryLaterError(30, `RingCentral answered ${status}`);
+      if (status !== undefined && status >= 500) throw this.backOff(`RingCentral answered ${status}`);
+      if (status === undefined && isTransient(err)) throw this.backOff('RingCentral connection failed');
       throw describe(err);
     }
+  }
+
+  /**
+   * 1, 2, 4, 8, 16, 30 s (the cap) by failures in a row, each between half and all of it
+   * (jitter), so instances that failed together do not all come back in the same second.
+   */
+  private backOff(reason: string): RetryLaterError {
+    this.serverFailures++;
+    const ceiling = Math.min(MAX_BACKOFF_SECONDS, 2 ** (this.serverFailures - 1));
+    return new RetryLaterError(Math.max(1, Math.ceil(ceiling / 2 + (this.random() * ceiling) / 2)), `${reason} (${this.serverFailures} in a row)`);
   }
 
   /** A 429 starts (or extends) the penalty every instance obeys, then reschedules this call. */
@@ -112,7 +140,7 @@ export class RingCentralApi implements RingCentralGateway {
     // One login per process at a time: logging in per invocation would burn the Auth group.
     this.login ??= (async () => {
       try {
-        this.pacer.take('Auth');
+        await this.budget.take('Auth');
         const token: TokenInfo = await this.rc.authorize({ jwt: this.settings.jwt });
         this.tokenExpiresAt = Date.now() + (token.expires_in ?? 3600) * 1000;
       } catch (err) {
@@ -125,6 +153,12 @@ export class RingCentralApi implements RingCentralGateway {
     })();
     await this.login;
   }
+}
+
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string }; message?: string };
+  const code = e?.code ?? e?.cause?.code;
+  return (code !== undefined && TRANSIENT_CODES.has(code)) || /fetch failed|socket hang up|network error/i.test(e?.message ?? '');
 }
 
 function retryAfterSeconds(headers: unknown): number | undefined {

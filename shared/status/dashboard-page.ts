@@ -31,6 +31,7 @@ export function dashboardPage(nonce: string): string {
       <h2>Capture lag against retention</h2>
       <div class="lag"><div id="lagbar" class="lagbar"></div></div>
       <p id="lagtext" data-testid="lag"></p>
+      <p id="latencytext" data-testid="capture-latency"></p>
     </div>
     <div>
       <h2>Download the log</h2>
@@ -160,8 +161,13 @@ const SCRIPT = `
       bar.className = 'lagbar' + (pct > 50 ? ' bad' : pct > 25 ? ' warn' : '');
       document.getElementById('lagtext').textContent = 'Captured through ' + text(c.capturedThrough) + ': lag ' + c.lagHours.toFixed(1) + ' h, ' + pct.toFixed(1) + '% of the ' + c.retentionDays + '-day retention.';
     }
+    var cl = c.captureLatency || {};
+    document.getElementById('latencytext').textContent = cl.windows
+      ? 'Capture latency over the last day (' + cl.windows + ' windows): median ' + minutes(cl.medianMinutes) + ', 95th percentile ' + minutes(cl.p95Minutes) + '.'
+      : 'Capture latency: no window stored in the last day.';
 
     drawChart(s.byDay || []);
+    function minutes(m) { return m >= 120 ? (m / 60).toFixed(1) + ' h' : Math.round(m) + ' min'; }
 
     var failing = clear(document.getElementById('failing'));
     var rows = Object.keys(s.byMailbox || {}).filter(function (m) { return s.byMailbox[m].failed > 0; })

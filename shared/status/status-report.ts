@@ -40,6 +40,11 @@ export interface ArchiverStatus {
     retentionDays: number;
     /** Capture lag as a share of the retention period: at 100 % RingCentral purges data before we capture it. */
     lagPercentOfRetention?: number;
+    /**
+     * Measured over the regular windows stored in the last 24 h: for each, storedAt − from, the
+     * longest any change in it waited to be stored (schedule + lag + export time in steady state).
+     */
+    captureLatency: CaptureLatency;
   };
   totals: Totals;
   byDay: DayTotals[];
@@ -48,6 +53,20 @@ export interface ArchiverStatus {
   recentErrors: ErrorEntry[];
   /** Files that did not travel with their message (over the mailbox limit, or gone), newest first. */
   filesKeptInBlob: FileNoticeRow[];
+}
+
+export interface CaptureLatency { windows: number; medianMinutes?: number; p95Minutes?: number }
+
+/** Median and 95th percentile (nearest rank) of storedAt − from over regular windows stored in the last day. */
+export function captureLatency(windows: Array<{ from: string; storedAt?: string; backfill?: boolean; status: string }>, now: Date): CaptureLatency {
+  const since = now.getTime() - DAY_MS;
+  const minutes = windows
+    .filter((w) => !w.backfill && w.status === 'stored' && w.storedAt && Date.parse(w.storedAt) >= since)
+    .map((w) => (Date.parse(w.storedAt!) - Date.parse(w.from)) / 60_000)
+    .sort((a, b) => a - b);
+  if (!minutes.length) return { windows: 0 };
+  const rank = (q: number) => Math.round(minutes[Math.max(0, Math.ceil(q * minutes.length) - 1)]! * 10) / 10;
+  return { windows: minutes.length, medianMinutes: rank(0.5), p95Minutes: rank(0.95) };
 }
 
 export interface FileNoticeRow { itemKey: string; name: string; size?: number; sha256?: string; location?: string; reason: string }
@@ -184,6 +203,7 @@ export class StatusReport {
         lagHours: lagHours === undefined ? undefined : Math.round(lagHours * 100) / 100,
         retentionDays: this.retentionDays,
         lagPercentOfRetention: lagShare === undefined ? undefined : Math.round(lagShare * 1000) / 10,
+        captureLatency: captureLatency(windows, now),
       },
       totals,
       byDay,

@@ -27,6 +27,8 @@ export interface CaptureWindow {
   corruptions?: number;
   /** Backfill windows sit beside the checkpoint chain and never move it. */
   backfill?: boolean;
+  /** Item records unpacked from the window's datasets (not chats, members, guests); sizes the next windows. */
+  records?: number;
 }
 
 export interface Checkpoint {
@@ -34,6 +36,8 @@ export interface Checkpoint {
   capturedThrough?: string;
   /** Windows have been planned up to this instant (some may still be running). */
   plannedThrough?: string;
+  /** Where the last ingest tick asked capture to reach (now − lag at that tick); planning stops here. */
+  targetThrough?: string;
 }
 
 const STREAM = 'teammessaging';
@@ -77,6 +81,21 @@ export class CaptureWindows {
         if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to }, 'Merge', { etag: current.etag });
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to });
         return outcome;
+      } catch (err) {
+        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+      }
+    }
+  }
+
+  /** Moves targetThrough forward to `to` (ETag retries); never back, so a late tick changes nothing. */
+  async raiseTarget(to: string): Promise<void> {
+    for (;;) {
+      const current = await this.checkpoint();
+      if (current?.targetThrough && current.targetThrough >= to) return;
+      try {
+        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to }, 'Merge', { etag: current.etag });
+        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to });
+        return;
       } catch (err) {
         if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
       }
@@ -143,16 +162,18 @@ export class CaptureWindows {
    * Records one unpacked dataset; returns true when this call completed the window.
    * ETag retries make concurrent unpacks of one window's datasets safe.
    */
-  async markDatasetUnpacked(windowId: string, datasetBlob: string, now = new Date()): Promise<boolean> {
+  async markDatasetUnpacked(windowId: string, datasetBlob: string, records = 0, now = new Date()): Promise<boolean> {
     for (;;) {
       const w = await this.get(windowId);
       if (!w) throw new Error(`unknown window ${windowId}`);
       const unpacked = new Set<string>(JSON.parse(w.unpacked ?? '[]') as string[]);
       if (w.status === 'stored') return false;
+      // A dataset unpacked twice (a retry) counts its records once.
+      const counted = unpacked.has(datasetBlob) ? (w.records ?? 0) : (w.records ?? 0) + records;
       unpacked.add(datasetBlob);
       const complete = w.datasets !== undefined && unpacked.size >= w.datasets;
       try {
-        await this.update(windowId, { unpacked: JSON.stringify([...unpacked]), ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}) }, w.etag);
+        await this.update(windowId, { unpacked: JSON.stringify([...unpacked]), records: counted, ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}) }, w.etag);
         return complete;
       } catch (err) {
         if (statusOf(err) !== 412) throw err;

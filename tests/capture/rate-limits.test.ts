@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
 import { RingCentralApi } from '../../shared/ringcentral/ringcentral-api';
 import { PenaltyGate } from '../../shared/ringcentral/penalty-gate';
+import { SharedGroupBudget } from '../../shared/ringcentral/shared-group-budget';
+import { TABLES } from '../../shared/store/names';
 import { RetryLaterError } from '../../shared/errors';
 import type { RingCentralStats } from '../../dev/doubles/ringcentral/stats';
 import { itemKeyOfMessage, startPipeline, watchCheckpoint, type CapturePipeline } from './helpers';
@@ -67,8 +69,9 @@ test('a penalty one instance hits stops every instance: the other sends nothing 
   // Let the run's own penalty and used-up group windows (2-3 s) run out first.
   await new Promise((r) => setTimeout(r, 3500));
   const config = p.archiver.config.ringCentral;
-  const hit = new RingCentralApi(config, new PenaltyGate(p.archiver.storage));
-  const other = new RingCentralApi(config, new PenaltyGate(p.archiver.storage));
+  const budget = () => new SharedGroupBudget(p.archiver.storage.table(TABLES.rateLimit), config.rateLimits);
+  const hit = new RingCentralApi(config, new PenaltyGate(p.archiver.storage), budget());
+  const other = new RingCentralApi(config, new PenaltyGate(p.archiver.storage), budget());
   await other.listExportTasks(); // logged in, so what follows counts only export calls
   p.env.ringCentral.faults.inject({ kind: '429', match: '/team-messaging/v1/data-export', retryAfterSeconds: 3 });
   await assert.rejects(hit.listExportTasks(), (err: unknown) => err instanceof RetryLaterError && err.delaySeconds >= 3);
@@ -79,4 +82,35 @@ test('a penalty one instance hits stops every instance: the other sends nothing 
   await new Promise((r) => setTimeout(r, 3200));
   assert.ok(Array.isArray(await other.listExportTasks()), 'calls resume once the penalty is over');
   assert.equal(p.env.ringCentral.stats.requests, sent + 1);
+});
+
+test('server errors and resets back off progressively with jitter, up to 30 s; a success starts again from 1 s', async () => {
+  // The failed calls count against the Medium budget too (RingCentral counts them); this test is
+  // about the back-off, so give it room beyond what the tests above spent this minute.
+  const config = { ...p.archiver.config.ringCentral, rateLimits: { ...p.archiver.config.ringCentral.rateLimits, Medium: 1000 } };
+  let jitter = 0.999; // the top of each jitter range
+  // One instance, so one login: the Auth group's budget (5 a minute) is shared with the tests above.
+  const api = new RingCentralApi(config, new PenaltyGate(p.archiver.storage), new SharedGroupBudget(p.archiver.storage.table(TABLES.rateLimit), config.rateLimits), () => jitter);
+  const settle = async () => { p.env.ringCentral.resetRateLimits(); await new Promise((r) => setTimeout(r, 3500)); };
+  const delaysOf = async (n: number) => {
+    const delays: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await assert.rejects(api.listExportTasks(), (err: unknown) => err instanceof RetryLaterError && /RingCentral (answered 503|connection failed)/.test(err.reason) && delays.push(err.delaySeconds) > 0);
+    }
+    return delays;
+  };
+  await settle();
+  await api.listExportTasks();
+  p.env.ringCentral.faults.inject({ kind: '503', match: '/team-messaging/v1/data-export', count: 7 });
+  assert.deepEqual(await delaysOf(7), [1, 2, 4, 8, 16, 30, 30]);
+  await settle();
+  await api.listExportTasks();
+  p.env.ringCentral.faults.inject({ kind: 'reset', match: '/team-messaging/v1/data-export', count: 3 });
+  assert.deepEqual(await delaysOf(3), [1, 2, 4], 'a reset backs off like a server error, from 1 s again after the success');
+
+  await settle();
+  await api.listExportTasks();
+  jitter = 0; // the bottom: half of each step
+  p.env.ringCentral.faults.inject({ kind: '503', match: '/team-messaging/v1/data-export', count: 6 });
+  assert.deepEqual(await delaysOf(6), [1, 1, 2, 4, 8, 15]);
 });

@@ -12,6 +12,15 @@ import { errorBody, type RingCentralErrorBody } from './http-helpers';
 export type ExportTaskStatus = NonNullable<DataExportTask['status']> | 'AttemptFailed' | 'Pending' | 'Cancelled';
 export type ExportTaskView = Omit<DataExportTask, 'status'> & { status: ExportTaskStatus };
 
+/** CreateDataExportTaskRequest: "The maximum allowed range between timeFrom and timeTo is 6 months". */
+export const MAX_RANGE_MONTHS = 6;
+
+function addMonths(ms: number, months: number): number {
+  const d = new Date(ms);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.getTime();
+}
+
 /** RingCentral: "Simultaneously no more than 2 tasks per company can be created." */
 export const MAX_ACTIVE_TASKS = 2;
 const ACTIVE: ReadonlySet<ExportTaskStatus> = new Set(['Accepted', 'Pending', 'InProgress', 'AttemptFailed']);
@@ -22,6 +31,8 @@ interface TaskState {
   gets: number;
   /** GET count at which the current attempt started (0, or the GET that reported AttemptFailed). */
   attemptStartedAt: number;
+  /** Clock time the current attempt started. */
+  attemptStartedMs: number;
   failure?: ExportFailure;
   datasets?: PreparedDataset[];
 }
@@ -30,6 +41,8 @@ export interface ExportTaskSettings {
   apiUrl: string;
   mediaUrl: string;
   pollsUntilComplete: number;
+  /** Least time an attempt takes, whatever the GETs (real exports take minutes); default 0. */
+  exportLatencyMs?: number;
   recordsPerFile: number;
   maxRecordsPerDataset?: number;
   datasetLinkTtlMs: number;
@@ -62,6 +75,9 @@ export class ExportTasks {
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return { status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) };
     }
     if (Date.parse(timeTo!) <= Date.parse(timeFrom!)) return { status: 400, body: errorBody('CMN-101', 'Parameter [timeTo] must be after [timeFrom]') };
+    if (Date.parse(timeTo!) > addMonths(Date.parse(timeFrom!), MAX_RANGE_MONTHS)) {
+      return { status: 400, body: errorBody('CMN-101', `The range between [timeFrom] and [timeTo] must not exceed ${MAX_RANGE_MONTHS} months`) };
+    }
     const active = [...this.tasks.values()].filter((t) => ACTIVE.has(t.view.status)).length;
     if (active >= MAX_ACTIVE_TASKS) {
       return { status: 400, body: errorBody('TMS-ExportLimit', `No more than ${MAX_ACTIVE_TASKS} export tasks per company can run at the same time`) };
@@ -76,7 +92,7 @@ export class ExportTasks {
       ...(admin ? { creator: { id: admin.id, firstName: admin.firstName, lastName: admin.lastName } } : {}),
       specific,
     };
-    this.tasks.set(id, { view, request: specific, gets: 0, attemptStartedAt: 0, failure: this.settings.faults.takeExportFailure() });
+    this.tasks.set(id, { view, request: specific, gets: 0, attemptStartedAt: 0, attemptStartedMs: this.now(), failure: this.settings.faults.takeExportFailure() });
     return { status: 200, task: { ...view } };
   }
 
@@ -119,7 +135,8 @@ export class ExportTasks {
 
   private async advance(state: TaskState): Promise<void> {
     const attemptGets = state.gets - state.attemptStartedAt;
-    if (attemptGets <= this.settings.pollsUntilComplete) {
+    const attemptMs = this.now() - state.attemptStartedMs;
+    if (attemptGets <= this.settings.pollsUntilComplete || attemptMs < (this.settings.exportLatencyMs ?? 0)) {
       this.setStatus(state, 'InProgress');
       return;
     }
@@ -130,6 +147,7 @@ export class ExportTasks {
     if (state.failure === 'AttemptFailed') {
       state.failure = undefined;
       state.attemptStartedAt = state.gets;
+      state.attemptStartedMs = this.now();
       this.setStatus(state, 'AttemptFailed');
       return;
     }

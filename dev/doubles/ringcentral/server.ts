@@ -24,6 +24,8 @@ export interface RingCentralDoubleOptions {
   maxRecordsPerDataset?: number;
   /** GETs of a task that answer InProgress before it completes (default 1). */
   pollsUntilComplete?: number;
+  /** Least time an export attempt takes before it can complete (default 0; real ones take minutes). */
+  exportLatencyMs?: number;
   /** Requests per window per group; defaults 50/40/10/5 as documented. */
   rateLimits?: Partial<Record<RateGroup, number>>;
   windowMs?: number;
@@ -89,7 +91,7 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
   const url = `http://127.0.0.1:${port}`;
   const mediaUrl = `http://${MEDIA_HOST}:${port}`;
   const tasks = new ExportTasks({
-    apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, recordsPerFile: opts.recordsPerFile ?? 10_000,
+    apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, exportLatencyMs: opts.exportLatencyMs, recordsPerFile: opts.recordsPerFile ?? 10_000,
     maxRecordsPerDataset: opts.maxRecordsPerDataset, datasetLinkTtlMs: opts.datasetLinkTtlMs ?? 3_600_000, organisation: () => org, faults,
   });
 
@@ -101,6 +103,7 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     const route = resolveRoute(req.method ?? 'GET', reqUrl.pathname, onMedia);
     stats.byKind[route.kind]++;
     stats.byGroup[route.group]++;
+    stats.timesByGroup[route.group].push(Date.now());
 
     const fault = faults.takeInjected(reqUrl.pathname);
     if (fault?.kind === 'reset') {

@@ -16,6 +16,19 @@ export interface RingCentralStats {
   tasksCreated: number;
   /** Media body bytes written (datasets and files). */
   bytesServed: number;
+  /** Arrival time (ms) of every request, by rate group, refused or not: for rate checks per 60 s. */
+  timesByGroup: Record<RateGroup, number[]>;
+}
+
+/** The most requests of one group that arrived within any `windowMs` span. */
+export function peakInWindow(times: readonly number[], windowMs = 60_000): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let first = 0, last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
 }
 
 export function emptyStats(): RingCentralStats {
@@ -24,5 +37,6 @@ export function emptyStats(): RingCentralStats {
     byGroup: { Light: 0, Medium: 0, Heavy: 0, Auth: 0 },
     byKind: { token: 0, revoke: 0, createTask: 0, getTask: 0, listTasks: 0, dataset: 0, file: 0, unknown: 0 },
     responses429: 0, penaltiesStarted: 0, requestsDuringPenalty: 0, unauthorized: 0, tasksCreated: 0, bytesServed: 0,
+    timesByGroup: { Light: [], Medium: [], Heavy: [], Auth: [] },
   };
 }
