@@ -14,6 +14,8 @@ import { QUEUES, TABLES, poisonQueueOf } from '../../shared/store/names';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 import type { Reconciliation } from '../../shared/reconcile/reconciler';
 import { HostProcess } from './host-process';
+import { createArchiver } from '../../shared/composition';
+import { fullScanTotals } from '../operations/fixtures/full-scan-status';
 import { LEDGER_ROWS } from '../support/ledger-rows';
 
 // Chaos end to end: >= 2,000 item versions over >= 50 mailboxes, Graph and RingCentral faults,
@@ -300,6 +302,16 @@ test('the reconciliation agrees with what the Graph double really stores, and no
   let failed = 0;
   for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>({ queryOptions: { filter: LEDGER_ROWS } })) if (row.status === 'failed') failed++;
   assert.equal(failed, 0, 'no delivery ended as failed');
+});
+
+test('the status counts kept as the pipeline ran agree with a full scan of the ledgers, field by field', async () => {
+  const archiver = createArchiver(loadConfig(env.settings));
+  const kept = await archiver.status.totals();
+  const scanned = await fullScanTotals(storage);
+  assert.deepEqual(kept.totals, scanned.totals);
+  assert.deepEqual(kept.byMailbox, scanned.byMailbox);
+  assert.deepEqual(kept.byDay, scanned.byDay);
+  assert.ok(kept.totals.delivered >= reconciliation.expected, 'the counts are not trivially empty');
 });
 
 test('wall time stays bounded', () => {
