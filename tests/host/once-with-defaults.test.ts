@@ -62,7 +62,7 @@ after(async () => {
 });
 
 test('only the required settings were given, and the run used the defaults', () => {
-  assert.deepEqual(REQUIRED.sort(), ['AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'RINGCENTRAL_CLIENT_ID', 'RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT']);
+  assert.deepEqual(REQUIRED.sort(), ['GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET', 'GRAPH_TENANT_ID', 'RINGCENTRAL_CLIENT_ID', 'RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT']);
   assert.ok(!run.stderr.some((l) => /is not set/.test(l)), `no missing-setting error: ${run.stderr.join('\n')}`);
 });
 
