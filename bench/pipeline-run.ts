@@ -7,7 +7,7 @@ import { CaptureWindows } from '../shared/store/capture-windows';
 import { QUEUES, poisonQueueOf } from '../shared/store/names';
 import type { RingCentralStats } from '../dev/doubles/ringcentral/stats';
 import type { GraphDoubleStats } from '../dev/doubles/graph/server';
-import { CountingStorageProxy, type StorageCounts } from './storage-proxy';
+import { CountingStorageProxy, type StorageCounts } from '../dev/storage-proxy';
 import { HostWorker, type StageEvent } from './host-worker';
 import type { BenchOrg } from './org';
 

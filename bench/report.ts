@@ -2,6 +2,7 @@ import type { BenchOrg, BenchOrgOptions } from './org';
 import type { RunResult } from './pipeline-run';
 import type { ConversionFloor } from './conversion-floor';
 import type { BackfillResult } from './backfill-run';
+import type { HistoryResult } from './history-run';
 
 export interface ReportInput {
   bench: BenchOrg;
@@ -16,6 +17,8 @@ export interface ReportInput {
   /** The first 90-day backfill, capture only, with a stated export latency. */
   backfill?: BackfillResult;
   machine: { cores: number; model: string; node: string };
+  /** Status and reconciliation over a synthetic history (bench/history-worker.ts). */
+  history?: HistoryResult;
 }
 
 const ATTACHMENT_ROUTE = /^(attachments|uploadSession|upload)\./;
@@ -113,6 +116,11 @@ export function report(input: ReportInput): { table: string; json: Record<string
     ...(scaled ? [['scale-out (2 workers)', `${f(scaled.wallSeconds, 1)} s, ${f(scaled.summary.converted / scaled.wallSeconds)} items/s, speed-up x${f(speedUp)}; RSS ${scaled.peakRssMb.join(', ')} MB; throttled ${scaled.graph.throttled}; drained ${scaled.drained}`] as [string, string]] : []),
     ...(input.backfill ? [['90-day backfill (capture)', `${input.backfill.historyDays} days in ${input.backfill.exportTasks} export task(s), ${input.backfill.windows} window(s), ${input.backfill.recordsUnpacked} item records; ${f(input.backfill.backfillCaptureSeconds, 1)} s with exports taking ${input.backfill.exportLatencySeconds} s${input.backfill.captured ? '' : ' (NOT captured: time-out)'}`] as [string, string]] : []),
     ['reschedules', JSON.stringify(m.reasons)],
+    ...(input.history ? [
+      ['history (synthetic)', `${input.history.items} items over ${input.history.days} days and ${input.history.mailboxes} mailboxes, written in ${f(input.history.writeSeconds, 0)} s`],
+      ['status transactions', Object.entries(input.history.statusTransactions).map(([rows, n]) => `${n} at ${rows} delivery rows ${JSON.stringify(input.history!.statusByOperation[rows])} (${input.history!.statusSeconds[rows]} s)`).join('; ')],
+      ['reconciliation at size', `${input.history.reconcileMailboxes} mailboxes, ${input.history.reconcileExpected} expected copies, in ${f(input.history.reconcileSeconds, 1)} s; heap growth ${f(input.history.reconcileHeapMb, 1)} MB; ${input.history.reconcileTransactions} storage transactions ${JSON.stringify(input.history.reconcileByOperation)}; ${input.history.reconcileGraphRequests} Graph requests`],
+    ] as Array<[string, string]> : []),
     ...goals.map(([goal, met, value]): [string, string] => [`goal: ${goal}`, `${met ? 'MET' : 'MISSED'} - ${value}`]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -150,6 +158,10 @@ export function report(input: ReportInput): { table: string; json: Record<string
     backfillCaptureSeconds: input.backfill?.backfillCaptureSeconds ?? null,
     backfillExportLatencySeconds: input.backfill?.exportLatencySeconds ?? null,
     backfillCaptured: input.backfill?.captured ?? null,
+    statusTransactions: input.history?.statusTransactions ?? null,
+    reconcileHeapMb: input.history?.reconcileHeapMb ?? null,
+    reconcileSeconds: input.history?.reconcileSeconds ?? null,
+    reconcileTransactions: input.history?.reconcileTransactions ?? null,
     goalsMet: goals.filter(([, met]) => met).length,
     goalsTotal: goals.length,
   };

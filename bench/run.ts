@@ -7,12 +7,14 @@ import { runPipeline, type RunResult } from './pipeline-run';
 import { measureConversionFloor } from './conversion-floor';
 import { runBackfill, type BackfillResult } from './backfill-run';
 import { report } from './report';
+import { runHistory, type HistoryResult } from './history-run';
 
 // `npm run bench [-- --quick] [--posts N ...]`: the whole pipeline against the platform ceilings.
 // Progress and the table go to stderr/stdout; the LAST stdout line is one JSON object.
 const HELP = `npm run bench -- [--quick] [--posts N] [--chats N] [--members N] [--tasks N] [--notes N] [--events N]
   [--files-ratio R] [--large-files-mb 20,45,100] [--hot-share R] [--export-mb N] [--latency 100-300]
-  [--other-latency 20-60] [--export-latency-s N] [--backfill-posts N] [--time-scale K] [--workers 1,2] [--ceiling-posts N] [--ceiling-time-scale K] [--timeout-min N] [--seed N] [--cpu-prof]`;
+  [--other-latency 20-60] [--export-latency-s N] [--backfill-posts N] [--time-scale K] [--workers 1,2] [--ceiling-posts N] [--ceiling-time-scale K] [--timeout-min N] [--seed N] [--cpu-prof]
+  [--history-items N] [--history-mailboxes N]   (a synthetic history written straight into storage; 0 items skips it)`;
 
 interface Flags { [name: string]: string | true }
 
@@ -96,7 +98,14 @@ async function main(): Promise<void> {
     backfill = await runBackfill(history, { exportLatencySeconds, timeoutMs: timeoutMs + 2 * exportLatencySeconds * 1000, trustBundle, log });
     log(`  ${backfill.captured ? 'captured' : 'NOT captured (timeout)'} in ${backfill.backfillCaptureSeconds} s with ${backfill.exportTasks} export task(s)`);
   }
-  const { table, json } = report({ bench, orgOptions, latencyMs, otherLatencyMs, timeScale, floor, runs, ceiling, backfill, machine: { cores: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version } });
+  // Status and reconciliation at size: a synthetic history in two sizes ten times apart (tests/support/synthetic-history.ts).
+  let history: HistoryResult | undefined;
+  const historyItems = num('history-items', 20_400, 2_000);
+  if (historyItems > 0) {
+    log(`history: ${historyItems} items over 90 days, written a tenth first, then the rest...`);
+    history = await runHistory({ items: historyItems, mailboxes: num('history-mailboxes', 200, 50), trustBundle, log });
+  }
+  const { table, json } = report({ bench, orgOptions, latencyMs, otherLatencyMs, timeScale, floor, runs, ceiling, backfill, history, machine: { cores: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version } });
   console.log(table);
   console.log(JSON.stringify(json));
 }

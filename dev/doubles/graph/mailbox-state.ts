@@ -159,3 +159,48 @@ export function messageSize(message: StoredMessage): number {
   const bodyBytes = Buffer.byteLength(message.body?.content ?? '', 'utf8');
   return bodyBytes + message.attachments.reduce((sum, a) => sum + a.size, 0);
 }
+
+/** A message written straight into a mailbox's state (size tests), as the archiver's create would leave it. */
+export interface SeededMessage {
+  receivedDateTime: string;
+  subject?: string;
+  /** Extended properties, e.g. the archiver's item key. */
+  singleValueExtendedProperties?: MicrosoftGraph.SingleValueLegacyExtendedProperty[];
+}
+
+/**
+ * Puts messages into a folder path (created as needed) without HTTP: seeding a mailbox with a
+ * large history through creates would take hours. Messages are non-draft, without attachments.
+ */
+export function seedMessages(mailbox: Mailbox, folderPath: string, messages: SeededMessage[]): number {
+  let parentId = mailbox.rootId;
+  for (const step of folderPath.split('/').filter(Boolean)) {
+    const lower = step.toLowerCase();
+    let folder = childFolders(mailbox, parentId).find((f) => f.displayName.toLowerCase() === lower || f.wellKnownName === lower);
+    if (!folder) {
+      folder = { id: exchangeId('AQMkAD'), displayName: step, parentFolderId: parentId };
+      mailbox.folders.set(folder.id, folder);
+    }
+    parentId = folder.id;
+  }
+  for (const m of messages) {
+    const id = exchangeId('AAMkAG');
+    mailbox.messages.set(id, {
+      id,
+      changeKey: id.slice(-16),
+      parentFolderId: parentId,
+      isDraft: false,
+      isRead: true,
+      hasAttachments: false,
+      subject: m.subject ?? '',
+      createdDateTime: m.receivedDateTime,
+      lastModifiedDateTime: m.receivedDateTime,
+      receivedDateTime: m.receivedDateTime,
+      sentDateTime: m.receivedDateTime,
+      singleValueExtendedProperties: m.singleValueExtendedProperties ?? [],
+      internetMessageHeaders: [],
+      attachments: [],
+    });
+  }
+  return messages.length;
+}

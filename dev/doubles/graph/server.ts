@@ -20,14 +20,14 @@ import { runBatch, type BatchRequestItem } from './batch';
 import { FaultInjector, strikesAfterWork, type FaultSpec, type InjectedFault } from './faults';
 import type { GraphContext, GraphLimits } from './graph-context';
 import { errorReply, GraphHttpError, type GraphCall, type GraphReply } from './http-types';
-import { folderByPath, TenantState, type GraphDoubleUser, type StoredFolder, type StoredMessage } from './mailbox-state';
+import { folderByPath, seedMessages, TenantState, type GraphDoubleUser, type SeededMessage, type StoredFolder, type StoredMessage } from './mailbox-state';
 import { jsonBody } from './mail-api';
 import { resolveRoute } from './route-table';
 import { seededRandom } from '../../seeded-random';
 import { DEFAULT_LIMITS, MailboxThrottle, type ThrottleReason } from './throttling';
 import { handleUploadRequest, UploadSessionStore } from './upload-sessions';
 
-export type { GraphDoubleUser, StoredMessage, StoredAttachment, StoredFolder } from './mailbox-state';
+export type { GraphDoubleUser, StoredMessage, StoredAttachment, StoredFolder, SeededMessage } from './mailbox-state';
 export type { FaultSpec, FaultKind, InjectedFault } from './faults';
 
 export interface GraphDoubleOptions {
@@ -76,6 +76,11 @@ export interface GraphDouble {
   /** Messages in a folder given by display-name path, e.g. 'Inbox/RingCentral'; [] if the folder is missing. */
   messagesIn(addressOrId: string, folderPath?: string): StoredMessage[];
   addUser(user: GraphDoubleUser): void;
+  /**
+   * Writes messages straight into a mailbox folder (default Inbox/RingCentral, created if missing),
+   * without requests: for histories too large to create one by one. Returns how many were added.
+   */
+  seedMessages(addressOrId: string, messages: SeededMessage[], folderPath?: string): number;
   /** Empties every mailbox and upload session, clears faults, throttling state and stats. Users stay. */
   reset(): void;
   readonly stats: GraphDoubleStats;
@@ -298,6 +303,7 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
       return [...mailbox.messages.values()].filter((m) => m.parentFolderId === folder.id);
     },
     addUser: (user) => state.addUser(user),
+    seedMessages: (addressOrId, messages, folderPath = 'Inbox/RingCentral') => seedMessages(state.mailboxOf(requireUser(addressOrId)), folderPath, messages),
     reset() {
       state.clearMailboxes();
       ctx.uploads.clear();
