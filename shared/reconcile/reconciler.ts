@@ -67,7 +67,7 @@ export interface Reconciliation extends ReconcileCounts {
   perMailbox: MailboxReconciliation[];
 }
 
-interface ExpectedRow { itemKey: string; status: DeliveryStatus; graphMessageId?: string; files?: number }
+export interface ExpectedRow { itemKey: string; status: DeliveryStatus; graphMessageId?: string; files?: number }
 
 /** Captured item versions in a range that convert has not fanned out yet: the count and the first keys. */
 export interface NotConverted { count: number; keys: string[] }
@@ -97,7 +97,7 @@ export class Reconciler {
     const target = { mailbox, userId: await this.userId(mailbox) };
     try {
       const held = await this.inventory.heldIn(target, range);
-      const messages = compare(mailbox, expected, held);
+      const messages = compareMailbox(mailbox, expected, held);
       try {
         return { ...messages, ...(await this.compareFiles(target, expected, held)) };
       } catch (err) {
@@ -105,7 +105,7 @@ export class Reconciler {
         return { ...messages, error: `attachments not checked: ${(err as Error).message}`.slice(0, 300) };
       }
     } catch (err) {
-      return { ...compare(mailbox, expected, []), error: (err as Error).message.slice(0, 300) };
+      return { ...compareMailbox(mailbox, expected, []), error: (err as Error).message.slice(0, 300) };
     }
   }
 
@@ -128,7 +128,7 @@ export class Reconciler {
    * Each held copy of an expected item against the item's files, compared on the identity every
    * attachment was created with. Only messages that should carry files, or do, cost a request.
    */
-  private async compareFiles(target: MailboxRef, expected: Map<string, ExpectedRow>, held: HeldMessage[]) {
+  async compareFiles(target: MailboxRef, expected: Map<string, ExpectedRow>, held: HeldMessage[]) {
     const out = { attachmentsMissing: 0, attachmentsDuplicated: 0, attachmentsMissingKeys: [] as string[], attachmentsDuplicatedKeys: [] as string[] };
     for (const message of held) {
       const row = message.itemKey ? expected.get(message.itemKey) : undefined;
@@ -220,7 +220,8 @@ export function hasLossOrDuplicate(r: Reconciliation): boolean {
   return r.missing > 0 || r.duplicates > 0 || r.attachmentsMissing > 0 || r.attachmentsDuplicated > 0;
 }
 
-function compare(mailbox: string, expected: Map<string, ExpectedRow>, held: HeldMessage[]): MailboxReconciliation {
+/** One mailbox's messages against the ledger rows that say it should hold them. */
+export function compareMailbox(mailbox: string, expected: Map<string, ExpectedRow>, held: HeldMessage[]): MailboxReconciliation {
   const noFileProblems = { attachmentsMissing: 0, attachmentsDuplicated: 0, attachmentsMissingKeys: [], attachmentsDuplicatedKeys: [] };
   const copies = new Map<string, string[]>();
   for (const m of held) {
