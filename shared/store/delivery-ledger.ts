@@ -39,6 +39,7 @@ export interface ClaimState { etag: string; claimedUntil: Date; groups: string[]
 // Graph client's time-out), so a worker that cannot renew stops writing that long before another
 // one can claim the pair.
 const DEFAULT_CLAIM_SECONDS = 240;
+const BUSY_RECHECK_SECONDS = 15;
 
 /**
  * The deliveries ledger: PartitionKey = mailbox, RowKey = item version. It is also the lock
@@ -115,7 +116,8 @@ export class DeliveryLedger {
     const existing = await this.get(mailbox, itemKey);
     if (existing?.status === 'delivered') return { outcome: 'alreadyDelivered', graphMessageId: existing.graphMessageId };
     if (existing?.status === 'inProgress' && existing.claimedUntil && Date.parse(existing.claimedUntil) > now.getTime()) {
-      return { outcome: 'busy', retryAfterSeconds: Math.ceil((Date.parse(existing.claimedUntil) - now.getTime()) / 1000) + 1 };
+      // An attempt usually ends long before its claim would lapse: look again soon, not at the lapse.
+      return { outcome: 'busy', retryAfterSeconds: Math.min(BUSY_RECHECK_SECONDS, Math.ceil((Date.parse(existing.claimedUntil) - now.getTime()) / 1000) + 1) };
     }
     const k = this.keys(mailbox, itemKey);
     const attempts = (existing?.attempts ?? 0) + 1;
