@@ -5,16 +5,12 @@ import type { ErrorLog } from '../store/error-log';
 import type { ItemLedger, ItemRow } from '../store/item-ledger';
 import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
+import { rawBlobName } from '../store/blob-names';
 import type * as yauzl from 'yauzl';
 import { DatasetZip, DatasetFileError } from '../ringcentral/dataset-zip';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
 import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ExportWindowMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
-
-/** `raw/<folder>/<id>/<version>.json`: a new version gets a new name, so nothing is overwritten. */
-export function rawBlobName(folder: string, id: string, version: string): string {
-  return `${blobSegment(folder)}/${blobSegment(id)}/${blobSegment(version)}.json`;
-}
 
 export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }
 

@@ -5,7 +5,7 @@ import type { WorkQueues } from '../store/work-queues';
 import type { ErrorLog } from '../store/error-log';
 import type { RawRecords } from '../store/raw-records';
 import { CONTAINERS, QUEUES } from '../store/names';
-import { blobSegment } from '../store/keys';
+import { messageBlobName } from '../store/blob-names';
 import type { ExportChat, ExportPerson, ExportPost, ExportTask } from '../ringcentral/export-records';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
 import { renderItem, type RenderInput } from '../archive/render-item';
@@ -15,11 +15,6 @@ import type { RecipientPlanner } from '../mapping/recipient-plan';
 import type { ConvertItemMessage, DeliverItemMessage, ItemKind } from '../pipeline/messages';
 import { InvalidInputError } from '../errors';
 import type { AttachmentPlanner, FileRef } from './attachment-planner';
-
-export function messageBlobName(itemKey: string, extension: 'json' | 'eml' = 'json'): string {
-  const [kind, ...rest] = itemKey.split(':');
-  return `${kind}/${blobSegment(rest.join(':'))}.${extension}`;
-}
 
 export interface ConvertResult { deliveries: number; notDelivered: number; attachments: number; notices: number }
 

@@ -10,7 +10,7 @@ import { statusOf } from '../store/storage-errors';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import { CONTAINERS } from '../store/names';
 import type { ArchiveMessage } from '../archive/archive-message';
-import { messageBlobName } from '../conversion/item-converter';
+import { messageBlobName } from '../store/blob-names';
 import { attachmentIdentity, compareAttachments, type ExpectedAttachment } from '../mailbox/attachment-identity';
 import type { MailboxRef } from '../mailbox/mailbox-target';
 

@@ -2,7 +2,7 @@ import type { StorageAccount } from '../store/storage-account';
 import type { WorkQueues } from '../store/work-queues';
 import { QUEUES, TABLES, poisonQueueOf, type QueueName } from '../store/names';
 import { odata, tableKey } from '../store/keys';
-import { messageBlobName } from '../conversion/item-converter';
+import { messageBlobName } from '../store/blob-names';
 import type { DeliverItemMessage } from '../pipeline/messages';
 import type { LedgerScan, TimeRange } from './ledger-scan';
 

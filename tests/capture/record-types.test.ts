@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ZipFile } from 'yazl';
 import type { ExportChat, ExportEvent, ExportFile, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask } from '../../shared/ringcentral/export-records';
 import { MEDIA_PLACEHOLDER, fileContentPath } from '../../dev/demo-org';
-import { rawBlobName } from '../../shared/capture/dataset-unpacker';
+import { rawBlobName } from '../../shared/store/blob-names';
 import { runSummary } from '../../shared/status/run-summary';
 import { CONTAINERS, QUEUES } from '../../shared/store/names';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';

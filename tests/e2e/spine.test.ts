@@ -12,7 +12,7 @@ import { loadConfig } from '../../shared/config';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 import { QUEUES, TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
-import { messageBlobName } from '../../shared/conversion/item-converter';
+import { messageBlobName } from '../../shared/store/blob-names';
 import { LEDGER_ROWS } from '../support/ledger-rows';
 
 // The spine end to end: RingCentral double → export → Azurite → local host → Graph double.

@@ -8,7 +8,7 @@ import type { ExportFile, ExportPost } from '../../shared/ringcentral/export-rec
 import { createArchiver, type Archiver } from '../../shared/composition';
 import { loadConfig } from '../../shared/config';
 import { CONTAINERS, TABLES } from '../../shared/store/names';
-import { messageBlobName } from '../../shared/conversion/item-converter';
+import { messageBlobName } from '../../shared/store/blob-names';
 import { MAX_REQUEST_BYTES, postBodyBytes } from '../../shared/mailbox/graph-attachments';
 import { header, itemKeyIn, itemKeyOfPost, MB, named, orgBuilder, property, readBlob, repoRoot, sha256, sourceSha256 } from './fixture';
 import { LEDGER_ROWS } from '../support/ledger-rows';

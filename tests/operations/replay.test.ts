@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runPipeline, until, FUNCTION_KEY, ADMIN_KEY, type Pipeline } from './fixture';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
-import { messageBlobName } from '../../shared/conversion/item-converter';
+import { messageBlobName } from '../../shared/store/blob-names';
 import { runSummary } from '../../shared/status/run-summary';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 import { LEDGER_ROWS } from '../support/ledger-rows';
