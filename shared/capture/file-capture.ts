@@ -6,6 +6,7 @@ import { CONTAINERS } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import { RetryLaterError } from '../errors';
+import { isNotFound } from '../store/storage-errors';
 
 export interface CapturedFile {
   fileId: string;
@@ -53,7 +54,7 @@ export class FileCapture {
     const name = file.name || `file-${file.id}`;
     const blobName = FileCapture.blobName(file.id, file.version);
     const blob = this.account.container(CONTAINERS.files).getBlockBlobClient(blobName);
-    const existing = await blob.getProperties().catch((err) => (err.statusCode === 404 ? undefined : Promise.reject(err)));
+    const existing = await blob.getProperties().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (existing?.metadata?.sha256) {
       return { ok: true, file: { fileId: file.id, name, size: existing.contentLength ?? 0, contentType: existing.contentType ?? 'application/octet-stream', blob: blobName, sha256: existing.metadata.sha256 } };
     }
@@ -137,7 +138,7 @@ function blockId(offset: number): string {
 }
 
 async function stagedBlocks(blob: BlockBlobClient): Promise<StagedBlock[]> {
-  const list = await blob.getBlockList('uncommitted').catch((err) => (err.statusCode === 404 ? { uncommittedBlocks: [] } : Promise.reject(err)));
+  const list = await blob.getBlockList('uncommitted').catch((err) => (isNotFound(err) ? { uncommittedBlocks: [] } : Promise.reject(err)));
   const blocks = (list.uncommittedBlocks ?? []).map((b) => ({ id: b.name, size: b.size, offset: Number(Buffer.from(b.name, 'base64').toString().slice(4)) }));
   blocks.sort((a, b) => a.offset - b.offset);
   // Keep only a contiguous run from byte 0; anything after a gap is downloaded again.

@@ -2,7 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/storage-errors';
+import { isNotFound } from '../store/storage-errors';
 
 /** The override target that excludes a person from every delivery. */
 export const SKIP = 'skip';
@@ -29,7 +29,7 @@ export class MappingOverrides {
       const row = await this.table.getEntity<OverrideRow>(PARTITION, tableKey(email.toLowerCase()));
       return { email: row.email, mailbox: row.mailbox, ...(row.note ? { note: row.note } : {}) };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -53,7 +53,7 @@ export class MappingOverrides {
       await this.table.deleteEntity(PARTITION, tableKey(email.toLowerCase()));
       return true;
     } catch (err) {
-      if (statusOf(err) === 404) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

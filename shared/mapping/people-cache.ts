@@ -1,7 +1,7 @@
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/storage-errors';
+import { isNotFound } from '../store/storage-errors';
 import { isPlausibleEmail } from '../archive/people-directory';
 import type { UserDirectory } from './user-directory';
 
@@ -52,7 +52,7 @@ export class PeopleCache {
       const row = await table.getEntity<PersonRow>('email', rowKey);
       if (Date.now() - Date.parse(row.checkedAt) < this.ttlHours * 3_600_000) return row;
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     const user = await this.directory.findByEmail(email);
     const checkedAt = new Date().toISOString();

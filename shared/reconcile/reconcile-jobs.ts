@@ -6,7 +6,7 @@ import type { ArchiveBlobs } from '../store/archive-blobs';
 import type { WorkQueues } from '../store/work-queues';
 import { CONTAINERS, QUEUES, TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/storage-errors';
+import { isNotFound, isConflict } from '../store/storage-errors';
 import { InvalidInputError } from '../errors';
 import type { ReconcileRange } from './reconcile-range';
 import { summarize, type MailboxReconciliation, type NotConverted, type Reconciler } from './reconciler';
@@ -222,7 +222,7 @@ export class ReconcileJobs {
     try {
       return await this.table.getEntity<T & object>(jobId, rowKey);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -231,7 +231,7 @@ export class ReconcileJobs {
     try {
       await this.table.createEntity({ partitionKey: jobId, rowKey, ...row });
     } catch (err) {
-      if (statusOf(err) !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 }

@@ -6,7 +6,7 @@ import type { ItemRow } from '../store/item-ledger';
 import type { HeldMessage, MailboxInventory } from './mailbox-inventory';
 import type { ReconcileRange } from './reconcile-range';
 import { tableKey } from '../store/keys';
-import { statusOf } from '../store/storage-errors';
+import { isNotFound } from '../store/storage-errors';
 import type { ArchiveBlobs } from '../store/archive-blobs';
 import { CONTAINERS } from '../store/names';
 import type { ArchiveMessage } from '../archive/archive-message';
@@ -180,7 +180,7 @@ export class Reconciler {
       const row = await this.storage.table(TABLES.people).getEntity<{ userId?: string; mail?: string; found?: boolean }>('email', tableKey(mailbox));
       if (row.found && row.userId && row.mail === mailbox) return row.userId;
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     return mailbox;
   }

@@ -1,6 +1,6 @@
 import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
-import { statusOf } from '../store/storage-errors';
+import { isNotFound, isConflict, isPreconditionFailed } from '../store/storage-errors';
 import { RetryLaterError } from '../errors';
 
 const PARTITION = 'ringcentral';
@@ -34,7 +34,7 @@ export class PenaltyGate {
       const entity = await this.table.getEntity<{ until: string }>(PARTITION, row);
       return Date.parse(entity.until) || 0;
     } catch (err) {
-      if (statusOf(err) === 404) return 0;
+      if (isNotFound(err)) return 0;
       throw err;
     }
   }
@@ -55,14 +55,14 @@ export class PenaltyGate {
         await this.table.updateEntity({ partitionKey: PARTITION, rowKey: ROW, until, penalties: (row.penalties ?? 0) + 1 }, 'Merge', { etag });
         return;
       } catch (err) {
-        if (statusOf(err) === 404) {
+        if (isNotFound(err)) {
           try {
             await this.table.createEntity({ partitionKey: PARTITION, rowKey: ROW, until, penalties: 1 });
             return;
           } catch (e) {
-            if (statusOf(e) !== 409) throw e;
+            if (!isConflict(e)) throw e;
           }
-        } else if (statusOf(err) !== 412) throw err;
+        } else if (!isPreconditionFailed(err)) throw err;
       }
     }
   }

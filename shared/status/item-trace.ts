@@ -9,6 +9,7 @@ import { rawBlobName, messageBlobName } from '../store/blob-names';
 import type { ExportFolder } from '../ringcentral/export-records';
 import type { LedgerScan } from './ledger-scan';
 import { BadRequestError } from './http-input';
+import { isNotFound } from '../store/storage-errors';
 
 export interface BlobFact { container: string; name: string; exists: boolean; createdAt?: string; size?: number }
 export interface TraceEvent { at: string; stage: string; detail: string }
@@ -138,7 +139,7 @@ export class ItemTracer {
       const props = await this.account.container(container).getBlockBlobClient(name).getProperties();
       return { container, name, exists: true, createdAt: props.createdOn?.toISOString(), size: props.contentLength };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return { container, name, exists: false };
+      if (isNotFound(err)) return { container, name, exists: false };
       throw err;
     }
   }

@@ -5,6 +5,7 @@ import { odata, tableKey } from '../store/keys';
 import { messageBlobName } from '../store/blob-names';
 import type { DeliverItemMessage } from '../pipeline/messages';
 import type { LedgerScan, TimeRange } from './ledger-scan';
+import { isNotFound } from '../store/storage-errors';
 
 export interface PoisonReplay { moved: Record<string, number>; total: number }
 export interface FailedReplay { requeued: number; mailboxes: string[] }
@@ -66,7 +67,7 @@ export class Replayer {
       const row = await people.getEntity<{ userId?: string }>('email', tableKey(mailbox.toLowerCase()));
       if (row.userId) return row.userId;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     for await (const row of people.listEntities<{ userId?: string }>({ queryOptions: { filter: `mail eq ${odata(mailbox)}` } })) {
       if (row.userId) return row.userId;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { StorageAccount } from './storage-account';
 import type { ContainerName } from './names';
+import { isAlreadyExists } from './storage-errors';
 
 /**
  * Write-once blob access. Archive blobs are never overwritten: a second write of the same
@@ -99,9 +100,4 @@ export class ArchiveBlobs {
     for await (const blob of this.account.container(container).listBlobsFlat({ prefix })) names.push(blob.name);
     return names;
   }
-}
-
-export function isAlreadyExists(err: unknown): boolean {
-  const e = err as { statusCode?: number; code?: string };
-  return e.statusCode === 409 || e.code === 'BlobAlreadyExists';
 }

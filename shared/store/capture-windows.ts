@@ -1,7 +1,7 @@
 import type { TableEntityResult } from '@azure/data-tables';
 import type { StorageAccount } from './storage-account';
 import { TABLES } from './names';
-import { statusOf } from './storage-errors';
+import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 import { stripUndefined } from './error-log';
 
 export type WindowStatus = 'queued' | 'planned' | 'exporting' | 'downloaded' | 'stored';
@@ -54,7 +54,7 @@ export class CaptureWindows {
     try {
       return await this.checkpoints.getEntity<Checkpoint>(STREAM, 'checkpoint');
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -70,7 +70,7 @@ export class CaptureWindows {
     try {
       await this.windows.createEntity({ partitionKey: WINDOW_PARTITION, rowKey: window.from, windowId: window.from, from: window.from, to: window.to, status: 'planned', plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0 });
     } catch (err) {
-      if (statusOf(err) !== 409) throw err;
+      if (!isConflict(err)) throw err;
       outcome = 'taken';
       to = (await this.get(window.from))!.to;
     }
@@ -82,7 +82,7 @@ export class CaptureWindows {
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to });
         return outcome;
       } catch (err) {
-        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
   }
@@ -97,7 +97,7 @@ export class CaptureWindows {
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to });
         return;
       } catch (err) {
-        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
   }
@@ -112,7 +112,7 @@ export class CaptureWindows {
     try {
       return await this.windows.getEntity<CaptureWindow>(WINDOW_PARTITION, windowId);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -176,7 +176,7 @@ export class CaptureWindows {
         await this.update(windowId, { unpacked: JSON.stringify([...unpacked]), records: counted, ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}) }, w.etag);
         return complete;
       } catch (err) {
-        if (statusOf(err) !== 412) throw err;
+        if (!isPreconditionFailed(err)) throw err;
       }
     }
   }
@@ -198,7 +198,7 @@ export class CaptureWindows {
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through });
         return through;
       } catch (err) {
-        if (statusOf(err) !== 412 && statusOf(err) !== 409) throw err;
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
   }

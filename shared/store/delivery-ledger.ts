@@ -5,7 +5,7 @@ import { tableKey } from './keys';
 import { stripUndefined } from './error-log';
 import { ClaimLostError } from '../errors';
 import { MailboxRegistry } from './mailbox-registry';
-import { statusOf } from './storage-errors';
+import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 import { movesBetween, TalliedPartition, tallyGroups, type Tally } from './ledger-tally';
 
 export type DeliveryStatus = 'pending' | 'inProgress' | 'delivered' | 'failed' | 'notDelivered';
@@ -72,7 +72,7 @@ export class DeliveryLedger {
     try {
       return await this.table.getEntity<DeliveryRow>(k.partitionKey, k.rowKey);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -84,7 +84,7 @@ export class DeliveryLedger {
     try {
       await this.tallied.write(entity.partitionKey, [['create', entity]], movesBetween(undefined, counted(entity)));
     } catch (err) {
-      if (statusOf(err) !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 
@@ -102,7 +102,7 @@ export class DeliveryLedger {
         );
         return;
       } catch (err) {
-        if ((statusOf(err) !== 409 && statusOf(err) !== 412) || tries >= 5) throw err;
+        if ((!isConflict(err) && !isPreconditionFailed(err)) || tries >= 5) throw err;
       }
     }
   }
@@ -138,7 +138,7 @@ export class DeliveryLedger {
       // With no row at all, convert (which always writes one first) lost it: check the mailbox.
       return { outcome: 'claimed', etag: now.etag, uncertain: !existing || attempts > 1, attempts, claimedUntil: until, groups };
     } catch (err) {
-      if (statusOf(err) === 409 || statusOf(err) === 412) return { outcome: 'busy', retryAfterSeconds: 2 };
+      if (isConflict(err) || isPreconditionFailed(err)) return { outcome: 'busy', retryAfterSeconds: 2 };
       throw err;
     }
   }
@@ -208,6 +208,6 @@ function counted(row: Partial<Pick<DeliveryRow, 'status' | 'itemTime' | 'kind'>>
 }
 
 function claimLost(err: unknown, itemKey: string): unknown {
-  if (statusOf(err) === 412 || statusOf(err) === 404) return new ClaimLostError(`the delivery claim on ${itemKey} was taken over`);
+  if (isPreconditionFailed(err) || isNotFound(err)) return new ClaimLostError(`the delivery claim on ${itemKey} was taken over`);
   return err;
 }

@@ -3,7 +3,7 @@ import { TABLES } from './names';
 import { tableKey } from './keys';
 import { stripUndefined } from './error-log';
 import { movesBetween, TalliedPartition, tallyGroups, type Tally } from './ledger-tally';
-import { statusOf } from './storage-errors';
+import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 
 export type ItemState = 'captured' | 'converted' | 'invalid';
 
@@ -63,7 +63,7 @@ export class ItemLedger {
         );
         break;
       } catch (err) {
-        if ((statusOf(err) !== 409 && statusOf(err) !== 412) || tries >= 5) throw err;
+        if ((!isConflict(err) && !isPreconditionFailed(err)) || tries >= 5) throw err;
       }
     }
     if (row.fileNotices) await this.noteFiles(row.itemKey, itemTime, row.fileNotices);
@@ -93,7 +93,7 @@ export class ItemLedger {
           this.tallied
             .write(kind, chunk.map((row) => ['create', { ...this.keys(row.itemKey, row.kind), ...stripUndefined(row) }] as const), chunk.flatMap((row) => movesBetween(undefined, counted(row))))
             .catch(async (err: unknown) => {
-              if (statusOf(err) !== 409) throw err;
+              if (!isConflict(err)) throw err;
               for (const row of chunk) await this.record(row);
             }),
         );
@@ -107,7 +107,7 @@ export class ItemLedger {
     try {
       return await this.account.table(TABLES.items).getEntity<ItemRow>(k.partitionKey, k.rowKey);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

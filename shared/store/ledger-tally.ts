@@ -1,5 +1,5 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { statusOf } from './storage-errors';
+import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 
 /** Counts by group ("all", "day:2026-11-20", "kind:post") and bucket ("delivered", "captured", …). */
 export type Tally = Record<string, Record<string, number>>;
@@ -67,8 +67,7 @@ export class TalliedPartition {
         await this.table.submitTransaction([...actions, tallyAction]);
         return;
       } catch (err) {
-        const status = statusOf(err);
-        if ((status !== 409 && status !== 412) || tries >= MAX_TRIES) throw err;
+        if ((!isConflict(err) && !isPreconditionFailed(err)) || tries >= MAX_TRIES) throw err;
         // Which part failed? If the tally row is as it was, it was the caller's row.
         const now = await this.read(partitionKey, rowKey);
         if ((now?.etag ?? '') === (current?.etag ?? '')) throw err;
@@ -92,7 +91,7 @@ export class TalliedPartition {
       const row = await this.table.getEntity<{ tally?: string }>(partitionKey, rowKey);
       return { etag: row.etag, tally: row.tally ? (JSON.parse(row.tally) as Tally) : {} };
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

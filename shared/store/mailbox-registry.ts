@@ -1,6 +1,7 @@
 import type { StorageAccount } from './storage-account';
 import { TABLES } from './names';
 import { tableKey } from './keys';
+import { isConflict } from './storage-errors';
 
 const PARTITION = 'mailboxes';
 
@@ -20,7 +21,7 @@ export class MailboxRegistry {
     try {
       await this.account.table(TABLES.totals).createEntity({ partitionKey: PARTITION, rowKey: tableKey(mailbox), mailbox });
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
     this.known.add(mailbox);
   }

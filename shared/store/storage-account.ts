@@ -4,6 +4,7 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { ManagedIdentityCredential, TokenCredential } from '@azure/identity';
 import type { Config } from '../config';
 import { CONTAINERS, QUEUES, TABLES, ContainerName, QueueName, TableName, poisonQueueOf } from './names';
+import { isConflict } from './storage-errors';
 
 /** The one place that knows how to reach Blob, Queue and Table storage. */
 export class StorageAccount {
@@ -64,6 +65,6 @@ function isLoopback(connectionString: string): boolean {
 }
 
 function ignoreConflict(err: unknown): void {
-  if ((err as { statusCode?: number }).statusCode === 409) return;
+  if (isConflict(err)) return;
   throw err;
 }
