@@ -1,6 +1,6 @@
 // What convert produces and deliver consumes: one email-shaped record per item version,
 // independent of the mailbox target (Graph or an .eml folder).
-import type { ItemKind } from '../pipeline/messages';
+import type { ItemKind } from '../store/item-keys';
 
 export interface Address { name: string; address: string }
 

@@ -1,4 +1,4 @@
-import type { ItemKind } from '../pipeline/messages';
+import type { ItemKind } from '../store/item-keys';
 import type { ArchiveAttachment, FileNotice } from './archive-message';
 import { escapeHtml } from './html';
 

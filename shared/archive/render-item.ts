@@ -1,5 +1,5 @@
 import type { ExportChat, ExportEvent, ExportFile, ExportNote, ExportPost, ExportTask } from '../ringcentral/export-records';
-import { itemKeyOf, type ItemKind } from '../pipeline/messages';
+import { itemKeyOf, type ItemKind } from '../store/item-keys';
 import type { ArchiveAttachment, ArchiveMessage, FileNotice } from './archive-message';
 import { escapeHtml, oneLine } from './html';
 import { markupToHtml, markupToText, type MentionResolver } from './markup';

@@ -9,7 +9,9 @@ import { rawBlobName } from '../store/blob-names';
 import type * as yauzl from 'yauzl';
 import { DatasetZip, DatasetFileError } from '../ringcentral/dataset-zip';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
-import { CONTEXT_FOLDERS, ITEM_FOLDERS, itemKeyOf, type ConvertItemMessage, type ExportWindowMessage, type ItemKind, type UnpackDatasetMessage } from '../pipeline/messages';
+import { CONTEXT_FOLDERS, ITEM_FOLDERS } from '../ringcentral/export-records';
+import { itemKeyOf, type ItemKind } from '../store/item-keys';
+import type { ConvertItemMessage, ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 
 export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }

@@ -12,7 +12,8 @@ import { renderItem, type RenderInput } from '../archive/render-item';
 import { composeEml } from '../archive/eml';
 import { addressOf, type Participant } from '../archive/people-directory';
 import type { RecipientPlanner } from '../mapping/recipient-plan';
-import type { ConvertItemMessage, DeliverItemMessage, ItemKind } from '../pipeline/messages';
+import type { ConvertItemMessage, DeliverItemMessage } from '../pipeline/messages';
+import type { ItemKind } from '../store/item-keys';
 import { InvalidInputError } from '../errors';
 import type { AttachmentPlanner, FileRef } from './attachment-planner';
 

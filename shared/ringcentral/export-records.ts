@@ -2,9 +2,15 @@
 // (compliance-export-structure.md). @rc-ex/core types the export *task*, not
 // the zip contents, so these are ours. Fields the docs mark optional stay optional:
 // real exports omit them, and bad input must be reported, not crash the parser.
+import type { ItemKind } from '../store/item-keys';
 
 export type ExportFolder = 'chats' | 'members' | 'guests' | 'posts' | 'events' | 'tasks' | 'notes' | 'files';
 export const EXPORT_FOLDERS: readonly ExportFolder[] = ['chats', 'members', 'guests', 'posts', 'events', 'tasks', 'notes', 'files'];
+
+/** Export folders whose records are archived as messages, by kind. */
+export const ITEM_FOLDERS: Record<string, ItemKind> = { posts: 'post', tasks: 'task', notes: 'note', events: 'event', files: 'file' };
+/** Export folders that are context for items (who, where), not messages themselves. */
+export const CONTEXT_FOLDERS = ['chats', 'members', 'guests'] as const satisfies readonly ExportFolder[];
 
 export interface IdRef { id: string }
 

@@ -8,7 +8,7 @@ import { composeEml } from '../../shared/archive/eml';
 import type { ArchiveMessage } from '../../shared/archive/archive-message';
 import type { ExportPost } from '../../shared/ringcentral/export-records';
 import { validatePost, validatorFor, versionOf } from '../../shared/ringcentral/record-validation';
-import type { ItemKind } from '../../shared/pipeline/messages';
+import type { ItemKind } from '../../shared/store/item-keys';
 import { chatItem, context, post } from './records';
 
 // Property-based tests of conversion over generated export records. FUZZ_RUNS scales every
