@@ -3,10 +3,10 @@ import type { DeliveryLedger } from '../store/delivery-ledger';
 import type { ErrorLog } from '../store/error-log';
 import { CONTAINERS } from '../store/names';
 import type { ArchiveAttachment, ArchiveMessage } from '../archive/archive-message';
-import type { MailboxRef, MailboxTarget } from '../mailbox/mailbox-target';
+import { MailboxRejectedError, MailboxUnavailableError, type MailboxRef, type MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
-import { GRAPH_SETTLE_SECONDS, GraphCallError } from '../mailbox/graph-client';
+import { GRAPH_SETTLE_SECONDS } from '../mailbox/graph-client';
 import { usesUploadSession } from '../mailbox/graph-attachments';
 import { attachmentIdentity, compareAttachments } from '../mailbox/attachment-identity';
 import { HeldClaim } from './held-claim';
@@ -24,10 +24,8 @@ export interface MailboxLimiter {
   run<T>(mailbox: string, fn: () => Promise<T>, cost?: { requests?: number; uploadBytes?: number }): Promise<T>;
 }
 
-// Mailbox errors that retrying soon will not fix. A missing or disabled mailbox is retried
-// later (an admin may enable it); these are marked failed, reported, and can be replayed.
-const PERMANENT_CODES = new Set(['ErrorAccessDenied', 'ErrorInvalidRecipients', 'ErrorItemTooBig', 'ErrorQuotaExceeded', 'ErrorMessageSizeExceeded']);
-const MAILBOX_MISSING_CODES = new Set(['MailboxNotEnabledForRESTAPI', 'MailboxNotFound', 'ResourceNotFound', 'ErrorInvalidUser', 'UserNotFound', 'ErrorMailboxMoveInProgress']);
+// A missing or disabled mailbox is tried again this much later (an admin may enable it); a
+// rejected item is marked failed, reported, and can be replayed.
 const MAILBOX_MISSING_RETRY_SECONDS = 3600;
 
 /**
@@ -86,12 +84,12 @@ export class ItemDeliverer {
         await held.endQuietly((state) => ledger.release(message.mailbox, message.itemKey, state, untouched ? { attempts: claim.attempts - 1 } : {}));
         throw err;
       }
-      if (err instanceof GraphCallError && MAILBOX_MISSING_CODES.has(err.code)) {
+      if (err instanceof MailboxUnavailableError) {
         await held.endQuietly((state) => ledger.markFailed(message.mailbox, message.itemKey, `mailbox unavailable (${err.code}); retrying in ${MAILBOX_MISSING_RETRY_SECONDS / 60} min`, state));
         await this.errors.report({ stage: 'deliver', itemKey: message.itemKey, mailbox: message.mailbox, reason: `mailbox unavailable (${err.code}); will retry` });
         throw new RetryLaterError(MAILBOX_MISSING_RETRY_SECONDS, `mailbox ${message.mailbox} unavailable: ${err.code}`);
       }
-      if (err instanceof GraphCallError && PERMANENT_CODES.has(err.code)) {
+      if (err instanceof MailboxRejectedError) {
         // Nothing retries a delivery that ends here, so its failed state must be written (or the
         // message retried); a claim taken over meanwhile belongs to a worker that will say.
         await held.end((state) => ledger.markFailed(message.mailbox, message.itemKey, err.message, state)).catch((e: unknown) => {

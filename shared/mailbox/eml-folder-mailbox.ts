@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArchiveMessage } from '../archive/archive-message';
 import { composeEml } from '../archive/eml';
 import type { ArchiveBlobs } from '../store/archive-blobs';
-import type { MailboxRef, MailboxTarget } from './mailbox-target';
+import { MailboxRejectedError, type MailboxRef, type MailboxTarget } from './mailbox-target';
 import type { MailboxAttachments } from './attachment-source';
 import { emlAttachments, emlFileName, safeSegment } from './eml-files';
 
@@ -23,7 +23,11 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
 
   async archiveFolder(target: MailboxRef): Promise<string> {
     const dir = join(this.root, safeSegment(target.mailbox), 'Inbox', safeSegment(this.folderName));
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw asMailboxError(err, dir);
+    }
     return dir;
   }
 
@@ -40,6 +44,8 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
       const attachments = await emlAttachments(this.blobs, message);
       await pipeline(composeEml(message, attachments), createWriteStream(temp, { flags: 'wx' }));
       renameSync(temp, file);
+    } catch (err) {
+      throw asMailboxError(err, file);
     } finally {
       rmSync(temp, { force: true });
     }
@@ -52,4 +58,14 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
   }
 
   async add(): Promise<void> {}
+}
+
+// The folder's refusals that retrying will not fix, as a Graph mailbox's access denied or quota
+// exceeded would be: the item is reported as failed and can be replayed once the folder is fixed.
+const REFUSING_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
+/** A file-system refusal in the mailbox port's own terms; any other error as it is. */
+export function asMailboxError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code && REFUSING_ERRNOS.has(code) ? new MailboxRejectedError(code, `writing ${path} failed: ${code}`) : err;
 }

@@ -3,7 +3,7 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttachmentSource, ExistingAttachment, MailboxAttachments } from './attachment-source';
-import { beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, GRAPH_SETTLE_SECONDS, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
+import { asMailboxError, beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, GRAPH_SETTLE_SECONDS, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
 import { OutcomeUnknownError, RetryLaterError } from '../errors';
 import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http';
 
@@ -48,7 +48,15 @@ export class GraphAttachments implements MailboxAttachments {
    * compareAttachments matches one for one; that is unverified against a live tenant, so it is kept
    * to this one place.
    */
-  async list(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
+  list(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
+    return this.listAttachments(target, messageId, fence).catch((err: unknown) => Promise.reject(asMailboxError(err)));
+  }
+
+  add(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
+    return this.addAttachment(target, messageId, file, fence).catch((err: unknown) => Promise.reject(asMailboxError(err)));
+  }
+
+  private async listAttachments(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
     if (!GraphAttachments.castRefused) {
       try {
         return await this.listWith(IDENTITY_SELECT, target, messageId, fence);
@@ -84,7 +92,7 @@ export class GraphAttachments implements MailboxAttachments {
     }
   }
 
-  async add(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
+  private async addAttachment(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
     const name = safeAttachmentName(file.name);
     const contentType = safeContentType(file.contentType);
     if (file.size < UPLOAD_SESSION_MIN_BYTES && postBodyBytes(name, contentType, file.size, file.contentId) <= MAX_REQUEST_BYTES) {

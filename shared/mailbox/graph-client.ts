@@ -3,6 +3,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import { ClientSecretCredential } from '@azure/identity';
 import type { Config } from '../config';
 import { OutcomeUnknownError, RetryLaterError } from '../errors';
+import { MailboxRejectedError, MailboxUnavailableError } from './mailbox-target';
 
 // Throttling is answered by rescheduling the queue message, not by sleeping in an
 // invocation: the SDK may retry once for a short Retry-After, anything longer surfaces.
@@ -72,6 +73,19 @@ export class GraphCallError extends Error {
     super(message);
     this.name = 'GraphCallError';
   }
+}
+
+// Graph's codes for an item the mailbox refuses for good, and for a mailbox that is missing or not
+// enabled (yet), which an admin may fix.
+const REJECTED_CODES = new Set(['ErrorAccessDenied', 'ErrorInvalidRecipients', 'ErrorItemTooBig', 'ErrorQuotaExceeded', 'ErrorMessageSizeExceeded']);
+const MAILBOX_MISSING_CODES = new Set(['MailboxNotEnabledForRESTAPI', 'MailboxNotFound', 'ResourceNotFound', 'ErrorInvalidUser', 'UserNotFound', 'ErrorMailboxMoveInProgress']);
+
+/** Graph's refusals in the mailbox port's own terms (mailbox-target.ts); any other error as it is. */
+export function asMailboxError(err: unknown): unknown {
+  if (!(err instanceof GraphCallError)) return err;
+  if (MAILBOX_MISSING_CODES.has(err.code)) return new MailboxUnavailableError(err.code, err.message);
+  if (REJECTED_CODES.has(err.code)) return new MailboxRejectedError(err.code, err.message);
+  return err;
 }
 
 /** The request time-out, cut short by `fence` when the caller must stop (see MailboxTarget). */

@@ -3,7 +3,7 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { ArchiveMessage } from '../archive/archive-message';
 import type { MailboxRef, MailboxTarget } from './mailbox-target';
 import { extendedPropertiesFor, ITEM_KEY_PROPERTY } from './mapi-properties';
-import { beforeWrite, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
+import { asMailboxError, beforeWrite, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
 
 /** Creates archive messages in Inbox/<folder> through Microsoft Graph. */
 export class GraphMailbox implements MailboxTarget {
@@ -21,7 +21,7 @@ export class GraphMailbox implements MailboxTarget {
       beforeWrite(fence);
       folder = this.findOrCreateFolder(target).catch((err) => {
         this.folders.delete(target.userId);
-        throw err;
+        throw asMailboxError(err);
       });
       this.folders.set(target.userId, folder);
     }
@@ -73,7 +73,7 @@ export class GraphMailbox implements MailboxTarget {
         .get();
       return res.value[0]?.id;
     } catch (err) {
-      throw translateGraphError(err, 'look up archived item', fence);
+      throw asMailboxError(translateGraphError(err, 'look up archived item', fence));
     }
   }
 
@@ -98,7 +98,7 @@ export class GraphMailbox implements MailboxTarget {
         .post(body);
       return created.id!;
     } catch (err) {
-      throw translateGraphError(err, 'create message', fence, { write: true });
+      throw asMailboxError(translateGraphError(err, 'create message', fence, { write: true }));
     }
   }
 }
