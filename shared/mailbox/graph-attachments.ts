@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttachmentSource, ExistingAttachment, MailboxAttachments } from './attachment-source';
 import { asMailboxError, beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, GRAPH_SETTLE_SECONDS, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
 import { OutcomeUnknownError, RetryLaterError } from '../errors';
+import { parseRetryAfter } from '../retry-after';
 import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http';
 
 const MB = 1024 * 1024;
@@ -298,8 +299,7 @@ function classify(res: UploadReply, text: string, what: string): ChunkReply {
   );
   // Only a 429 is refused before any work; a 503 or 504 may have stored the chunk, so the status
   // check decides what is sent next (after the Retry-After, where one is given).
-  const seconds = Number(res.headers.get('retry-after') ?? '');
-  const retryAfter = Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   if (res.status === 429) return { kind: 'throttled', retryAfterSeconds: retryAfter ?? 1, error };
   if (res.status >= 500 && retryAfter !== undefined) return { kind: 'unavailable', retryAfterSeconds: retryAfter, reason: `HTTP ${res.status}` };
   if (res.status >= 500) return { kind: 'failed', reason: `HTTP ${res.status}` };

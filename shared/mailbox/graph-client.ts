@@ -3,6 +3,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import { ClientSecretCredential } from '@azure/identity';
 import type { Config } from '../config';
 import { OutcomeUnknownError, RetryLaterError } from '../errors';
+import { parseRetryAfter } from '../retry-after';
 import { MailboxRejectedError, MailboxUnavailableError } from './mailbox-target';
 
 // Throttling is answered by rescheduling the queue message, not by sleeping in an
@@ -28,8 +29,10 @@ export function createGraphClient(settings: Config['graph']): Client {
   const retry = new RetryHandler(new RetryHandlerOptions(1, 1, (_delay, _attempt, request, options, response) => {
     const method = (typeof request === 'string' ? options?.method : request.method) ?? 'GET';
     if (!mayResendBlindly(method, response.status)) return false;
-    const retryAfter = Number(response.headers.get('retry-after') ?? '1');
-    return Number.isFinite(retryAfter) && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
+    const header = response.headers.get('retry-after');
+    // No Retry-After: the SDK's own one-second wait; one that cannot be read is not waited on.
+    const retryAfter = header === null ? 1 : parseRetryAfter(header);
+    return retryAfter !== undefined && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
   }));
   auth.setNext(retry);
   retry.setNext(new HTTPMessageHandler());
@@ -55,8 +58,8 @@ export function translateGraphError(err: unknown, what: string, fence?: AbortSig
   const e = err as GraphError & { name?: string };
   const status = e.statusCode;
   if (status === 429 || status === 503 || status === 504) {
-    const seconds = Number(e.headers?.get?.('retry-after') ?? '');
-    const retryAfter = Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+    const seconds = parseRetryAfter(e.headers?.get?.('retry-after'));
+    const retryAfter = seconds !== undefined && seconds > 0 ? seconds : undefined;
     // A 503 or 504 to a write does not say whether it was carried out.
     if (opts.write && status !== 429) return new OutcomeUnknownError(Math.max(retryAfter ?? 0, GRAPH_SETTLE_SECONDS), `Graph answered ${status} to ${what}`);
     return new RetryLaterError(retryAfter ?? 10, `Graph answered ${status} to ${what}`);

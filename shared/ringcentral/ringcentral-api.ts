@@ -9,6 +9,7 @@ import type { RateGroup } from './rate-groups';
 import type { GroupBudget } from './shared-group-budget';
 import type { Config } from '../config';
 import { RetryLaterError } from '../errors';
+import { parseRetryAfter } from '../retry-after';
 import type { PenaltyGate } from './penalty-gate';
 
 const DEFAULT_PENALTY_SECONDS = 60;
@@ -163,9 +164,8 @@ function isTransient(err: unknown): boolean {
 
 function retryAfterSeconds(headers: unknown): number | undefined {
   const h = headers as Record<string, string | undefined> | undefined;
-  const value = h?.['retry-after'] ?? h?.['Retry-After'];
-  const seconds = value === undefined ? NaN : Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.max(1, seconds) : undefined;
+  const seconds = parseRetryAfter(h?.['retry-after'] ?? h?.['Retry-After']);
+  return seconds === undefined ? undefined : Math.max(1, seconds);
 }
 
 /** An error that names the status and RingCentral's error code, never the token or body content. */
