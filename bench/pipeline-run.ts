@@ -1,7 +1,7 @@
 import { startLocalEnvironment, type LocalEnvironment } from '../dev/local-environment';
 import { loadConfig } from '../shared/config';
 import { createArchiver } from '../shared/composition';
-import { runSummary, type RunSummary } from '../shared/status/run-summary';
+import { runSummary, type RunSummary } from '../shared/operations/run-summary';
 import { StorageAccount } from '../shared/store/storage-account';
 import { CaptureWindows } from '../shared/store/capture-windows';
 import { QUEUES, poisonQueueOf } from '../shared/store/names';

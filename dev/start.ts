@@ -9,7 +9,7 @@ import { demoOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
 import { LocalFunctionsHost } from './host/local-functions-host';
 import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
-import { runSummary } from '../shared/status/run-summary';
+import { runSummary } from '../shared/operations/run-summary';
 import { parseRange } from '../shared/reconcile/reconcile-range';
 import { hasLossOrDuplicate, reconciliationSummary } from '../shared/reconcile/reconciler';
 import { reconcileToEnd } from '../shared/reconcile/reconcile-driver';

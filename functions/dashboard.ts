@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { dashboardPage } from '../shared/status/dashboard-page';
+import { dashboardPage } from '../shared/operations/dashboard-page';
 
 /** GET /api/dashboard?code=<function key>: a static page that reads /api/status with the same key. */
 export async function dashboard(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,6 +1,6 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
-import { answer } from '../shared/status/http-input';
+import { answer } from '../shared/operations/http-input';
 
 /** GET /api/items/{id}: id = an item key (post:<id>:<version>, URL-encoded) or a RingCentral id (every version). */
 export async function itemTrace(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -1,7 +1,7 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
-import { answer, BadRequestError, parseRange } from '../shared/status/http-input';
-import type { LogFormat } from '../shared/status/delivery-log';
+import { answer, BadRequestError, parseRange } from '../shared/operations/http-input';
+import type { LogFormat } from '../shared/operations/delivery-log';
 
 // Without this the Azure host buffers a response body in memory before sending it.
 app.setup({ enableHttpStream: true });

@@ -1,6 +1,6 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
-import { answer, BadRequestError, parseRange } from '../shared/status/http-input';
+import { answer, BadRequestError, parseRange } from '../shared/operations/http-input';
 
 const FIELDS = new Set(['poison', 'mailbox', 'from', 'to']);
 

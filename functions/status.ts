@@ -1,6 +1,6 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
-import { answer } from '../shared/status/http-input';
+import { answer } from '../shared/operations/http-input';
 import { statusMetrics } from '../shared/observability/metrics';
 
 export async function status(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -4,7 +4,7 @@ import { ZipFile } from 'yazl';
 import type { ExportChat, ExportEvent, ExportFile, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask } from '../../shared/ringcentral/export-records';
 import { MEDIA_PLACEHOLDER, fileContentPath } from '../../dev/demo-org';
 import { rawBlobName } from '../../shared/store/blob-names';
-import { runSummary } from '../../shared/status/run-summary';
+import { runSummary } from '../../shared/operations/run-summary';
 import { CONTAINERS, QUEUES } from '../../shared/store/names';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
 import type { StoredMessage } from '../../dev/doubles/graph/mailbox-state';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { runPipeline, FUNCTION_KEY, ADMIN_KEY, HOSTILE_ID, type Pipeline } from './fixture';
 import { TABLES } from '../../shared/store/names';
-import { runSummary } from '../../shared/status/run-summary';
-import { LOG_COLUMNS } from '../../shared/status/delivery-log';
+import { runSummary } from '../../shared/operations/run-summary';
+import { LOG_COLUMNS } from '../../shared/operations/delivery-log';
 import { LEDGER_ROWS } from '../support/ledger-rows';
 
 interface LedgerRow { partitionKey: string; rowKey: string; mailbox: string; itemKey: string; status: string; kind?: string; chatId?: string; itemTime?: string; graphMessageId?: string; reason?: string; size?: number; attempts?: number; deliveredAt?: string }

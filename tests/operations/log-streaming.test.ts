@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import assert from 'node:assert/strict';
-import { toCsv, toJsonLines, type LogRow } from '../../shared/status/delivery-log';
+import { toCsv, toJsonLines, type LogRow } from '../../shared/operations/delivery-log';
 
 // The log formatters hold no rows: memory after garbage collection stays flat however many rows
 // flow. (250,000 rows keep the run short on a shared CI machine; nothing here grows with the count.)

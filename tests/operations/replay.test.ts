@@ -4,7 +4,7 @@ import { runPipeline, until, FUNCTION_KEY, ADMIN_KEY, type Pipeline } from './fi
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
 import { messageBlobName } from '../../shared/store/blob-names';
-import { runSummary } from '../../shared/status/run-summary';
+import { runSummary } from '../../shared/operations/run-summary';
 import { ITEM_KEY_PROPERTY } from '../../shared/mailbox/mapi-properties';
 import { LEDGER_ROWS } from '../support/ledger-rows';
 

@@ -10,7 +10,7 @@ import { createGraphClient } from '../../shared/mailbox/graph-client';
 import { GraphAttachments } from '../../shared/mailbox/graph-attachments';
 import { GraphMailboxInventory } from '../../shared/reconcile/mailbox-inventory';
 import type { Reconciliation } from '../../shared/reconcile/reconciler';
-import type { ArchiverStatus } from '../../shared/status/status-report';
+import type { ArchiverStatus } from '../../shared/operations/status-report';
 import { StorageAccount } from '../../shared/store/storage-account';
 import { reconcileByJob } from '../reconcile/fixtures/job-rig';
 import type { SyntheticHistory } from './synthetic-history';

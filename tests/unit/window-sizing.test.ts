@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_EXPORT_RANGE_MS, TARGET_RECORDS_PER_WINDOW, WindowPlanner } from '../../shared/capture/window-planner';
-import { captureLatency } from '../../shared/status/status-report';
+import { captureLatency } from '../../shared/operations/status-report';
 import type { CaptureWindow, CaptureWindows } from '../../shared/store/capture-windows';
 import type { WorkQueues } from '../../shared/store/work-queues';
 
