@@ -29,13 +29,23 @@ import type { MailboxAttachments } from './mailbox/attachment-source';
 import { GraphUserDirectory } from './mapping/user-directory';
 import { MailboxRecipientPlanner } from './mapping/recipient-planner';
 import { StatusReport } from './operations/status-report';
-import { createOperations, type Operations } from './operations/operations';
+import { LedgerScan } from './operations/ledger-scan';
+import { DeliveryLog } from './operations/delivery-log';
+import { ItemTracer } from './operations/item-trace';
+import { Replayer } from './operations/replayer';
 import { Reconciler } from './reconcile/reconciler';
 import { GraphMailboxInventory } from './reconcile/mailbox-inventory';
 import { ReconcileJobs } from './reconcile/reconcile-jobs';
 import { MailboxRegistry } from './store/mailbox-registry';
 import { NO_METRICS, type Metrics } from './observability/metrics';
 import { startMetricsExport, type MetricsExport } from './observability/metrics-export';
+
+/** The admin surface behind /api/log, /api/items/{id} and /api/replay. */
+export interface Operations {
+  log: DeliveryLog;
+  tracer: ItemTracer;
+  replayer: Replayer;
+}
 
 /** Every object of the archiver, wired by hand. The one place that chooses adapters. */
 export interface Archiver {
@@ -76,7 +86,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const target = mailboxTarget(config, graph, blobs);
   const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(storage), errors);
   const status = new StatusReport(windows, items, deliveries, new MailboxRegistry(storage), errors, queues, config.capture.retentionDays);
-  const operations = createOperations(storage, queues);
+  const scan = new LedgerScan(storage);
+  const operations: Operations = { log: new DeliveryLog(scan), tracer: new ItemTracer(storage, scan, windows), replayer: new Replayer(storage, queues, scan) };
   const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
   const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, new MailboxRegistry(storage));
   return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, reconcileJobs, operations, metrics };
