@@ -3,7 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { stringify } from 'csv-stringify';
 import { archiver } from '../shared/composition';
-import { isPlausibleEmail } from '../shared/archive/people-directory';
+import { isPlausibleEmail } from '../shared/email-address';
 import { MappingOverrides } from '../shared/mapping/mapping-overrides';
 import { CSV_COLUMNS, parseOverridesCsv } from '../shared/mapping/override-csv';
 
