@@ -8,8 +8,7 @@ import { CONTAINERS, QUEUES, TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
 import { statusOf } from '../store/storage-errors';
 import { InvalidInputError } from '../errors';
-import type { ReconcileRange } from './reconcile-range';
-import { summarize, type MailboxReconciliation, type NotConverted, type Reconciler } from './reconciler';
+import { summarize, type MailboxReconciliation, type NotConverted, type ReconcileRange, type Reconciler } from './reconciler';
 
 /** reconcile queue: one step of a job. `page` counts registry pages; `continuation` is the registry's own token. */
 export type ReconcileStepMessage =
