@@ -141,7 +141,7 @@ test('a duplicated step message changes nothing: same rows, same progress, same 
   await host!.stop();
   host = undefined;
   const parts = jobParts(storage, inventory, { planPage: 2 });
-  const queue = storage.queue(QUEUES.reconcile);
+  const queue = storage.queue(QUEUES.reconcileStep);
   const take = async (): Promise<{ text: string; message: ReconcileStepMessage; outcome: string }> => {
     const [item] = (await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 120 })).receivedMessageItems;
     assert.ok(item, 'a step is queued');
