@@ -67,6 +67,9 @@ export function parseDateRange(from: unknown, to: unknown, rules: DateRangeRules
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'REQUEST_SEND_ERROR']);
 
+/** Retry-After of a 503 when the dependency did not say: long enough for a storage blip or a restart to pass. */
+const OUTAGE_RETRY_AFTER_SECONDS = 30;
+
 type ErrorShape = { name?: string; code?: unknown; statusCode?: unknown; status?: unknown; cause?: unknown };
 
 /** The HTTP status a dependency answered, if the error carries one (storage RestError, GraphCallError). */
@@ -121,7 +124,7 @@ export async function answer(context: InvocationContext, work: () => Promise<Htt
     const outage = isDependencyOutage(err);
     context.error(JSON.stringify({ event: `${context.functionName}.failed`, outcome: outage ? 'unavailable' : 'bug', ...errorKind(err) }));
     if (outage) {
-      const retryAfter = err instanceof RetryLaterError ? String(Math.max(1, Math.ceil(err.delaySeconds))) : '30';
+      const retryAfter = err instanceof RetryLaterError ? String(Math.max(1, Math.ceil(err.delaySeconds))) : String(OUTAGE_RETRY_AFTER_SECONDS);
       return { status: 503, headers: { 'retry-after': retryAfter }, jsonBody: { error: `${context.functionName} is unavailable: a service it depends on did not answer; try again later`, invocationId: context.invocationId } };
     }
     return { status: 500, jsonBody: { error: `${context.functionName} failed; see the function logs`, invocationId: context.invocationId } };
