@@ -3,6 +3,7 @@ import type { RunResult } from './pipeline-run';
 import type { ConversionFloor } from './conversion-floor';
 import type { BackfillResult } from './backfill-run';
 import type { HistoryResult } from './history-run';
+import { QUEUES } from '../shared/store/names';
 
 export interface ReportInput {
   bench: BenchOrg;
@@ -26,7 +27,7 @@ const ATTACHMENT_ROUTE = /^(attachments|uploadSession|upload)\./;
 /** Stage throughput from the hosts' `<stage>.done` log events: units per second over the stage's active span. */
 function stageRates(run: RunResult): Record<string, { done: number; rescheduled: number; perSecond: number }> {
   const out: Record<string, { done: number; rescheduled: number; perSecond: number }> = {};
-  for (const stage of ['poll-export', 'exports', 'unpack', 'convert', 'deliver']) {
+  for (const stage of [QUEUES.pollExport, QUEUES.unpack, QUEUES.convert, QUEUES.deliver]) {
     const events = run.events.filter((e) => e.stage === stage);
     if (!events.length) continue;
     const done = events.filter((e) => e.event === 'done');

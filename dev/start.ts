@@ -10,8 +10,8 @@ import { LocalFunctionsHost } from './host/local-functions-host';
 import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
 import { runSummary } from '../shared/operations/run-summary';
-import { parseRange } from '../shared/reconcile/reconcile-range';
-import { hasLossOrDuplicate, reconciliationSummary } from '../shared/reconcile/reconciler';
+import { parseDateRange } from '../shared/operations/http-input';
+import { hasLossOrDuplicate, reconcileRangeRules, reconciliationSummary } from '../shared/reconcile/reconciler';
 import { reconcileToEnd } from '../shared/reconcile/reconcile-driver';
 import type { Archiver } from '../shared/composition';
 import { CaptureWindows } from '../shared/store/capture-windows';
@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   settings.LOCAL_FUNCTION_KEY ||= randomBytes(18).toString('base64url');
   settings.LOCAL_ADMIN_KEY ||= randomBytes(18).toString('base64url');
   const config = loadConfig(settings);
-  const range = reconcile ? parseRange(argValue('--from'), argValue('--to'), config.capture.retentionDays) : undefined;
+  const range = reconcile ? parseDateRange(argValue('--from'), argValue('--to'), reconcileRangeRules(config.capture.retentionDays)) : undefined;
   if (reconcile && !once) {
     // Real endpoints: no host, no cycle; read what storage and the mailboxes hold now.
     const archiver = createArchiver(config);

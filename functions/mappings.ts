@@ -3,21 +3,19 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { stringify } from 'csv-stringify';
 import { archiver } from '../shared/composition';
-import { isPlausibleEmail } from '../shared/archive/people-directory';
+import { isPlausibleEmail } from '../shared/email-address';
+import { answer, BadRequestError, errorKind } from '../shared/operations/http-input';
 import { MappingOverrides } from '../shared/mapping/mapping-overrides';
 import { CSV_COLUMNS, parseOverridesCsv } from '../shared/mapping/override-csv';
 
 // Manual mapping overrides (docs/mapping.md). Admin key only: overrides decide whose mail lands where.
 export async function mappings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  try {
+  return answer(context, async () => {
     const overrides = new MappingOverrides((await archiver()).storage);
     if (request.method === 'POST') return await upload(request, overrides);
     if (request.method === 'DELETE') return await remove(request, overrides);
     return download(overrides, context);
-  } catch (err) {
-    context.error(JSON.stringify({ event: 'mappings.failed', method: request.method, error: (err as Error).message }));
-    return { status: 503, jsonBody: { error: 'mappings are unavailable; see the function logs' } };
-  }
+  });
 }
 
 /** All or nothing: one bad row rejects the file, so a corrected file can simply be sent again. */
@@ -33,7 +31,7 @@ async function upload(request: HttpRequest, overrides: MappingOverrides): Promis
 
 async function remove(request: HttpRequest, overrides: MappingOverrides): Promise<HttpResponseInit> {
   const email = request.query.get('email')?.trim().toLowerCase();
-  if (!email || !isPlausibleEmail(email)) return { status: 400, jsonBody: { error: 'pass ?email=<address> of the override to remove' } };
+  if (!email || !isPlausibleEmail(email)) throw new BadRequestError('pass ?email=<address> of the override to remove');
   return (await overrides.remove(email)) ? { status: 204 } : { status: 404, jsonBody: { error: 'no override for that address' } };
 }
 
@@ -46,7 +44,8 @@ function download(overrides: MappingOverrides, context: InvocationContext): Http
     }
     csv.end();
   })().catch((err) => {
-    context.error(JSON.stringify({ event: 'mappings.list.failed', error: (err as Error).message }));
+    // The 200 and the header row are already sent: the caller sees a cut download, the log says why.
+    context.error(JSON.stringify({ event: 'mappings.list.failed', ...errorKind(err) }));
     csv.destroy(err as Error);
   });
   return { status: 200, body: csv, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mappings.csv"', 'cache-control': 'no-store' } };

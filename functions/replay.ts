@@ -1,6 +1,7 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { archiver } from '../shared/composition';
 import { answer, BadRequestError, parseRange } from '../shared/operations/http-input';
+import { isPlausibleEmail } from '../shared/email-address';
 
 const FIELDS = new Set(['poison', 'mailbox', 'from', 'to']);
 
@@ -20,7 +21,7 @@ export async function replay(request: HttpRequest, context: InvocationContext): 
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body must be a JSON object');
     for (const key of Object.keys(body)) if (!FIELDS.has(key)) throw new BadRequestError(`unknown field "${key.slice(0, 40)}"; use poison, mailbox, from, to`);
     if (body.poison !== undefined && typeof body.poison !== 'boolean') throw new BadRequestError('poison must be true or false');
-    if (body.mailbox !== undefined && (typeof body.mailbox !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body.mailbox) || body.mailbox.length > 320)) {
+    if (body.mailbox !== undefined && (typeof body.mailbox !== 'string' || body.mailbox.length > 320 || !isPlausibleEmail(body.mailbox))) {
       throw new BadRequestError('mailbox must be an email address');
     }
     const range = parseRange(body.from, body.to);

@@ -1,6 +1,7 @@
 import type { ExportChat, ExportPerson } from '../ringcentral/export-records';
 import type { Address } from './archive-message';
 import { oneLine } from './html';
+import { isPlausibleEmail } from '../email-address';
 
 export interface Participant { id: string; person?: ExportPerson; guest: boolean }
 
@@ -13,10 +14,6 @@ export function addressOf(p: Participant): Address {
     name: oneLine(name || email || `RingCentral user ${p.id}`, 200),
     address: isPlausibleEmail(email) ? email.toLowerCase() : `rc-${p.id.replace(/[^A-Za-z0-9._-]/g, '')}@unknown.invalid`,
   };
-}
-
-export function isPlausibleEmail(value: string | undefined): value is string {
-  return !!value && /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/.test(value);
 }
 
 /** The chat's subject line label: its name, or the participants' names for direct chats. */

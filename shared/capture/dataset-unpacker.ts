@@ -140,7 +140,7 @@ export class DatasetUnpacker {
     await this.errors.report({ stage: 'unpack', windowId: message.windowId, reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})` });
     await this.blobs.delete(CONTAINERS.exports, message.datasetBlob);
     await this.windows.update(message.windowId, { status: 'exporting', corruptions, lastError: `corrupt dataset: ${err.message}`.slice(0, 500) });
-    await this.queues.send(QUEUES.exports, { windowId: message.windowId } satisfies ExportWindowMessage);
+    await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage);
     return 'redownload';
   }
 

@@ -75,8 +75,8 @@ export class ExportTaskPoller {
       // RingCentral retries the task itself; keep polling, a little slower each time, and say so.
       const attempts = (window.failures ?? 0) + 1;
       await this.windows.update(window.windowId, { failures: attempts, lastError: 'export attempt failed; RingCentral is retrying' });
-      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId}: an attempt failed; RingCentral retries it (seen ${attempts} time(s))` });
-      await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: this.backoff(attempts) });
+      await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId}: an attempt failed; RingCentral retries it (seen ${attempts} time(s))` });
+      await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: this.backoff(attempts) });
       return 'rescheduled';
     }
     // Failed, Cancelled, Expired: a new task for the same window, with backoff. A window that
@@ -84,14 +84,14 @@ export class ExportTaskPoller {
     const failures = (window.failures ?? 0) + 1;
     const delay = this.backoff(failures);
     const split = failures >= SPLIT_AFTER_FAILURES && Date.parse(window.to) - Date.parse(window.from) >= 2 * MIN_SPLIT_MS;
-    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; ${split ? 'splitting the window and ' : ''}retrying in ${delay}s (failure ${failures})` });
+    await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; ${split ? 'splitting the window and ' : ''}retrying in ${delay}s (failure ${failures})` });
     if (split) {
       const middle = new Date(Math.floor((Date.parse(window.from) + Date.parse(window.to)) / 2 / 1000) * 1000).toISOString();
       await this.windows.split(window.windowId, middle);
-      await this.queues.send(QUEUES.exports, { windowId: middle } satisfies ExportWindowMessage, { delaySeconds: delay });
+      await this.queues.send(QUEUES.pollExport, { windowId: middle } satisfies ExportWindowMessage, { delaySeconds: delay });
     }
     await this.windows.update(window.windowId, { taskId: '', failures: split ? 0 : failures, lastError: `task ${status}` });
-    await this.queues.send(QUEUES.exports, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
+    await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
     return 'rescheduled';
   }
 
@@ -115,9 +115,9 @@ export class ExportTaskPoller {
       cuts.push(cut);
     }
     await this.windows.update(window.windowId, { taskId: '', taskStatus: '', status: 'planned', failures: 0, lastError: `export too large (a ${largest}-byte dataset): split in ${parts}` });
-    await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `export task ${window.taskId} has a ${largest}-byte dataset, over ${EXPORT_LIMITS.maxDatasetBytes}: splitting the window in ${parts} and exporting each part` });
+    await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId} has a ${largest}-byte dataset, over ${EXPORT_LIMITS.maxDatasetBytes}: splitting the window in ${parts} and exporting each part` });
     for (const windowId of [window.windowId, ...cuts.reverse()]) {
-      await this.queues.send(QUEUES.exports, { windowId } satisfies ExportWindowMessage);
+      await this.queues.send(QUEUES.pollExport, { windowId } satisfies ExportWindowMessage);
     }
     return true;
   }
@@ -149,7 +149,7 @@ export class ExportTaskPoller {
       await this.windows.update(window.windowId, { taskId: task.id, taskStatus: task.status, status: 'exporting' });
     } catch (err) {
       if (err instanceof RetryLaterError) throw err;
-      await this.errors.report({ stage: 'export', windowId: window.windowId, reason: `creating export task failed (attempt ${attempts}): ${errorMessage(err)}` });
+      await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `creating export task failed (attempt ${attempts}): ${errorMessage(err)}` });
       // Usually the company's task limit or a passing outage: back off rather than burn the
       // message's dequeue count; after many attempts let it fail loudly into poison.
       if (attempts < MAX_CREATE_ATTEMPTS) throw new RetryLaterError(this.backoff(attempts), `creating export task failed: ${errorMessage(err)}`);
@@ -171,7 +171,7 @@ export class ExportTaskPoller {
         // A cut or short download: the host retries the window; status must say why it is late.
         const reason = `dataset ${dataset.id ?? index} of export task ${window.taskId} download failed; retrying: ${errorMessage(err)}`;
         await this.windows.update(window.windowId, { lastError: reason.slice(0, 1000) });
-        await this.errors.report({ stage: 'export', windowId: window.windowId, reason });
+        await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason });
         throw err;
       }
     }
@@ -214,7 +214,7 @@ export class ExportTaskPoller {
   }
 
   private async pollAgain(message: ExportWindowMessage): Promise<'rescheduled'> {
-    await this.queues.send(QUEUES.exports, { windowId: message.windowId } satisfies ExportWindowMessage, { delaySeconds: this.config.exportPollSeconds });
+    await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage, { delaySeconds: this.config.exportPollSeconds });
     return 'rescheduled';
   }
 }

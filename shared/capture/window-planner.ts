@@ -92,7 +92,7 @@ export class WindowPlanner {
     for (const queued of history.filter((w) => w.status === 'queued')) {
       if (inFlight >= MAX_TASKS_IN_FLIGHT) break;
       await this.windows.update(queued.windowId, { status: 'planned' });
-      await this.queues.send(QUEUES.exports, { windowId: queued.windowId } satisfies ExportWindowMessage);
+      await this.queues.send(QUEUES.pollExport, { windowId: queued.windowId } satisfies ExportWindowMessage);
       planned.push({ windowId: queued.windowId, from: queued.from, to: queued.to });
       inFlight++;
     }
@@ -108,14 +108,14 @@ export class WindowPlanner {
       const window = { from: new Date(start).toISOString(), to: new Date(to).toISOString() };
       if ((await this.windows.reserve(window, now)) === 'taken') continue; // another run planned it; read again
       const message: ExportWindowMessage = { windowId: window.from };
-      await this.queues.send(QUEUES.exports, message);
+      await this.queues.send(QUEUES.pollExport, message);
       planned.push({ windowId: window.from, ...window });
       inFlight++;
     }
     for (const stalled of await this.windows.stalled(STALL_MINUTES, now)) {
       // A crash between planning and sending, or a lost poll message: restart the chain.
       await this.windows.update(stalled.windowId, { lastError: stalled.lastError ?? 'poll chain restarted' });
-      await this.queues.send(QUEUES.exports, { windowId: stalled.windowId } satisfies ExportWindowMessage);
+      await this.queues.send(QUEUES.pollExport, { windowId: stalled.windowId } satisfies ExportWindowMessage);
     }
     const checkpoint = await this.windows.checkpoint();
     return { planned, inFlight, capturedThrough: checkpoint?.capturedThrough, targetThrough: checkpoint?.targetThrough };

@@ -1,6 +1,6 @@
 import { Readable, Transform } from 'node:stream';
 import { parse, type Info } from 'csv-parse';
-import { isPlausibleEmail } from '../archive/people-directory';
+import { isPlausibleEmail } from '../email-address';
 import { SKIP, type MappingOverride } from './mapping-overrides';
 
 export interface CsvProblem { line: number; error: string }

@@ -2,7 +2,7 @@ import type { StorageAccount } from '../store/storage-account';
 import { TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
 import { isNotFound } from '../store/storage-errors';
-import { isPlausibleEmail } from '../archive/people-directory';
+import { isPlausibleEmail } from '../email-address';
 import type { UserDirectory } from './user-directory';
 
 /** A Microsoft 365 user found for an address; `enabled: false` means the account is blocked from sign-in. */

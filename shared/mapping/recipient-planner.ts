@@ -1,6 +1,6 @@
 import type { StorageAccount } from '../store/storage-account';
 import type { Participant } from '../archive/people-directory';
-import { isPlausibleEmail } from '../archive/people-directory';
+import { isPlausibleEmail } from '../email-address';
 import type { UserDirectory } from './user-directory';
 import type { RecipientContext, RecipientPlan, RecipientPlanner } from './recipient-plan';
 import { PeopleCache, type DirectoryEntry } from './people-cache';

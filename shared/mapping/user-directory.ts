@@ -1,7 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
-import { isPlausibleEmail } from '../archive/people-directory';
+import { isPlausibleEmail } from '../email-address';
 
 export interface DirectoryUser { id: string; mail: string; accountEnabled: boolean }
 

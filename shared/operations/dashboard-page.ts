@@ -146,7 +146,7 @@ const SCRIPT = `
 
     function qd(name) { return q[name] || { depth: 0, poison: 0 }; }
     var stages = clear(document.getElementById('stages'));
-    stages.appendChild(stage('Export', 'export', s.capture.windowsStored || 0, 'windows stored', [['in flight', s.capture.windowsInFlight], ['queued', qd('exports').depth], ['poison', qd('exports').poison, qd('exports').poison > 0]]));
+    stages.appendChild(stage('Export', 'export', s.capture.windowsStored || 0, 'windows stored', [['in flight', s.capture.windowsInFlight], ['queued', qd('poll-export').depth], ['poison', qd('poll-export').poison, qd('poll-export').poison > 0]]));
     stages.appendChild(stage('Unpack', 'unpack', t.captured, 'items captured', [['invalid', t.invalid, t.invalid > 0], ['queued', qd('unpack').depth], ['poison', qd('unpack').poison, qd('unpack').poison > 0]]));
     stages.appendChild(stage('Convert', 'convert', t.converted, 'items converted', [['not delivered (no mailbox / guest)', t.notDelivered], ['queued', qd('convert').depth], ['poison', qd('convert').poison, qd('convert').poison > 0]]));
     stages.appendChild(stage('Deliver', 'deliver', t.delivered, 'copies delivered into ' + fmt(t.mailboxes) + ' mailboxes', [['failed', t.failed, t.failed > 0], ['pending', t.pending], ['queued', qd('deliver').depth], ['poison', qd('deliver').poison, qd('deliver').poison > 0]]));

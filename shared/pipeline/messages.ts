@@ -1,7 +1,7 @@
 // Queue message shapes. Small JSON pointing at blobs and table rows; never content.
 import type { ItemKind } from '../store/item-keys';
 
-/** exports queue: drive one capture window's export task to a stored dataset. */
+/** poll-export queue: drive one capture window's export task to a stored dataset. */
 export interface ExportWindowMessage { windowId: string; reschedules?: number }
 
 /** unpack queue: one downloaded dataset zip of a window. */

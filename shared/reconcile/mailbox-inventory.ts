@@ -5,7 +5,7 @@ import type { ExistingAttachment, MailboxAttachments } from '../mailbox/attachme
 import { ITEM_KEY_PROPERTY } from '../mailbox/mapi-properties';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { RetryLaterError } from '../errors';
-import type { ReconcileRange } from './reconcile-range';
+import type { ReconcileRange } from './reconciler';
 
 /** One archive message as the mailbox holds it; `itemKey` is absent on messages the archiver did not write. */
 export interface HeldMessage { id: string; itemKey?: string; hasAttachments?: boolean }

@@ -15,7 +15,7 @@ const PARALLEL_STEPS = 8;
  * against real endpoints, with no host running); otherwise a running host does, and this only waits.
  */
 export async function reconcileToEnd(a: Pick<Archiver, 'storage' | 'queues' | 'errors' | 'metrics' | 'reconcileJobs'>, jobId: string, opts: { process: boolean; onProgress?: (p: ReconcileProgress) => void; log?: (line: string) => void; pollMs?: number }): Promise<Reconciliation> {
-  const queue = a.storage.queue(QUEUES.reconcile);
+  const queue = a.storage.queue(QUEUES.reconcileStep);
   let last = '';
   for (;;) {
     const progress = await a.reconcileJobs.progress(jobId);
@@ -31,14 +31,14 @@ export async function reconcileToEnd(a: Pick<Archiver, 'storage' | 'queues' | 'e
     }
     await mapLimited(received, PARALLEL_STEPS, async (item) => {
       // Step logs go to stderr: stdout's last line is the CLI's answer.
-      const context = new InvocationContext({ functionName: 'reconcile-step', triggerMetadata: { dequeueCount: item.dequeueCount }, logHandler: (_level, ...args) => opts.log?.(args.join(' ')) });
+      const context = new InvocationContext({ functionName: QUEUES.reconcileStep, triggerMetadata: { dequeueCount: item.dequeueCount }, logHandler: (_level, ...args) => opts.log?.(args.join(' ')) });
       try {
         const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as ReconcileStepMessage;
-        await runQueueStage('reconcile', message, context, a, (m) => a.reconcileJobs.handle(m), (m) => ({ jobId: m.jobId, step: m.step }));
+        await runQueueStage(QUEUES.reconcileStep, message, context, a, (m) => a.reconcileJobs.handle(m), (m) => ({ jobId: m.jobId, step: m.step }));
       } catch {
         // Left on the queue: it comes back after its visibility timeout, and goes to poison at the limit.
         if (item.dequeueCount < MAX_ATTEMPTS) return;
-        await a.storage.queue(poisonQueueOf(QUEUES.reconcile)).sendMessage(item.messageText);
+        await a.storage.queue(poisonQueueOf(QUEUES.reconcileStep)).sendMessage(item.messageText);
       }
       await queue.deleteMessage(item.messageId, item.popReceipt);
     });

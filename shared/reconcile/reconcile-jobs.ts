@@ -8,10 +8,9 @@ import { CONTAINERS, QUEUES, TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
 import { isNotFound, isConflict } from '../store/storage-errors';
 import { InvalidInputError } from '../errors';
-import type { ReconcileRange } from './reconcile-range';
-import { summarize, type MailboxReconciliation, type NotConverted, type Reconciler } from './reconciler';
+import { summarize, type MailboxReconciliation, type NotConverted, type ReconcileRange, type Reconciler } from './reconciler';
 
-/** reconcile queue: one step of a job. `page` counts registry pages; `continuation` is the registry's own token. */
+/** reconcile-step queue: one step of a job. `page` counts registry pages; `continuation` is the registry's own token. */
 export type ReconcileStepMessage =
   | { jobId: string; step: 'plan'; page: number; continuation?: string; reschedules?: number }
   | { jobId: string; step: 'mailbox'; mailbox: string; reschedules?: number }
@@ -71,7 +70,7 @@ export class ReconcileJobs {
     const jobId = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
     const row: JobRow = { from: range.from.toISOString(), to: range.to.toISOString(), startedAt: now.toISOString(), state: 'running' };
     await this.table.createEntity({ partitionKey: jobId, rowKey: JOB, ...row });
-    await this.queues.send(QUEUES.reconcile, { jobId, step: 'plan', page: 0 } satisfies ReconcileStepMessage);
+    await this.queues.send(QUEUES.reconcileStep, { jobId, step: 'plan', page: 0 } satisfies ReconcileStepMessage);
     return jobId;
   }
 
@@ -130,9 +129,9 @@ export class ReconcileJobs {
     const page = await this.mailboxes.page(this.planPage, message.continuation);
     const steps: ReconcileStepMessage[] = page.mailboxes.map((mailbox) => ({ jobId: message.jobId, step: 'mailbox', mailbox }));
     if (message.page === 0) steps.push({ jobId: message.jobId, step: 'notConverted' });
-    await this.queues.sendAll(QUEUES.reconcile, steps);
+    await this.queues.sendAll(QUEUES.reconcileStep, steps);
     if (page.continuation) {
-      await this.queues.send(QUEUES.reconcile, { jobId: message.jobId, step: 'plan', page: message.page + 1, continuation: page.continuation } satisfies ReconcileStepMessage);
+      await this.queues.send(QUEUES.reconcileStep, { jobId: message.jobId, step: 'plan', page: message.page + 1, continuation: page.continuation } satisfies ReconcileStepMessage);
     }
     await this.createOnce(message.jobId, marker, { doneAt: new Date().toISOString(), count: page.mailboxes.length, last: !page.continuation } satisfies StepRow);
     return 'planned';

@@ -4,7 +4,6 @@ import { TABLES } from '../store/names';
 import type { DeliveryRow, DeliveryStatus } from '../store/delivery-ledger';
 import type { ItemRow } from '../store/item-ledger';
 import type { HeldMessage, MailboxInventory } from './mailbox-inventory';
-import type { ReconcileRange } from './reconcile-range';
 import { tableKey } from '../store/keys';
 import { isNotFound } from '../store/storage-errors';
 import type { ArchiveBlobs } from '../store/archive-blobs';
@@ -13,6 +12,18 @@ import type { ArchiveMessage } from '../archive/archive-message';
 import { messageBlobName } from '../store/blob-names';
 import { attachmentIdentity, compareAttachments, type ExpectedAttachment } from '../mailbox/attachment-identity';
 import type { MailboxRef } from '../mailbox/mailbox-target';
+
+/** A half-open range of item time, [from, to), in whole seconds (Exchange keeps message times to the second). */
+export interface ReconcileRange { from: Date; to: Date }
+
+/**
+ * How a reconciliation's `from`/`to` are read (parseDateRange in shared/status/http-input.ts): both
+ * optional, defaulting to the retention period up to now, and widened to whole seconds (from down,
+ * to up) so an item's time is in range exactly when its mailbox copy's receivedDateTime is.
+ */
+export function reconcileRangeRules(retentionDays: number, now = new Date()) {
+  return { defaults: { from: new Date(now.getTime() - retentionDays * 86_400_000), to: now }, wholeSeconds: true };
+}
 
 /** Ledger states that mean "this mailbox should hold this item": convert wrote them from the mapping. */
 const EXPECTED: ReadonlySet<DeliveryStatus> = new Set(['pending', 'inProgress', 'delivered', 'failed']);

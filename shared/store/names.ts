@@ -1,5 +1,5 @@
 // Every container, queue and table the archiver uses, in one place.
-// infra/ provisions the same names; tests/unit/storage-names.test.ts holds them together.
+// infra/ provisions the same names (infra/storage-names.json); tests/unit/settings-contract.test.ts holds them together.
 
 export const CONTAINERS = {
   exports: 'exports',
@@ -14,14 +14,19 @@ export const CONTAINERS = {
   reconciliations: 'reconciliations',
 } as const;
 
-/** Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. */
+/**
+ * Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. A queue's name is
+ * also the name of the one function that reads it (functions/, tests/unit/queue-functions.test.ts)
+ * and of its stage in logs, metrics and the errors table, so one word finds all three.
+ */
 export const QUEUES = {
-  exports: 'exports',
+  /** Drive one capture window's export task to a stored dataset. */
+  pollExport: 'poll-export',
   unpack: 'unpack',
   convert: 'convert',
   deliver: 'deliver',
   /** Reconciliation job steps: plan a page of mailboxes, one mailbox, the unconverted items. */
-  reconcile: 'reconcile',
+  reconcileStep: 'reconcile-step',
 } as const;
 
 export const TABLES = {

@@ -6,11 +6,7 @@ import { mapLimited } from '../parallel';
 // expects base64 (host.json messageEncoding), and the SDK does not encode by itself.
 const MAX_VISIBILITY_DELAY_SECONDS = 7 * 24 * 3600 - 1;
 
-export interface QueueSender {
-  send(queue: QueueName, message: object, options?: { delaySeconds?: number }): Promise<void>;
-}
-
-export class WorkQueues implements QueueSender {
+export class WorkQueues {
   constructor(private readonly account: StorageAccount) {}
 
   async send(queue: QueueName, message: object, options: { delaySeconds?: number } = {}): Promise<void> {

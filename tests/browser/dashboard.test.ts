@@ -54,7 +54,7 @@ test('the dashboard shows the stages, the per-day chart, lag, failing mailboxes,
   assert.match((await page.textContent('[data-testid=lag]')) ?? '', new RegExp(`Captured through ${status.capture.capturedThrough.replace(/[.]/g, '\\.')}: lag \\d+\\.\\d h, \\d+\\.\\d% of the 90-day retention`));
   assert.equal((await page.textContent('[data-testid=failing] tbody'))?.trim(), 'No failing mailbox');
   const queueRows = await page.$$eval('[data-testid=queues] tbody tr', (rows) => rows.map((r) => (r as HTMLElement).innerText.split('\t')));
-  assert.deepEqual(queueRows, [['exports', '0', '0'], ['unpack', '0', '0'], ['convert', '0', '0'], ['deliver', '0', '0'], ['reconcile', '0', '0']]);
+  assert.deepEqual(queueRows, [['poll-export', '0', '0'], ['unpack', '0', '0'], ['convert', '0', '0'], ['deliver', '0', '0'], ['reconcile-step', '0', '0']]);
 
   // Data is text, never markup: the malformed post id is shown literally and its onerror never ran.
   const errorsText = (await page.textContent('[data-testid=errors] tbody')) ?? '';

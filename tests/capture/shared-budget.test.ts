@@ -103,7 +103,7 @@ test("every group's combined rate stayed under its limit in every 60 s, and the 
 
 test('all three hosts called RingCentral, and each group budget lives in one shared Table row', async () => {
   for (const id of ['a', 'b', 'c']) {
-    assert.ok(hostLog.some((l) => l.startsWith(`[${id}]`) && /"event":"(convert|exports)\.done"/.test(l)), `host ${id} did capture work`);
+    assert.ok(hostLog.some((l) => l.startsWith(`[${id}]`) && /"event":"(convert|poll-export)\.done"/.test(l)), `host ${id} did capture work`);
   }
   const rows: string[] = [];
   for await (const row of storage.table(TABLES.rateLimit).listEntities()) rows.push(row.partitionKey!);

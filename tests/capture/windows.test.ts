@@ -93,7 +93,7 @@ test('AttemptFailed and Failed export tasks are retried and reported', async () 
 test('a cut dataset download is retried and reported, and the checkpoint never passed a window that was not stored', async () => {
   const windows = await windowsOf(p.archiver);
   assert.equal(p.env.ringCentral.stats.byKind.dataset, windows.length + 1, 'one dataset downloaded twice');
-  assert.ok(p.logLines.some((l) => /exports\.failed/.test(l)), 'the cut download failed the stage, so the host retried it');
+  assert.ok(p.logLines.some((l) => /poll-export\.failed/.test(l)), 'the cut download failed the stage, so the host retried it');
   assert.ok((await status()).recentErrors.some((e) => /dataset .* (truncated|cut off|download failed)/.test(e.reason)), 'the cut download is reported in status');
   assert.ok(watch.samples() > 0);
   assert.deepEqual(watch.violations, []);

@@ -1,4 +1,5 @@
-import { isPlausibleEmail, type Participant } from '../../shared/archive/people-directory';
+import type { Participant } from '../../shared/archive/people-directory';
+import { isPlausibleEmail } from '../../shared/email-address';
 import type { DirectoryUser, UserDirectory } from '../../shared/mapping/user-directory';
 
 /** A directory port stub that records every address it is asked about and rejects implausible ones. */

@@ -66,7 +66,7 @@ test('GET /api/status: health, lag against retention, totals per kind and per da
     'carol@ops.example': { delivered: 6, failed: 0, pending: 0 },
   });
   assert.deepEqual(s.byMailbox, expectedByMailbox());
-  assert.deepEqual(Object.keys(s.queues).sort(), ['convert', 'deliver', 'exports', 'reconcile', 'unpack']);
+  assert.deepEqual(Object.keys(s.queues).sort(), ['convert', 'deliver', 'poll-export', 'reconcile-step', 'unpack']);
   for (const q of Object.values(s.queues) as any[]) assert.deepEqual(q, { depth: 0, poison: 0 });
   assert.ok(s.capture.capturedThrough);
   assert.equal(s.capture.retentionDays, 90);
@@ -191,7 +191,7 @@ test('a missing or wrong key is refused; replay needs the admin key, the admin k
   assert.equal((await get('/api/replay', FUNCTION_KEY, { method: 'POST', body })).status, 401, 'a function key cannot replay');
   const ok = await get('/api/replay', ADMIN_KEY, { method: 'POST', body });
   assert.equal(ok.status, 202);
-  assert.deepEqual(await ok.json(), { poison: { moved: { exports: 0, unpack: 0, convert: 0, deliver: 0, reconcile: 0 }, total: 0 } });
+  assert.deepEqual(await ok.json(), { poison: { moved: { 'poll-export': 0, unpack: 0, convert: 0, deliver: 0, 'reconcile-step': 0 }, total: 0 } });
 });
 
 test('GET /api/items/{itemKey}: the trace of one version through every stage, with times', async () => {

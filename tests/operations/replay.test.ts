@@ -29,7 +29,7 @@ before(async () => {
   p = await runPipeline({
     hostJson: { extensions: { queues: { maxDequeueCount: 2, visibilityTimeout: '00:00:01' } } },
     // carol's deliveries wait an hour in the deliver queue, so only the other queues drain.
-    idleQueues: [QUEUES.exports, QUEUES.unpack, QUEUES.convert],
+    idleQueues: [QUEUES.pollExport, QUEUES.unpack, QUEUES.convert],
     beforeCycle: (env) => {
       env.graph.mailbox(carol).user.hasMailbox = false;
       env.graph.addUser({ id: 'u-frank', mail: frank, userPrincipalName: frank, displayName: 'Frank Ops', accountEnabled: true });
@@ -72,7 +72,7 @@ test('failures show in status: failed deliveries, poison messages, degraded heal
 test('POST /api/replay {"poison": true} moves every poison message back and the items then deliver', async () => {
   const res = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ poison: true }) });
   assert.equal(res.status, 202);
-  assert.deepEqual(await res.json(), { poison: { moved: { exports: 0, unpack: 0, convert: 0, deliver: 3, reconcile: 0 }, total: 3 } });
+  assert.deepEqual(await res.json(), { poison: { moved: { 'poll-export': 0, unpack: 0, convert: 0, deliver: 3, 'reconcile-step': 0 }, total: 3 } });
   await until(async () => (await ledgerOf(frank)).every((r) => r.status === 'delivered'), 'frank delivered');
   assert.deepEqual(new Set(itemKeysIn(frank)), new Set(frankItems));
   assert.equal(itemKeysIn(frank).length, 3, 'exactly one copy each');

@@ -8,8 +8,8 @@ import { loadConfig } from '../../shared/config';
 import { createGraphClient } from '../../shared/mailbox/graph-client';
 import { GraphMailboxInventory } from '../../shared/reconcile/mailbox-inventory';
 import { GraphAttachments } from '../../shared/mailbox/graph-attachments';
-import { parseRange } from '../../shared/reconcile/reconcile-range';
-import type { Reconciliation } from '../../shared/reconcile/reconciler';
+import { parseDateRange } from '../../shared/operations/http-input';
+import { reconcileRangeRules, type Reconciliation } from '../../shared/reconcile/reconciler';
 import { resultBlobName, type ReconcileProgress, type ReconcileStepMessage } from '../../shared/reconcile/reconcile-jobs';
 import { reconcileToEnd } from '../../shared/reconcile/reconcile-driver';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
@@ -56,7 +56,7 @@ before(async () => {
   storage = new StorageAccount(config.storage);
   const graph = createGraphClient(config.graph);
   inventory = new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph));
-  range = parseRange(undefined, undefined, config.capture.retentionDays);
+  range = parseDateRange(undefined, undefined, reconcileRangeRules(config.capture.retentionDays));
 
   // Something to find: a message gone from one mailbox, one item captured but never converted.
   const first = (await new MailboxRegistry(storage).list().next()).value as string;
@@ -141,7 +141,7 @@ test('a duplicated step message changes nothing: same rows, same progress, same 
   await host!.stop();
   host = undefined;
   const parts = jobParts(storage, inventory, { planPage: 2 });
-  const queue = storage.queue(QUEUES.reconcile);
+  const queue = storage.queue(QUEUES.reconcileStep);
   const take = async (): Promise<{ text: string; message: ReconcileStepMessage; outcome: string }> => {
     const [item] = (await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 120 })).receivedMessageItems;
     assert.ok(item, 'a step is queued');
