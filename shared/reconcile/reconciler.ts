@@ -17,7 +17,7 @@ import type { MailboxRef } from '../mailbox/mailbox-target';
 export interface ReconcileRange { from: Date; to: Date }
 
 /**
- * How a reconciliation's `from`/`to` are read (parseDateRange in shared/status/http-input.ts): both
+ * How a reconciliation's `from`/`to` are read (parseDateRange in shared/operations/http-input.ts): both
  * optional, defaulting to the retention period up to now, and widened to whole seconds (from down,
  * to up) so an item's time is in range exactly when its mailbox copy's receivedDateTime is.
  */
