@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { indexPatchMismatch, installedAzuriteVersions } from './azurite-versions';
 import { stopChildProcess } from './child-process';
 
 export interface AzuriteOptions {
@@ -57,7 +58,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   const silent = opts.silent ?? true;
   const args = [
-    ...((opts.indexPatch ?? process.env.AZURITE_INDEX_PATCH !== '0') ? ['-r', path.join(__dirname, 'azurite-index-patch.js')] : []),
+    ...((opts.indexPatch ?? process.env.AZURITE_INDEX_PATCH !== '0') && indexPatchFits() ? ['-r', path.join(__dirname, 'azurite-index-patch.js')] : []),
     require.resolve('azurite/dist/src/azurite.js'),
     '--blobHost', HOST, '--blobPort', String(ports.blobPort),
     '--queueHost', HOST, '--queuePort', String(ports.queuePort),
@@ -109,6 +110,18 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
       await launch();
     },
   };
+}
+
+// Checked here as well as in the preload: a silent Azurite's output goes nowhere, and the warning
+// should reach whoever runs the tests, once.
+let preloadWarned = false;
+function indexPatchFits(): boolean {
+  const mismatch = indexPatchMismatch(installedAzuriteVersions());
+  if (mismatch && !preloadWarned) {
+    preloadWarned = true;
+    console.warn(mismatch);
+  }
+  return !mismatch;
 }
 
 async function freePorts(count: number): Promise<number[]> {

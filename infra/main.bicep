@@ -64,13 +64,13 @@ param fallbackMailbox string = ''
 param archiveFolder string = 'RingCentral'
 @description('How long a person-to-mailbox lookup is cached, in hours.')
 param peopleCacheHours string = '24'
-@description('Largest archive message, in MB.')
+@description('The mailboxes\' maximum message size in MB (Exchange default 35, up to 150). Files that do not fit stay in Blob storage behind a notice.')
 param maxMessageSizeMb string = '35'
-@description('Most mailboxes one item is delivered to. 0 = no limit.')
+@description('Chats with more members than this deliver to the sender and FALLBACK_MAILBOX only; the others are reported as not delivered. 0 = off.')
 param fanoutLimit string = '0'
 // eml-folder is left out on purpose: it writes to the local file system, which is read-only on Flex.
 @allowed(['graph', 'eml-blob'])
-@description('Where archive messages go: graph (mailboxes) or eml-blob (dry run: .eml files in the eml blob container).')
+@description('Where archive messages go: graph (Microsoft 365 mailboxes) or eml-blob (dry run: .eml files in the \'eml\' blob container).')
 param mailboxTarget string = 'graph'
 
 @description('E-mail address the alert rules notify (azd env ALERT_EMAIL). Empty = no notifications: the rules still fire and show under Monitor > Alerts.')

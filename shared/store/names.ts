@@ -1,5 +1,5 @@
 // Every container, queue and table the archiver uses, in one place.
-// infra/ provisions the same names (infra/storage-names.json); tests/unit/settings-contract.test.ts holds them together.
+// infra/storage-names.json provisions the same names; tests/unit/settings-contract.test.ts holds them together.
 
 export const CONTAINERS = {
   exports: 'exports',
@@ -37,8 +37,6 @@ export const TABLES = {
   people: 'people',
   mappings: 'mappings',
   errors: 'errors',
-  runs: 'runs',
-  leases: 'leases',
   rateLimit: 'ratelimit',
   /** Registries that keep status bounded: the mailboxes and item kinds the ledgers hold. */
   totals: 'totals',

@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { INDEX_PATCH_WRITTEN_FOR, indexPatchMismatch, installedAzuriteVersions } from '../../dev/azurite-versions';
 
 /**
  * The same storage script against Azurite as published and Azurite with the index preload: every
@@ -94,5 +98,42 @@ describe('Azurite index preload', { timeout: 120_000 }, () => {
     const firstBatch = published[0] as Array<[string, number]>;
     assert.equal(firstBatch.length, 8);
     assert.ok(firstBatch.every(([text]) => !['m0', 'm10', 'm20', 'm30'].includes(text)), 'messages past their time-to-live are not delivered');
+  });
+});
+
+describe('Azurite index preload: the versions it was written for', () => {
+  it('loads on the Azurite and LokiJS it was written for', () => {
+    assert.equal(indexPatchMismatch({ azurite: '3.35.0', lokijs: '1.5.12' }, { azurite: '3.35.0', lokijs: '1.5.12' }), undefined);
+  });
+
+  it('on any other Azurite or LokiJS it loads nothing, and the warning names the version found and the one expected', () => {
+    const writtenFor = { azurite: '3.35.0', lokijs: '1.5.12' };
+    const azurite = indexPatchMismatch({ azurite: '3.36.0', lokijs: '1.5.12' }, writtenFor);
+    assert.ok(azurite, 'a newer Azurite is refused');
+    assert.match(azurite, /azurite 3\.36\.0 \(written for 3\.35\.0\)/);
+    assert.doesNotMatch(azurite, /lokijs/, 'only what differs is named');
+    const loki = indexPatchMismatch({ azurite: '3.35.0', lokijs: '1.5.11' }, writtenFor);
+    assert.match(loki ?? '', /lokijs 1\.5\.11 \(written for 1\.5\.12\)/);
+    const both = indexPatchMismatch({ azurite: '3.34.0', lokijs: '1.6.0' }, writtenFor);
+    assert.match(both ?? '', /azurite 3\.34\.0 \(written for 3\.35\.0\).*lokijs 1\.6\.0 \(written for 1\.5\.12\)/);
+    assert.ok(!(both ?? '').includes('\n'), 'one line');
+  });
+
+  it('the installed Azurite and LokiJS are the ones it was written for, and package.json pins that Azurite exactly', () => {
+    // Otherwise every test here would run Azurite unpatched (and the comparison above would prove nothing).
+    assert.deepEqual(installedAzuriteVersions(), INDEX_PATCH_WRITTEN_FOR);
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    assert.equal(pkg.devDependencies.azurite, INDEX_PATCH_WRITTEN_FOR.azurite);
+  });
+
+  it('preloaded on those versions, it patches LokiJS and prints nothing', () => {
+    const azuriteDir = path.dirname(require.resolve('azurite/package.json'));
+    const probe = `const Loki = require(${JSON.stringify(require.resolve('lokijs', { paths: [azuriteDir] }))});
+      const fresh = Object.getOwnPropertyDescriptor(Loki.Collection.prototype, 'removeBatch').value.toString();
+      process.stdout.write(String(fresh.includes('docs.length === 1')));`;
+    const run = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', '..', 'dev', 'azurite-index-patch.js'), '-e', probe], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'true', 'removeBatch is the preload\'s');
+    assert.equal(run.stderr, '');
   });
 });

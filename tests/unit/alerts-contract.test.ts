@@ -62,6 +62,16 @@ test('the queries use metric names the code records and the poison threshold of 
   assert.match(stage, /const ids[^\n]*\{ stage, [^\n]*dequeueCount:/);
 });
 
+test('every log line reaches Application Insights: traces are kept out of sampling', () => {
+  // The README promises every stage's log line, and the poison alert counts `traces` rows.
+  assert.match(read('infra/alerts/poison-messages.kql'), /\(traces\b/);
+  const host = JSON.parse(read('host.json')) as { logging: { applicationInsights: { samplingSettings?: { isEnabled?: boolean; excludedTypes?: string } } } };
+  const sampling = host.logging.applicationInsights.samplingSettings;
+  if (sampling?.isEnabled === false) return;
+  const excluded = (sampling?.excludedTypes ?? '').split(';').map((t) => t.trim());
+  assert.ok(excluded.includes('Trace'), `host.json samples traces (excludedTypes: ${sampling?.excludedTypes})`);
+});
+
 test('ingestPeriodMinutes defaults to the period of the default INGEST_SCHEDULE', () => {
   const schedule = CronExpressionParser.parse(SETTINGS.INGEST_SCHEDULE.default, { tz: 'UTC', currentDate: new Date('2026-01-01T00:00:00Z') });
   const first = schedule.next().getTime();
