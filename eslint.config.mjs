@@ -25,7 +25,9 @@ export default tseslint.config(
           // reported as a test failure, never as a rejection, so awaiting each one would be noise. The
           // match is by name and module, so t.test subtests are covered too; that is safe because the
           // runner cancels a subtest its parent did not wait for and reports it as a failure.
-          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
