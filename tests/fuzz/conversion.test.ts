@@ -138,7 +138,6 @@ test('report the fuzz iterations', () => {
 });
 
 // mailparser leaves X- headers as they are on the wire; libmime (its own decoder) reads the encoded-words.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const libmime = require('libmime') as { decodeWords(text: string): string };
 function decodedHeader(value: unknown): string | undefined {
   return typeof value === 'string' ? libmime.decodeWords(value) : undefined;
