@@ -194,6 +194,14 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
         for (const a of r.attachments ?? []) assert.ok(a.uri!.startsWith(`${double.mediaUrl}/restapi/v1.0/account/${voice.accountId}/extension/${extensionId}/message-store/${r.id}/content/`));
       }
     }
+    // An attachment's own uri (the per-message content endpoint, Medium) serves the same bytes.
+    const fax = voice.messages.find((m) => m.record.type === 'Fax')!;
+    const faxJson = JSON.parse(meta.get(`account/${voice.accountId}/extension/${fax.extensionId}/message-store.json`)!.toString('utf8')) as { records: GetMessageInfoResponse[] };
+    const faxUri = faxJson.records.find((r) => r.id === fax.record.id)!.attachments![0].uri!;
+    const faxRes = await fetch(faxUri, { headers: { Authorization: `Bearer ${rc.token!.access_token}`, Range: 'bytes=0-99' } });
+    assert.equal(faxRes.status, 206);
+    assert.equal(faxRes.headers.get('x-rate-limit-group'), 'Medium');
+    assert.ok(Buffer.from(await faxRes.arrayBuffer()).equals((await bytes(attachmentContentStream(fax.attachments[0]))).subarray(0, 100)));
     const types = new Set(voice.messages.map((m) => m.record.type));
     assert.deepEqual(types, new Set(['SMS', 'Pager', 'Fax', 'VoiceMail']));
 
