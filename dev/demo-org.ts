@@ -4,6 +4,9 @@ import { seededRandom } from './seeded-random';
 import type {
   ExportChat, ExportEvent, ExportFile, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask,
 } from '../shared/ringcentral/export-records';
+import type {
+  VoiceAttachment, VoiceCall, VoiceExtension, VoiceMessage, VoiceOrganisation, VoiceRecording,
+} from './doubles/ringcentral/voice-records';
 
 export const DEMO_ORGANISATION_LABEL = 'DEMO DATA';
 
@@ -363,4 +366,151 @@ function contentBlock(fileId: string, size: number, blockIndex: number): Buffer 
     words[i] = x >>> 0;
   }
   return Buffer.from(words.buffer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Voice and messaging (issue 18): extensions, message stores and the call log of the demo account.
+
+/**
+ * The demo account's voice side, for the RingCentral double's `voice` option: one User extension per
+ * member of `org` (extension id = person id, as in RingCentral, contact email = the member's email),
+ * plus a Reception call queue whose email matches no mailbox; an SMS thread, an MMS with an image, a
+ * pager message (a copy in each of the two stores), a fax of three PDF pages, two voicemails (audio
+ * and transcription), and calls recorded (Automatic and OnDemand) and unrecorded, missed, internal,
+ * to voicemail and a fax call. Everything lies in the two days before `now`, ending at least an hour
+ * before it, so every recording is ready. Deterministic from `now` and `org`.
+ */
+export function demoVoiceOrganisation(now: Date, org: ExportOrganisation): VoiceOrganisation {
+  const base = now.getTime() - 2 * 86_400_000;
+  const at = (hours: number) => iso(base + Math.round(hours * 3_600_000));
+  const accountId = org.accountId;
+  const extensions: VoiceExtension[] = org.members.map((m, i) => ({
+    id: Number(m.id), extensionNumber: String(101 + i), name: `${m.firstName} ${m.lastName}`, type: 'User', status: 'Enabled',
+    contact: { firstName: m.firstName, lastName: m.lastName, email: m.email, jobTitle: m.jobTitle, businessPhone: `+1650555${String(101 + i).padStart(4, '0')}` },
+    creationTime: m.creationTime,
+  }));
+  extensions.push({
+    id: 1_800_000_017, extensionNumber: '199', name: `${DEMO_ORGANISATION_LABEL} Reception`, type: 'Department', status: 'Enabled',
+    contact: { firstName: 'Reception', email: 'reception@frontdesk.demo-voice.example', businessPhone: '+16505550199' }, creationTime: org.members[0]?.creationTime,
+  });
+  const ext = (i: number) => extensions[Math.min(i, extensions.length - 1)];
+  const phone = (e: VoiceExtension) => e.contact!.businessPhone!.slice(1);
+  const party = (e: VoiceExtension, internal = false) => ({
+    ...(internal ? { extensionNumber: e.extensionNumber } : { phoneNumber: phone(e) }), extensionId: String(e.id), name: e.name!,
+  });
+  const external = {
+    carla: { phoneNumber: '14155550123', name: 'Carla Customer', location: 'San Francisco, CA' },
+    supplier: { phoneNumber: '12125550188', location: 'New York, NY' },
+    legal: { phoneNumber: '13105550142', name: 'Outside Counsel', location: 'Los Angeles, CA' },
+  };
+  const reception = extensions[extensions.length - 1];
+  const finn = extensions.find((e) => /no-mailbox/i.test(e.contact?.email ?? '')) ?? ext(5);
+
+  let seq = 0;
+  const nextId = (range: number) => range + ++seq * 7 + 3;
+  const messages: VoiceMessage[] = [];
+  const text = (body: string, type: 'Text' | 'AudioTranscription' = 'Text'): VoiceAttachment => ({
+    info: { id: nextId(9_200_000_000), type, contentType: 'text/plain', size: Buffer.byteLength(body, 'utf8') }, text: body,
+  });
+  const message = (owner: VoiceExtension, record: Omit<VoiceMessage['record'], 'id' | 'lastModifiedTime' | 'availability' | 'readStatus' | 'priority'>,
+    attachments: VoiceAttachment[]): VoiceMessage => {
+    const m: VoiceMessage = {
+      extensionId: String(owner.id),
+      record: { id: nextId(9_100_000_000), availability: 'Alive', readStatus: 'Read', priority: 'Normal', lastModifiedTime: record.creationTime, ...record },
+      attachments,
+    };
+    messages.push(m);
+    return m;
+  };
+
+  // An SMS thread between Ada and a customer.
+  const ada = ext(0);
+  const thread = 7_000_001;
+  const sms = (hours: number, direction: 'Inbound' | 'Outbound', body: string) => message(ada, {
+    type: 'SMS', direction, creationTime: at(hours), conversationId: thread, subject: body, segmentCount: 1,
+    messageStatus: direction === 'Inbound' ? 'Received' : 'Delivered',
+    from: direction === 'Inbound' ? external.carla : party(ada), to: [direction === 'Inbound' ? party(ada) : external.carla],
+  }, [text(body)]);
+  sms(3, 'Inbound', 'Hi Ada, is the demo still on for Thursday?');
+  sms(3.1, 'Outbound', 'Yes - 10:00, I will send the dial-in details.');
+  sms(3.3, 'Inbound', 'Great, thanks! See you then.');
+
+  // An MMS with a photo, to Ben.
+  const ben = ext(1);
+  const mmsText = 'Photo of the damaged pallet from this morning';
+  message(ben, {
+    type: 'SMS', direction: 'Inbound', creationTime: at(10), conversationId: 7_000_002, subject: mmsText, messageStatus: 'Received',
+    from: external.supplier, to: [party(ben)],
+  }, [{ info: { id: nextId(9_200_000_000), type: 'MmsAttachment', contentType: 'image/jpeg', size: 48_213, fileName: 'pallet.jpg', width: 1024, height: 768 } }, text(mmsText)]);
+
+  // A pager message from Cleo to Dev: one copy in each store.
+  const cleo = ext(2);
+  const dev = ext(3);
+  const pagerText = 'Can you cover the 3pm customer call?';
+  for (const [owner, direction] of [[cleo, 'Outbound'], [dev, 'Inbound']] as const) {
+    message(owner, {
+      type: 'Pager', direction, creationTime: at(20), conversationId: 7_000_003, subject: pagerText, messageStatus: direction === 'Inbound' ? 'Received' : 'Sent',
+      from: party(cleo, true), to: [party(dev, true)], pgToDepartment: false,
+    }, [text(pagerText)]);
+  }
+
+  // A three-page fax to Eve.
+  const eve = ext(4);
+  const fax = message(eve, {
+    type: 'Fax', direction: 'Inbound', creationTime: at(26), subject: 'Signed contract', faxPageCount: 3, faxResolution: 'High', messageStatus: 'Received',
+    from: external.legal, to: [party(eve)],
+  }, [{ info: { id: nextId(9_200_000_000), type: 'RenderedDocument', contentType: 'application/pdf', size: 3 * 31_744 + 1_203, fileName: 'fax.pdf' } }]);
+
+  // Voicemails with audio and transcription: to Ada, and to Reception (no mailbox).
+  const voicemail = (owner: VoiceExtension, hours: number, from: { phoneNumber: string; name?: string; location?: string }, seconds: number, transcript: string) => message(owner, {
+    type: 'VoiceMail', direction: 'Inbound', creationTime: at(hours), subject: `Voice message from ${from.name ?? from.phoneNumber}`, messageStatus: 'Received',
+    vmTranscriptionStatus: 'Completed', from, to: [party(owner)],
+  }, [
+    { info: { id: nextId(9_200_000_000), type: 'AudioRecording', contentType: 'audio/mpeg', size: seconds * 16_000, vmDuration: seconds } },
+    text(transcript, 'AudioTranscription'),
+  ]);
+  const adaVoicemail = voicemail(ada, 30, external.legal, 23, 'Hi Ada, this is outside counsel. The contract is signed, I faxed it to Eve. Call me back when you can.');
+  const receptionVoicemail = voicemail(reception, 40, external.carla, 17, 'Hello, this is Carla. I would like to reschedule Thursday\'s demo. Please call me back.');
+
+  // An outbound SMS from Finn, whose email has no mailbox.
+  message(finn, {
+    type: 'SMS', direction: 'Outbound', creationTime: at(44), conversationId: 7_000_004, subject: 'Running 10 minutes late, sorry!', messageStatus: 'Delivered',
+    from: party(finn), to: [external.carla],
+  }, [text('Running 10 minutes late, sorry!')]);
+
+  const calls: VoiceCall[] = [];
+  const call = (hours: number, owner: VoiceExtension, c: Omit<VoiceCall['record'], 'id' | 'sessionId' | 'startTime' | 'extension' | 'lastModifiedTime' | 'legs'>,
+    recording?: Omit<VoiceRecording, 'id' | 'size'>, message?: VoiceMessage) => {
+    const n = calls.length + 1;
+    const startTime = at(hours);
+    const id = `DemoCall${String(n).padStart(3, '0')}Ab`;
+    const legType: NonNullable<VoiceCall['record']['legs']>[number]['legType'] = c.type === 'Fax' ? 'PstnToSip'
+      : c.from?.extensionNumber && c.to?.extensionNumber ? 'ExtensionToExtension' : c.direction === 'Inbound' ? 'PstnToSip' : 'SipToPstnMetered';
+    const leg = { ...c, startTime, extension: { id: owner.id }, legType, master: true };
+    const record: VoiceCall['record'] = {
+      ...c, id, sessionId: String(40_000_000_000 + n * 7), telephonySessionId: `s-demo-${n}`, startTime, extension: { id: owner.id },
+      lastModifiedTime: iso(Date.parse(startTime) + c.duration * 1000 + 5_000),
+      ...(message ? { message: { id: String(message.record.id), type: message.record.type } } : {}),
+      legs: [leg],
+    };
+    calls.push({ record, ...(recording ? { recording: { ...recording, id: String(50_000_000 + n * 13), size: c.duration * 16_000 } } : {}) });
+  };
+  const voice = { type: 'Voice' as const, transport: 'PSTN' as const };
+  call(9, ben, { ...voice, direction: 'Inbound', action: 'Phone Call', result: 'Accepted', reason: 'Accepted', duration: 312, durationMs: 312_000, from: external.supplier, to: party(ben) },
+    { type: 'Automatic', contentType: 'audio/mpeg' });
+  call(15, cleo, { ...voice, direction: 'Outbound', action: 'VoIP Call', result: 'Call connected', duration: 48, durationMs: 48_000, from: party(cleo), to: external.carla });
+  call(22, dev, { ...voice, direction: 'Outbound', action: 'VoIP Call', result: 'Call connected', duration: 95, durationMs: 95_000, from: party(dev), to: external.legal },
+    { type: 'OnDemand', contentType: 'audio/wav' });
+  call(25, eve, { ...voice, direction: 'Inbound', action: 'Phone Call', result: 'Missed', reason: 'No Answer', duration: 12, durationMs: 12_000, from: external.carla, to: party(eve) });
+  call(26 - 0.05, eve, { type: 'Fax', transport: 'PSTN', direction: 'Inbound', action: 'Incoming Fax', result: 'Received', duration: 170, durationMs: 170_000, from: external.legal, to: party(eve) },
+    undefined, fax);
+  call(30 - 0.02, ada, { ...voice, direction: 'Inbound', action: 'Phone Call', result: 'Voicemail', duration: 41, durationMs: 41_000, from: external.legal, to: party(ada) },
+    undefined, adaVoicemail);
+  call(33, ada, { type: 'Voice', transport: 'VoIP', direction: 'Outbound', action: 'VoIP Call', result: 'Call connected', duration: 180, durationMs: 180_000, from: party(ada, true), to: party(ben, true) });
+  call(40 - 0.02, reception, { ...voice, direction: 'Inbound', action: 'Phone Call', result: 'Voicemail', duration: 30, durationMs: 30_000, from: external.carla, to: party(reception) },
+    undefined, receptionVoicemail);
+  call(41, reception, { ...voice, direction: 'Inbound', action: 'Phone Call', result: 'Accepted', reason: 'Accepted', duration: 60, durationMs: 60_000, from: external.supplier, to: party(reception) },
+    { type: 'Automatic', contentType: 'audio/mpeg' });
+
+  return { accountId, extensions, messages, calls };
 }

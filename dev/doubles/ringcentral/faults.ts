@@ -1,4 +1,9 @@
-export type InjectedFaultKind = '429' | '503' | 'reset' | 'slow';
+/**
+ * `504-after-commit` and `reset-after-commit` hit after the work is done: on a write path (creating
+ * an export or a message store report task) the task exists, then the answer is a 504 or a reset.
+ * On a read path they answer the same way after the handler has run (a task GET still advances the task).
+ */
+export type InjectedFaultKind = '429' | '503' | 'reset' | 'slow' | '504-after-commit' | 'reset-after-commit';
 export type ExportFailure = 'AttemptFailed' | 'Failed';
 
 export interface InjectedFault {
@@ -22,6 +27,7 @@ export class Faults {
   private injected: Array<Required<Pick<InjectedFault, 'kind' | 'count'>> & InjectedFault> = [];
   private exportFailures: ExportFailure[] = [];
   private truncations: Truncation[] = [];
+  private reportFailures: ExportFailure[] = [];
 
   constructor(private readonly random: () => number) {}
 
@@ -35,6 +41,11 @@ export class Faults {
     this.truncations.push({ afterBytes, match });
   }
 
+  /** The next `times` message store report tasks go to `status` where they would have completed. */
+  failNextMessageStoreReport(times = 1, status: ExportFailure = 'Failed'): void {
+    for (let i = 0; i < times; i++) this.reportFailures.push(status);
+  }
+
   inject(fault: InjectedFault): void {
     this.injected.push({ ...fault, count: fault.count ?? 1 });
   }
@@ -43,6 +54,7 @@ export class Faults {
     this.injected = [];
     this.exportFailures = [];
     this.truncations = [];
+    this.reportFailures = [];
   }
 
   /** Consumes and returns the fault, if any, for a request to `path`. */
@@ -58,6 +70,10 @@ export class Faults {
 
   takeExportFailure(): ExportFailure | undefined {
     return this.exportFailures.shift();
+  }
+
+  takeMessageStoreReportFailure(): ExportFailure | undefined {
+    return this.reportFailures.shift();
   }
 
   takeTruncation(path: string): number | undefined {

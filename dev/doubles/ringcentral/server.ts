@@ -8,6 +8,9 @@ import { ExportTasks } from './export-tasks';
 import { Faults } from './faults';
 import { delay, errorBody, readBody, sendJson } from './http-helpers';
 import { serveRanged, sliceStream } from './media';
+import { MessageStoreReports } from './message-store-reports';
+import { emptyVoiceOrganisation, type VoiceOrganisation } from './voice-records';
+import { handleVoice, loseAnswer, resolveVoiceRoute, type AppPermission } from './voice-routes';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateGroup } from './rate-limits';
 import { emptyStats, type RequestKind, type RingCentralStats } from './stats';
 import { seededRandom } from '../../seeded-random';
@@ -37,6 +40,16 @@ export interface RingCentralDoubleOptions {
   accessTokenTtlSeconds?: number;
   /** Seed of the RNG behind probabilistic faults. */
   faultSeed?: number;
+  /** Extensions, message stores and the call log (voice-records.ts); default: none, under `org.accountId`. */
+  voice?: VoiceOrganisation;
+  /** How long after a call ends its recording's content stops answering 404 (default 5 min; RingCentral: "some minutes"). */
+  recordingDelayMs?: number;
+  /** Largest attachment archive of a message store report before the next starts (default 1 GB). */
+  maxArchiveBytes?: number;
+  /** Shape of `message-store.json` in archive/0: `{records: [...]}` (default) or a bare array. */
+  messageStoreJson?: 'records' | 'array';
+  /** App permissions the app lacks: their routes answer 403 `CMN-401`. */
+  missingPermissions?: AppPermission[];
 }
 
 export interface RingCentralDouble {
@@ -45,6 +58,13 @@ export interface RingCentralDouble {
   /** The media host (dataset zips, file content): http://localhost:PORT, a different host name than `url`. */
   mediaUrl: string;
   setOrganisation(org: ExportOrganisation): void;
+  /** Replaces the voice-and-messaging organisation (tasks not yet completed see the new one). */
+  setVoice(voice: VoiceOrganisation): void;
+  /** The app loses / regains an app permission (ReadMessages, ReadCallLog, ReadCallRecording, ReadAccounts). */
+  revokePermission(permission: AppPermission): void;
+  grantPermission(permission: AppPermission): void;
+  /** Message store report tasks, for inspection (e.g. that a task exists after its answer was lost). */
+  reports: MessageStoreReports;
   faults: Faults;
   stats: RingCentralStats;
   /** Makes every issued access token expired (refresh tokens keep working). */
@@ -72,6 +92,8 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
   const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }, opts.windowMs ?? 60_000, opts.penaltyMs ?? 60_000);
   const auth = new TokenAuthority(opts, org.members[0]?.id ?? '0', opts.accessTokenTtlSeconds ?? 3600);
   const sockets = new Set<import('node:net').Socket>();
+  let voice = opts.voice ?? emptyVoiceOrganisation(org.accountId);
+  const missingPermissions = new Set<AppPermission>(opts.missingPermissions ?? []);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -94,18 +116,27 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, exportLatencyMs: opts.exportLatencyMs, recordsPerFile: opts.recordsPerFile ?? 10_000,
     maxRecordsPerDataset: opts.maxRecordsPerDataset, datasetLinkTtlMs: opts.datasetLinkTtlMs ?? 3_600_000, organisation: () => org, faults,
   });
+  const reports = new MessageStoreReports({
+    apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, latencyMs: opts.exportLatencyMs, maxArchiveBytes: opts.maxArchiveBytes,
+    messageStoreJson: opts.messageStoreJson, voice: () => voice, faults,
+  });
+  const voiceContext = {
+    url, mediaUrl, voice: () => voice, reports, faults, stats, missingPermissions, recordingDelayMs: opts.recordingDelayMs ?? 300_000, now: () => Date.now(),
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
     if (opts.latencyMs) await delay(opts.latencyMs);
     const reqUrl = new URL(req.url ?? '/', 'http://double');
     const onMedia = hostName(req.headers.host) === MEDIA_HOST;
-    const route = resolveRoute(req.method ?? 'GET', reqUrl.pathname, onMedia);
+    const voiceRoute = resolveVoiceRoute(req.method ?? 'GET', reqUrl.pathname, onMedia);
+    const route = voiceRoute ?? resolveRoute(req.method ?? 'GET', reqUrl.pathname, onMedia);
     stats.byKind[route.kind]++;
     stats.byGroup[route.group]++;
     stats.timesByGroup[route.group].push(Date.now());
 
     const fault = faults.takeInjected(reqUrl.pathname);
+    const afterCommit = fault?.kind === '504-after-commit' || fault?.kind === 'reset-after-commit' ? fault : undefined;
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
@@ -134,6 +165,8 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
         return;
       }
       const outcome = auth.grant(req.headers.authorization, form);
+      // After commit: the grant happened (a refresh retired the old pair), the answer is lost.
+      if (afterCommit) return loseAnswer(res, afterCommit);
       return sendJson(res, outcome.status, outcome.body, headers);
     }
 
@@ -144,6 +177,11 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
         : verdict === 'expired' ? errorBody('TokenExpired', 'Access token expired') : errorBody('TokenInvalid', 'Invalid token');
       return sendJson(res, 401, body, { ...headers, 'WWW-Authenticate': 'Bearer realm="RingCentral"' });
     }
+
+    if (voiceRoute) return handleVoice(voiceRoute, req, res, reqUrl, headers, voiceContext, afterCommit);
+    // After-commit faults run the work first on the paths that change state (create and get a task);
+    // elsewhere there is nothing to commit and the answer is simply lost.
+    if (afterCommit && route.kind !== 'createTask' && route.kind !== 'getTask') return loseAnswer(res, afterCommit);
 
     switch (route.kind) {
       case 'createTask': {
@@ -156,12 +194,14 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
         const outcome = tasks.create(body);
         if (outcome.status !== 200) return sendJson(res, outcome.status, outcome.body, headers);
         stats.tasksCreated++;
+        if (afterCommit) return loseAnswer(res, afterCommit);
         return sendJson(res, 200, outcome.task, headers);
       }
       case 'listTasks':
         return sendJson(res, 200, tasks.list(reqUrl.searchParams), headers);
       case 'getTask': {
         const task = await tasks.get(route.params[0]);
+        if (afterCommit) return loseAnswer(res, afterCommit);
         return task ? sendJson(res, 200, task, headers) : sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [taskId] is not found'), headers);
       }
       case 'dataset': {
@@ -193,6 +233,12 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
       org = next;
       filesById = indexFiles(next);
     },
+    reports,
+    setVoice(next) {
+      voice = next;
+    },
+    revokePermission: (permission) => void missingPermissions.add(permission),
+    grantPermission: (permission) => void missingPermissions.delete(permission),
     expireAccessTokens: () => auth.expireAccessTokens(),
     resetRateLimits: () => limiter.reset(),
     async close() {
