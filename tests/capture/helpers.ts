@@ -9,7 +9,8 @@ import { TABLES } from '../../shared/store/names';
 import type { CaptureWindow } from '../../shared/store/capture-windows';
 
 // The capture tests run the real pipeline: RingCentral double → export → Azurite → local host → Graph double.
-export const repoRoot = resolve(__dirname, '..', '..', '..');
+export { repoRoot } from '../support/repo-root';
+import { repoRoot } from '../support/repo-root';
 export const FUNCTION_KEY = 'capture-function-key';
 export const ADMIN_KEY = 'capture-admin-key';
 
@@ -53,9 +54,7 @@ export function itemKeyOfMessage(m: StoredMessage): string {
   return m.singleValueExtendedProperties?.find((p) => p.id === ITEM_KEY_PROPERTY)?.value ?? '';
 }
 
-export function header(m: StoredMessage, name: string): string | undefined {
-  return m.internetMessageHeaders.find((h) => h.name?.toLowerCase() === name.toLowerCase())?.value ?? undefined;
-}
+export { header } from '../support/stored-message';
 
 export function bodyOf(m: StoredMessage): string {
   return m.body?.content ?? '';

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stopChildProcess } from '../../dev/child-process';
+import { repoRoot } from '../support/repo-root';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
 
 /**
  * The local Functions host as a child process (dev/host/main.js), so a test can SIGKILL it the way

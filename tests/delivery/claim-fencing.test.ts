@@ -1,3 +1,4 @@
+import { until } from '../support/until';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import { azuriteConnectionString } from '../../dev/azurite';
@@ -34,14 +35,6 @@ beforeEach(() => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 it('a claim is renewed while its attempt outlasts it, and a second worker meanwhile is turned away', { timeout: 60_000 }, async () => {
   const itemKey = `post:renew${++caseNo}:2026-11-20T10:00:00.000Z`;

@@ -14,9 +14,9 @@ import { QUEUES, TABLES } from '../../shared/store/names';
 import { tableKey } from '../../shared/store/keys';
 import { messageBlobName } from '../../shared/store/blob-names';
 import { LEDGER_ROWS } from '../support/ledger-rows';
+import { repoRoot } from '../support/repo-root';
 
 // The spine end to end: RingCentral double → export → Azurite → local host → Graph double.
-const repoRoot = resolve(__dirname, '..', '..', '..');
 const start = new Date(Date.now() - 3 * 86_400_000);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 

@@ -6,7 +6,8 @@ import type { StoredMessage } from '../../dev/doubles/graph/server';
 import type { ExportChat, ExportFile, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
 import { ITEM_KEY_PROPERTY, PROPERTY_SET } from '../../shared/mailbox/mapi-properties';
 
-export const repoRoot = resolve(__dirname, '..', '..', '..');
+export { repoRoot } from '../support/repo-root';
+import { repoRoot } from '../support/repo-root';
 export const MB = 1024 * 1024;
 
 /** Builds a small organisation by hand: every record is what a test names, nothing random. */
@@ -69,9 +70,7 @@ export function property(m: StoredMessage, id: string): string | undefined {
 export const named = (name: string) => `String ${PROPERTY_SET} Name ${name}`;
 export const itemKeyIn = (m: StoredMessage) => property(m, ITEM_KEY_PROPERTY) ?? '';
 
-export function header(m: StoredMessage, name: string): string | undefined {
-  return m.internetMessageHeaders.find((h) => h.name?.toLowerCase() === name.toLowerCase())?.value ?? undefined;
-}
+export { header } from '../support/stored-message';
 
 export function blobs(connectionString: string) {
   return BlobServiceClient.fromConnectionString(connectionString);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { INDEX_PATCH_WRITTEN_FOR, indexPatchMismatch, installedAzuriteVersions } from '../../dev/azurite-versions';
+import { compiled, repoRoot } from '../support/repo-root';
 
 /**
  * The same storage script against Azurite as published and Azurite with the index preload: every
@@ -122,7 +123,7 @@ describe('Azurite index preload: the versions it was written for', () => {
   it('the installed Azurite and LokiJS are the ones it was written for, and package.json pins that Azurite exactly', () => {
     // Otherwise every test here would run Azurite unpatched (and the comparison above would prove nothing).
     assert.deepEqual(installedAzuriteVersions(), INDEX_PATCH_WRITTEN_FOR);
-    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.resolve(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     assert.equal(pkg.devDependencies.azurite, INDEX_PATCH_WRITTEN_FOR.azurite);
   });
 
@@ -131,7 +132,7 @@ describe('Azurite index preload: the versions it was written for', () => {
     const probe = `const Loki = require(${JSON.stringify(require.resolve('lokijs', { paths: [azuriteDir] }))});
       const fresh = Object.getOwnPropertyDescriptor(Loki.Collection.prototype, 'removeBatch').value.toString();
       process.stdout.write(String(fresh.includes('docs.length === 1')));`;
-    const run = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', '..', 'dev', 'azurite-index-patch.js'), '-e', probe], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['-r', compiled('dev/azurite-index-patch.js'), '-e', probe], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'true', 'removeBatch is the preload\'s');
     assert.equal(run.stderr, '');

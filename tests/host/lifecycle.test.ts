@@ -9,6 +9,7 @@ import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import { openStreamGate, probe } from './fixtures/probe';
 import { ADMIN_KEY, fixtureRepo, openStream, uniqueName, fixtureSettings } from './helpers';
+import { compiled } from '../support/repo-root';
 
 let azurite: RunningAzurite;
 
@@ -84,7 +85,7 @@ test('CLI: local.settings.json Values under env, READY <url> on stdout, graceful
       Values: { LOCAL_ADMIN_KEY: ADMIN_KEY, TICK_SCHEDULE: 'not a schedule', RECORD_QUEUE: uniqueName('record'), FAILING_QUEUE: uniqueName('failing') },
     }),
   );
-  const child = spawn(process.execPath, [path.join(__dirname, '../../dev/host/main.js'), repoRoot], {
+  const child = spawn(process.execPath, [compiled('dev/host/main.js'), repoRoot], {
     env: { ...process.env, PORT: '0', AzureWebJobsStorage: azurite.connectionString, TICK_SCHEDULE: '0 0 0 1 1 *' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,6 +8,7 @@ import { loadConfig, SETTINGS, type SettingSpec } from '../../shared/config';
 import { TABLES } from '../../shared/store/names';
 import type { CaptureWindow } from '../../shared/store/capture-windows';
 import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import { repoRoot } from '../support/repo-root';
 
 // `npm start -- --once --reconcile` as a new user runs it: settings in the environment only, and
 // only the required ones (plus the three endpoints, which point at the doubles). Every other
@@ -15,7 +16,6 @@ import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '.
 // 30 s polls, MAX_WINDOW_HOURS. The RingCentral double's exports take 40 s, longer than one poll.
 // The run must end by itself, capture up to its start minus the lag, and need at most 2 tasks
 // for 30 days of history.
-const repoRoot = resolve(__dirname, '..', '..', '..');
 const DAY = 86_400_000;
 const EXPORT_LATENCY_MS = 40_000;
 const now = Date.now();

@@ -70,7 +70,7 @@ test('base64 JSON arrives parsed, base64 text arrives as a string, with trigger 
 
 test('a message that is not base64 goes straight to poison without invoking the function', async () => {
   await queue(recordQueue).sendMessage('this is {not} base64!');
-  await until(async () => (await peekCount(`${recordQueue}-poison`)) === 1, 10_000, 'poison message');
+  await until('poison message', async () => (await peekCount(`${recordQueue}-poison`)) === 1, 10_000);
   const [poisoned] = (await queue(`${recordQueue}-poison`).receiveMessages()).receivedMessageItems;
   assert.equal(poisoned?.messageText, 'this is {not} base64!');
   assert.equal(probe.received.length, 0);
@@ -80,7 +80,7 @@ test('a message that is not base64 goes straight to poison without invoking the 
 test('a failing message is tried maxDequeueCount times, visibilityTimeout apart, then poisoned with its original text', async () => {
   const original = b64(JSON.stringify({ poison: 'me' }));
   await queue(failingQueue).sendMessage(original);
-  await until(async () => (await peekCount(`${failingQueue}-poison`)) === 1, 20_000, 'poisoned message');
+  await until('poisoned message', async () => (await peekCount(`${failingQueue}-poison`)) === 1, 20_000);
   assert.deepEqual(probe.failures.map((f) => f.dequeueCount), [1, 2, 3]);
   for (let i = 1; i < probe.failures.length; i++) {
     const gap = probe.failures[i]!.at - probe.failures[i - 1]!.at;

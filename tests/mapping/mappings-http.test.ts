@@ -11,6 +11,7 @@ import { TABLES } from '../../shared/store/names';
 import { MappingOverrides } from '../../shared/mapping/mapping-overrides';
 import { MailboxRecipientPlanner } from '../../shared/mapping/recipient-planner';
 import { StubDirectory, member, user } from './helpers';
+import { compiled } from '../support/repo-root';
 
 // POST/GET/DELETE /api/mappings through the local Functions host (real HTTP, real key checks) on Azurite.
 const FUNCTION_KEY = 'mapping-function-key';
@@ -24,7 +25,7 @@ let account: StorageAccount;
 function mappingsOnlyRepo(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mappings-host-'));
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
-  const fn = path.resolve(__dirname, '..', '..', 'functions', 'mappings.js');
+  const fn = compiled('functions/mappings.js');
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'mappings-only', main: path.relative(root, fn).split(path.sep).join('/') }));
   writeFileSync(path.join(root, 'host.json'), JSON.stringify({ version: '2.0' }));
   return root;

@@ -6,7 +6,8 @@ import { createArchiver, type Archiver } from '../../shared/composition';
 import { loadConfig } from '../../shared/config';
 
 // A small organisation run through the real pipeline: RingCentral double → Azurite → local host → Graph double.
-export const repoRoot = resolve(__dirname, '..', '..', '..');
+export { repoRoot } from '../support/repo-root';
+import { repoRoot } from '../support/repo-root';
 export const FUNCTION_KEY = 'ops-function-key';
 export const ADMIN_KEY = 'ops-admin-key';
 /** A malformed post whose id is markup: the dashboard must show it as text. */
@@ -60,10 +61,4 @@ export async function runPipeline(opts: { hostJson?: LocalFunctionsHostOptions['
   };
 }
 
-export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from '../support/until';

@@ -36,7 +36,7 @@ before(async () => {
     },
   });
   // Three items for frank whose archive messages are missing when the deliveries run.
-  await until(async () => (await ledgerOf('alice@ops.example')).filter((r) => r.status === 'delivered').length === 13 && (await ledgerOf(carol)).filter((r) => r.status === 'failed').length === 6, 'the first cycle');
+  await until('the first cycle', async () => (await ledgerOf('alice@ops.example')).filter((r) => r.status === 'delivered').length === 13 && (await ledgerOf(carol)).filter((r) => r.status === 'failed').length === 6, 60_000);
   frankItems = (await ledgerOf('alice@ops.example')).map((r) => r.itemKey).slice(0, 3);
   const blobs = p.archiver.storage.container(CONTAINERS.messages);
   const saved = new Map<string, Buffer>();
@@ -46,7 +46,7 @@ before(async () => {
     await blob.delete();
   }
   for (const itemKey of frankItems) await p.archiver.queues.send(QUEUES.deliver, { itemKey, mailbox: frank, userId: 'u-frank', messageBlob: messageBlobName(itemKey) });
-  await until(async () => (await p.archiver.queues.approximateDepth('deliver-poison')) === 3, 'three poison messages');
+  await until('three poison messages', async () => (await p.archiver.queues.approximateDepth('deliver-poison')) === 3, 60_000);
   for (const [key, body] of saved) await blobs.getBlockBlobClient(messageBlobName(key)).uploadData(body);
 });
 
@@ -73,7 +73,7 @@ test('POST /api/replay {"poison": true} moves every poison message back and the 
   const res = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ poison: true }) });
   assert.equal(res.status, 202);
   assert.deepEqual(await res.json(), { poison: { moved: { 'poll-export': 0, unpack: 0, convert: 0, deliver: 3, 'reconcile-step': 0 }, total: 3 } });
-  await until(async () => (await ledgerOf(frank)).every((r) => r.status === 'delivered'), 'frank delivered');
+  await until('frank delivered', async () => (await ledgerOf(frank)).every((r) => r.status === 'delivered'), 60_000);
   assert.deepEqual(new Set(itemKeysIn(frank)), new Set(frankItems));
   assert.equal(itemKeysIn(frank).length, 3, 'exactly one copy each');
   assert.deepEqual((await ledgerOf(frank)).map((r) => r.status), ['delivered', 'delivered', 'delivered']);
@@ -91,12 +91,12 @@ test('POST /api/replay {"mailbox", "from", "to"} re-queues exactly the failed de
   const first = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ mailbox: carol, from, to }) });
   assert.equal(first.status, 202);
   assert.deepEqual(await first.json(), { failed: { requeued: 3, mailboxes: [carol] } });
-  await until(async () => (await ledgerOf(carol)).filter((r) => r.status === 'delivered').length === 3, 'three for carol');
+  await until('three for carol', async () => (await ledgerOf(carol)).filter((r) => r.status === 'delivered').length === 3, 60_000);
   assert.deepEqual(new Set(itemKeysIn(carol)), new Set(failed.slice(1, 4).map((r) => r.itemKey)));
 
   const rest = await call('/api/replay', ADMIN_KEY, { method: 'POST', body: JSON.stringify({ mailbox: carol }) });
   assert.deepEqual(await rest.json(), { failed: { requeued: 3, mailboxes: [carol] } });
-  await until(async () => (await ledgerOf(carol)).every((r) => r.status === 'delivered'), 'all of carol');
+  await until('all of carol', async () => (await ledgerOf(carol)).every((r) => r.status === 'delivered'), 60_000);
   assert.equal(itemKeysIn(carol).length, 6);
   const s = await status();
   assert.equal(s.health.state, 'ok', JSON.stringify(s.health));

@@ -20,6 +20,7 @@ import { StorageAccount } from '../../shared/store/storage-account';
 import { HostProcess } from '../chaos/host-process';
 import { FullScanReconciler } from './fixtures/full-scan-reconciler';
 import { jobParts } from './fixtures/job-rig';
+import { repoRoot } from '../support/repo-root';
 
 // Reconciliation as a job, against the real parts: Azurite, the Graph double and the local host as
 // a child process that can be SIGKILLed. The answer must be the one the in-request reconciler gave
@@ -46,7 +47,7 @@ before(async () => {
     azurite: { inMemory: true },
     settings: { CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(), CAPTURE_LAG_MINUTES: '0', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY },
   });
-  const inProcess = new LocalFunctionsHost({ repoRoot: resolve(__dirname, '..', '..', '..'), settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
+  const inProcess = new LocalFunctionsHost({ repoRoot: repoRoot, settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
   await inProcess.start();
   await inProcess.runTimer('ingest');
   await inProcess.waitForIdle({ timeoutMs: 240_000 });

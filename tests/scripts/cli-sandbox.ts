@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FakeTenant } from './fake-az';
 
-export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+export { repoRoot } from '../support/repo-root';
+import { repoRoot } from '../support/repo-root';
 
 /** Every az/azd call a script made, as argv arrays (first element: 'az' or 'azd'). */
 export type Call = string[];

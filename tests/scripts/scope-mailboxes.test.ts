@@ -49,7 +49,7 @@ class ExchangeSandbox {
   }
   run(args: Record<string, string> = {}): { status: number | null; out: string; calls: CmdletCall[] } {
     const before = this.calls().length;
-    const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', path.join(__dirname, '..', '..', '..', 'tests/scripts/exchange-stub.ps1'),
+    const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', path.join(repoRoot, 'tests/scripts/exchange-stub.ps1'),
       '-Script', path.join(repoRoot, 'scripts/scope-mailboxes.ps1'), '-StatePath', this.statePath, '-LogPath', this.logPath,
       '-ArgsJson', JSON.stringify({ AppId: APP_ID, ServicePrincipalObjectId: SP_OBJECT_ID, RecipientRestrictionFilter: FILTER, ...args })],
     { encoding: 'utf8', timeout: 120_000, env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });

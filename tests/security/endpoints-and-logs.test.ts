@@ -7,9 +7,9 @@ import { format } from 'node:util';
 import { startLocalEnvironment, type LocalEnvironment } from '../../dev/local-environment';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import { demoOrganisation } from '../../dev/demo-org';
+import { repoRoot } from '../support/repo-root';
 
 // Keys on every keyed endpoint, and no secret or message body in any log line of a full run.
-const repoRoot = resolve(__dirname, '..', '..', '..');
 const FUNCTION_KEY = 'security-function-key-0123456789';
 const ADMIN_KEY = 'security-admin-key-9876543210';
 const now = new Date();

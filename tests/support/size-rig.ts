@@ -14,6 +14,7 @@ import type { ArchiverStatus } from '../../shared/operations/status-report';
 import { StorageAccount } from '../../shared/store/storage-account';
 import { reconcileByJob } from '../reconcile/fixtures/job-rig';
 import type { SyntheticHistory } from './synthetic-history';
+import { repoRoot } from './repo-root';
 
 // The parts the size test and the history bench share: Azurite (in memory, index preload) and the
 // doubles with the history's users, a counting proxy in front of Azurite for status calls, and
@@ -102,7 +103,7 @@ export class SizeRig {
   /** GET /api/log from the local Functions host in this process, read as a stream: lines and bytes, nothing kept. */
   async downloadLog(range: { from: Date; to: Date }, format: 'csv' | 'jsonl'): Promise<HeapRun<{ status: number; lines: number; bytes: number }>> {
     if (!this.host) {
-      this.host = new LocalFunctionsHost({ repoRoot: resolve(__dirname, '..', '..', '..'), settings: this.env.settings, httpPort: 0, timers: false, log: () => undefined });
+      this.host = new LocalFunctionsHost({ repoRoot: repoRoot, settings: this.env.settings, httpPort: 0, timers: false, log: () => undefined });
       await this.host.start();
     }
     const url = `${this.host.url}/api/log?from=${range.from.toISOString()}&to=${range.to.toISOString()}&format=${format}`;

@@ -4,11 +4,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { SETTINGS } from '../../shared/config';
+import { repoRoot } from '../support/repo-root';
 
 // The alert rules and the workbook run the queries in infra/alerts/*.kql and infra/workbook/*.kql;
 // docs/operations.md shows the same text. .ci/check-template.js checks the compiled template runs
 // exactly these files; this test holds the docs, the Bicep and the code's names to them.
-const repoRoot = resolve(__dirname, '..', '..', '..');
 const read = (p: string) => readFileSync(resolve(repoRoot, p), 'utf8');
 const kqlFiles = (dir: string) => readdirSync(resolve(repoRoot, dir)).filter((f) => f.endsWith('.kql')).sort();
 

@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import type { StorageQueueFunctionOptions } from '@azure/functions';
 import { loadFunctions } from '../../dev/host/registry';
 import { QUEUES } from '../../shared/store/names';
+import { repoRoot } from '../support/repo-root';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
 
 // One name per stage: the queue, the function that reads it (its App Insights name) and the stage
 // in logs, metrics and the errors table are the same word, so a search for one finds all three.

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SETTINGS, type SettingSpec } from '../../shared/config';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
+import { repoRoot } from '../support/repo-root';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
 
 function bicepAppSettingNames(): string[] {
   const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');

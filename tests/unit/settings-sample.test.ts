@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SETTINGS } from '../../shared/config';
+import { repoRoot } from '../support/repo-root';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
 
 test('local.settings.sample.json lists exactly the settings the config schema reads', () => {
   const sample = JSON.parse(readFileSync(resolve(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
