@@ -60,7 +60,7 @@ if (!required) {
 }
 
 // 3. Alert rules: one scheduled query rule per infra/alerts/*.kql, each running exactly that query
-//    (docs/operations.md shows the same files; tests/unit/alerts-contract.test.ts holds the docs to them).
+//    (docs/operations.md shows the same files; tests/infra/alerts-contract.test.ts holds the docs to them).
 const alertsDir = join(repoRoot, 'infra/alerts');
 let kqlFiles = [];
 try { kqlFiles = readdirSync(alertsDir).filter((f) => f.endsWith('.kql')); } catch { /* no alerts folder */ }

@@ -1,7 +1,7 @@
 // Alerts, not just charts: scheduled query rules on Application Insights for the ways the archiver
 // can fail silently, an action group that e-mails ALERT_EMAIL, and a workbook with the dashboard's
 // views. Each rule runs a query from infra/alerts/*.kql, the same text docs/operations.md shows
-// (tests/unit/alerts-contract.test.ts and .ci/check-template.js hold the three together).
+// (tests/infra/alerts-contract.test.ts and .ci/check-template.js hold the three together).
 
 param location string
 param tags { *: string }

@@ -1,5 +1,5 @@
 // Every container, queue and table the archiver uses, in one place.
-// infra/storage-names.json provisions the same names; tests/unit/settings-contract.test.ts holds them together.
+// infra/storage-names.json provisions the same names; tests/infra/settings-contract.test.ts holds them together.
 
 export const CONTAINERS = {
   exports: 'exports',
@@ -16,7 +16,7 @@ export const CONTAINERS = {
 
 /**
  * Pipeline queues; each has a `<name>-poison` twin, as the Functions host expects. A queue's name is
- * also the name of the one function that reads it (functions/, tests/unit/queue-functions.test.ts)
+ * also the name of the one function that reads it (functions/, tests/functions/queue-functions.test.ts)
  * and of its stage in logs, metrics and the errors table, so one word finds all three.
  */
 export const QUEUES = {

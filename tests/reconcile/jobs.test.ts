@@ -17,7 +17,7 @@ import { ItemLedger } from '../../shared/store/item-ledger';
 import { MailboxRegistry } from '../../shared/store/mailbox-registry';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
 import { StorageAccount } from '../../shared/store/storage-account';
-import { HostProcess } from '../chaos/host-process';
+import { HostProcess } from '../system/chaos/host-process';
 import { FullScanReconciler } from './fixtures/full-scan-reconciler';
 import { jobParts } from './fixtures/job-rig';
 import { repoRoot } from '../support/repo-root';
