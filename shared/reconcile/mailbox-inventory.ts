@@ -5,12 +5,14 @@ import type { ExistingAttachment, MailboxAttachments } from '../mailbox/attachme
 import { ITEM_KEY_PROPERTY } from '../mailbox/mapi-properties';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { RetryLaterError } from '../errors';
-import type { ReconcileRange } from './reconciler';
 
 /** One archive message as the mailbox holds it; `itemKey` is absent on messages the archiver did not write. */
 export interface HeldMessage { id: string; itemKey?: string; hasAttachments?: boolean }
 
 /** What a mailbox's archive folder holds for a time range. */
+/** A half-open range of item time, [from, to), in whole seconds (Exchange keeps message times to the second). */
+export interface ReconcileRange { from: Date; to: Date }
+
 export interface MailboxInventory {
   heldIn(target: MailboxRef, range: ReconcileRange): Promise<HeldMessage[]>;
   /** The attachments one held message carries, with the identity each was created with. */

@@ -1,9 +1,12 @@
 import { InvocationContext } from '@azure/functions';
-import type { Archiver } from '../composition';
+import type { StorageAccount } from '../store/storage-account';
+import type { WorkQueues } from '../store/work-queues';
+import type { ErrorLog } from '../store/error-log';
+import type { Metrics } from '../observability/metrics';
 import { QUEUES, poisonQueueOf } from '../store/names';
 import { mapLimited } from '../parallel';
 import { runQueueStage } from '../pipeline/queue-stage';
-import type { ReconcileProgress, ReconcileStepMessage } from './reconcile-jobs';
+import type { ReconcileJobs, ReconcileProgress, ReconcileStepMessage } from './reconcile-jobs';
 import type { Reconciliation } from './reconciler';
 
 const MAX_ATTEMPTS = 5;
@@ -14,7 +17,10 @@ const PARALLEL_STEPS = 8;
  * queue's messages itself through the same stage wrapper as the Functions host (for `--reconcile`
  * against real endpoints, with no host running); otherwise a running host does, and this only waits.
  */
-export async function reconcileToEnd(a: Pick<Archiver, 'storage' | 'queues' | 'errors' | 'metrics' | 'reconcileJobs'>, jobId: string, opts: { process: boolean; onProgress?: (p: ReconcileProgress) => void; log?: (line: string) => void; pollMs?: number }): Promise<Reconciliation> {
+/** What driving a job needs of the archiver (the composition root's Archiver has all of it). */
+export interface ReconcileDriverParts { storage: StorageAccount; queues: WorkQueues; errors: ErrorLog; metrics: Metrics; reconcileJobs: ReconcileJobs }
+
+export async function reconcileToEnd(a: ReconcileDriverParts, jobId: string, opts: { process: boolean; onProgress?: (p: ReconcileProgress) => void; log?: (line: string) => void; pollMs?: number }): Promise<Reconciliation> {
   const queue = a.storage.queue(QUEUES.reconcileStep);
   let last = '';
   for (;;) {

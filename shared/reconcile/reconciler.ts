@@ -12,9 +12,9 @@ import type { ArchiveMessage } from '../archive/archive-message';
 import { messageBlobName } from '../store/blob-names';
 import { attachmentIdentity, compareAttachments, type ExpectedAttachment } from '../mailbox/attachment-identity';
 import type { MailboxRef } from '../mailbox/mailbox-target';
+import type { ReconcileRange } from './mailbox-inventory';
 
-/** A half-open range of item time, [from, to), in whole seconds (Exchange keeps message times to the second). */
-export interface ReconcileRange { from: Date; to: Date }
+export type { ReconcileRange };
 
 /**
  * How a reconciliation's `from`/`to` are read (parseDateRange in shared/operations/http-input.ts): both
