@@ -6,16 +6,9 @@ import type { ArchiveAttachment, ArchiveMessage } from '../archive/archive-messa
 import { MailboxRejectedError, MailboxUnavailableError, type MailboxRef, type MailboxTarget } from '../mailbox/mailbox-target';
 import type { AttachmentSource, MailboxAttachments } from '../mailbox/attachment-source';
 import type { DeliverItemMessage } from '../pipeline/messages';
-import { GRAPH_SETTLE_SECONDS } from '../mailbox/graph-client';
-import { usesUploadSession } from '../mailbox/graph-attachments';
 import { attachmentIdentity, compareAttachments } from '../mailbox/attachment-identity';
 import { HeldClaim } from './held-claim';
 import { ClaimLostError, OutcomeUnknownError, RetryLaterError, errorMessage } from '../errors';
-
-/** Small files take one POST; upload sessions one create plus a PUT per 3.2 MB chunk. */
-function attachmentRequests(files: ArchiveAttachment[]): number {
-  return files.reduce((n, f) => n + (usesUploadSession(f) ? 1 + Math.ceil(f.size / 3_276_800) : 1), 0);
-}
 
 export type DeliverOutcome = 'delivered' | 'alreadyDelivered' | 'foundInMailbox' | 'failed';
 
@@ -42,6 +35,8 @@ export class ItemDeliverer {
     private readonly attachments: MailboxAttachments,
     private readonly limiter: MailboxLimiter,
     private readonly errors: ErrorLog,
+    /** How long a write whose answer was lost may still land (the mailbox service's settle time). */
+    private readonly settleSeconds: number,
   ) {}
 
   async handle(message: DeliverItemMessage): Promise<DeliverOutcome> {
@@ -50,7 +45,7 @@ export class ItemDeliverer {
     if (claim.outcome === 'alreadyDelivered') return 'alreadyDelivered';
     if (claim.outcome === 'busy') throw new RetryLaterError(claim.retryAfterSeconds, 'another worker holds this delivery');
 
-    const held = new HeldClaim(this.ledger, message.mailbox, message.itemKey, claim, GRAPH_SETTLE_SECONDS);
+    const held = new HeldClaim(this.ledger, message.mailbox, message.itemKey, claim, this.settleSeconds);
     const { fence } = held;
     const ledger = this.ledger;
     let reachedMailbox = false;
@@ -67,7 +62,7 @@ export class ItemDeliverer {
         const id = existing ?? await this.mailboxes.create(target, folderId, archived, fence);
         await this.addMissingAttachments(target, id, files, existing !== undefined, fence);
         return { messageId: id, found: existing !== undefined };
-      }, { requests: 1 + (claim.uncertain ? 1 : 0) + attachmentRequests(files), uploadBytes });
+      }, { requests: 1 + (claim.uncertain ? 1 : 0) + files.reduce((n, f) => n + this.attachments.requestsToAdd(f), 0), uploadBytes });
       await held.end((state) => ledger.markDelivered(message.mailbox, message.itemKey, messageId, state));
       return found ? 'foundInMailbox' : 'delivered';
     } catch (err) {

@@ -20,4 +20,6 @@ export interface ExistingAttachment { name: string; size: number; contentId?: st
 export interface MailboxAttachments {
   list(target: { mailbox: string; userId: string }, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]>;
   add(target: { mailbox: string; userId: string }, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void>;
+  /** How many requests `add` makes for this file, so the caller can reserve the mailbox's pacing for them up front. */
+  requestsToAdd(file: { name: string; contentType?: string; size: number }): number;
 }

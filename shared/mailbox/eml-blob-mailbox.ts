@@ -15,6 +15,11 @@ import { emlAttachments, emlFileName, safeSegment } from './eml-files';
 export class EmlBlobMailbox implements MailboxTarget, MailboxAttachments {
   constructor(private readonly folderName: string, private readonly blobs: ArchiveBlobs) {}
 
+  /** A file is written in one go, as part of the message's .eml. */
+  requestsToAdd(): number {
+    return 1;
+  }
+
   async archiveFolder(target: MailboxRef): Promise<string> {
     return `${safeSegment(target.mailbox)}/Inbox/${safeSegment(this.folderName)}`;
   }

@@ -21,6 +21,11 @@ export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
     this.root = resolve(root);
   }
 
+  /** A file is written in one go, as part of the message's .eml. */
+  requestsToAdd(): number {
+    return 1;
+  }
+
   async archiveFolder(target: MailboxRef): Promise<string> {
     const dir = join(this.root, safeSegment(target.mailbox), 'Inbox', safeSegment(this.folderName));
     try {

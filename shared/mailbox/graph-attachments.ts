@@ -37,6 +37,11 @@ type Target = { mailbox: string; userId: string };
  * through an upload session whose chunks are streamed from the source, so memory stays at one chunk.
  */
 export class GraphAttachments implements MailboxAttachments {
+  /** One POST, or an upload session: one create plus a PUT per chunk. */
+  requestsToAdd(file: { name: string; contentType?: string; size: number }): number {
+    return usesUploadSession(file) ? 1 + Math.ceil(file.size / (this.opts.chunkBytes ?? UPLOAD_CHUNK_BYTES)) : 1;
+  }
+
   constructor(
     private readonly graph: Client,
     private readonly opts: { chunkBytes?: number; http?: UploadHttp } = {},

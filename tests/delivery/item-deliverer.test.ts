@@ -10,6 +10,7 @@ import { ErrorLog } from '../../shared/store/error-log';
 import { CONTAINERS } from '../../shared/store/names';
 import type { MailboxTarget } from '../../shared/mailbox/mailbox-target';
 import type { MailboxAttachments } from '../../shared/mailbox/attachment-source';
+import { GRAPH_SETTLE_SECONDS } from '../../shared/mailbox/graph-client';
 
 // The deliverer over real ledger and blobs (Azurite), with the mailbox and the limiter as stub
 // ports: what a rescheduled attempt costs in mailbox requests.
@@ -39,7 +40,7 @@ function recordingMailbox(opts: { createFails?: () => Error | undefined } = {}) 
       return `msg-${calls.length}`;
     },
   };
-  const attachments: MailboxAttachments = { list: async () => [], add: async () => undefined };
+  const attachments: MailboxAttachments = { list: async () => [], add: async () => undefined, requestsToAdd: () => 1 };
   return { calls, target, attachments };
 }
 
@@ -66,7 +67,7 @@ async function setUp(itemKey: string, mailbox: string) {
 test('an attempt turned away before any Graph request leaves the next one on the happy path', async () => {
   const { blobs, ledger, message } = await setUp('post:1:v1', 'a@x.example');
   const mailbox = recordingMailbox();
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(2), new ErrorLog(account));
+  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(2), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
@@ -82,7 +83,7 @@ test('an attempt that reached Graph makes the next one look the item up first', 
   let first = true;
   // The create's response is lost: Graph may have created the message.
   const mailbox = recordingMailbox({ createFails: () => (first ? ((first = false), new RetryLaterError(5, 'Graph create message did not complete: socket hang up')) : undefined) });
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(0), new ErrorLog(account));
+  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(0), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
   assert.deepEqual(mailbox.calls, ['folder', 'create', 'folder', 'find', 'create']);
@@ -92,7 +93,7 @@ test('a lost ledger row stays uncertain even when the attempt is turned away', a
   const { blobs, ledger } = await setUp('post:3:v1', 'c@x.example');
   const message = { itemKey: 'post:3:v1', mailbox: 'd@x.example', userId: 'u-2', messageBlob: 'post/post_3_v1.json' };
   const mailbox = recordingMailbox();
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(1), new ErrorLog(account));
+  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(1), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
   assert.deepEqual(mailbox.calls, ['folder', 'find', 'create']);
