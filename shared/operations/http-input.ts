@@ -122,7 +122,10 @@ export async function answer(context: InvocationContext, work: () => Promise<Htt
       return { status: 400, jsonBody: { error: err.message } };
     }
     const outage = isDependencyOutage(err);
-    context.error(JSON.stringify({ event: `${context.functionName}.failed`, outcome: outage ? 'unavailable' : 'bug', ...errorKind(err) }));
+    // A bug's log names where it happened (the top stack frames: code locations, no message) so
+    // "see the function logs" leads somewhere without the logs carrying what the error quoted.
+    const where = !outage && err instanceof Error ? err.stack?.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).map((l) => l.trim()) : undefined;
+    context.error(JSON.stringify({ event: `${context.functionName}.failed`, outcome: outage ? 'unavailable' : 'bug', ...errorKind(err), where }));
     if (outage) {
       const retryAfter = err instanceof RetryLaterError ? String(Math.max(1, Math.ceil(err.delaySeconds))) : String(OUTAGE_RETRY_AFTER_SECONDS);
       return { status: 503, headers: { 'retry-after': retryAfter }, jsonBody: { error: `${context.functionName} is unavailable: a service it depends on did not answer; try again later`, invocationId: context.invocationId } };

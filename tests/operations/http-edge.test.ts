@@ -119,6 +119,8 @@ test('a network error under fetch, a RetryLaterError and a Graph 503 are outages
   assert.equal(bug.res.status, 500);
   assert.deepEqual(bug.res.jsonBody, { error: 'probe failed; see the function logs', invocationId: 'inv-1' });
   assert.match(bug.lines[0]!, /"outcome":"bug","error":"TypeError","errorType":"TypeError"/);
+  // Where it broke (code locations only), so the 500's "see the function logs" leads somewhere.
+  assert.match(bug.lines[0]!, /"where":\["at [^"]*http-edge\.test\.js:\d+:\d+\)?"/);
   assertNoDetail(bug.res, bug.lines);
 });
 
