@@ -5,7 +5,7 @@ import { jsonBody, pick, requireMessage } from './mail-api';
 import { messageSize, type StoredMessage } from './mailbox-state';
 import { buildFileAttachment } from './message-rules';
 import { attachmentView, listParam } from './message-view';
-import type { PathParts } from './route-table';
+import type { PathParts } from './http-types';
 import { uploadUrlFor } from './upload-sessions';
 
 const MB = 1024 * 1024;

@@ -54,3 +54,12 @@ export function badRequest(message: string, code = 'BadRequest'): GraphHttpError
 export function itemNotFound(): GraphHttpError {
   return new GraphHttpError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
 }
+
+/** The parts of a Graph path the router found, handed to each handler. */
+export interface PathParts {
+  user: string;
+  /** Folder reference (id or well-known name); undefined means the mailbox root. */
+  folder?: string;
+  message?: string;
+  attachment?: string;
+}

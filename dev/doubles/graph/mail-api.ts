@@ -7,7 +7,7 @@ import { buildMessage, graphDate } from './message-rules';
 import { listParam, messageView, parseOrBadRequest } from './message-view';
 import { matchesFilter } from './odata-filter';
 import { page } from './paging';
-import type { PathParts } from './route-table';
+import type { PathParts } from './http-types';
 
 export function getFolder(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const mailbox = requireMailbox(ctx, p.user);

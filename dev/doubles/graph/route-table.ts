@@ -12,6 +12,7 @@ import {
   updateMessage,
 } from './mail-api';
 import { addAttachment, attachmentValue, createUploadSession, deleteAttachment, getAttachment, listAttachments } from './attachments-api';
+import type { PathParts } from './http-types';
 
 export interface ResolvedRoute {
   /** Stable name for statistics, e.g. 'messages.create'. */
@@ -25,13 +26,6 @@ export interface ResolvedRoute {
 
 type Handler = (ctx: GraphContext, call: GraphCall, p: PathParts) => GraphReply;
 
-export interface PathParts {
-  user: string;
-  /** Folder reference (id or well-known name); undefined means the mailbox root. */
-  folder?: string;
-  message?: string;
-  attachment?: string;
-}
 
 const METHOD_NOT_ALLOWED = (): never => {
   throw new GraphHttpError(405, 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
 import type { ExportFile, ExportOrganisation } from '../../../shared/ringcentral/export-records';
-import { fileContentStream } from '../../demo-org';
+import { fileContentStream } from '../../generated-content';
 import { TokenAuthority } from './auth';
 import { ExportTasks } from './export-tasks';
 import { Faults } from './faults';

@@ -3,7 +3,7 @@ import type CallLogRecord from '@rc-ex/core/definitions/CallLogRecord';
 import type GetExtensionListInfoResponse from '@rc-ex/core/definitions/GetExtensionListInfoResponse';
 import type GetMessageInfoResponse from '@rc-ex/core/definitions/GetMessageInfoResponse';
 import type MessageAttachmentInfo from '@rc-ex/core/definitions/MessageAttachmentInfo';
-import { fileContentStream } from '../../demo-org';
+import { fileContentStream } from '../../generated-content';
 
 /**
  * The voice-and-messaging side of a RingCentral account the double serves: extensions, the
