@@ -69,7 +69,7 @@ export function toCsv(rows: AsyncIterable<LogRow>): Readable {
     try {
       for await (const row of rows) {
         if (csv.destroyed) break;
-        if (!csv.write(row)) await Promise.race([once(csv, 'drain'), once(csv, 'close')]);
+        if (!csv.write(row)) await drainedOrClosed(csv);
       }
       if (!csv.destroyed) csv.end();
     } catch (err) {
@@ -77,6 +77,17 @@ export function toCsv(rows: AsyncIterable<LogRow>): Readable {
     }
   })();
   return csv;
+}
+
+/** Waits for `drain` (or the reader going away), then takes off the listener that did not fire. */
+async function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+  const cancel = new AbortController();
+  try {
+    await Promise.race([once(stream, 'drain', { signal: cancel.signal }), once(stream, 'close', { signal: cancel.signal })]);
+  } finally {
+    // Without this every wait would leave a 'close' listener behind: thousands on a long log.
+    cancel.abort();
+  }
 }
 
 export function toJsonLines(rows: AsyncIterable<LogRow>): Readable {

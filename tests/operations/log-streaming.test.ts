@@ -46,6 +46,20 @@ test(`CSV: ${ROWS.toLocaleString('en-US')} rows stream through with bounded memo
   console.log(`csv: ${ROWS} rows, ${(r.bytes / 1_048_576).toFixed(0)} MB out, peak heap growth ${r.growthMb.toFixed(1)} MB`);
 });
 
+test('CSV: waiting for a slow reader leaves no listener behind', async () => {
+  const csv = toCsv(rows(20_000, () => undefined));
+  let waits = 0;
+  let mostCloseListeners = 0;
+  csv.on('drain', () => waits++);
+  for await (const _chunk of csv) {
+    mostCloseListeners = Math.max(mostCloseListeners, csv.listenerCount('close'));
+    // A slow reader: the writer meets backpressure again and again.
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(waits > 20, `the writer waited for the reader ${waits} times`);
+  assert.ok(mostCloseListeners <= 3, `at most a few 'close' listeners at once, not one per wait: ${mostCloseListeners}`);
+});
+
 test(`JSONL: ${ROWS.toLocaleString('en-US')} rows stream through with bounded memory`, async () => {
   const r = await measure(toJsonLines);
   assert.equal(r.lines, ROWS);
