@@ -7,7 +7,8 @@ export interface RunSummary extends Pick<Totals, 'captured' | 'converted' | 'del
 }
 
 export async function runSummary(status: StatusReport): Promise<RunSummary> {
-  const { totals, poison } = await status.totals();
+  const [{ totals }, queues] = await Promise.all([status.totals(), status.queueDepths()]);
+  const poison = Object.values(queues).reduce((n, q) => n + q.poison, 0);
   return {
     captured: totals.captured,
     converted: totals.converted,

@@ -93,7 +93,7 @@ export class StatusReport {
     private readonly retentionDays: number,
   ) {}
 
-  async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; poison: number; fileNotices: FileNoticeRow[] }> {
+  async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; fileNotices: FileNoticeRow[] }> {
     const totals: Totals = { captured: 0, converted: 0, delivered: 0, failed: 0, notDelivered: 0, mailboxes: 0, invalid: 0, pending: 0, byKind: {} };
     const days = new Map<string, DayTotals>();
     const day = (group: string) => {
@@ -150,8 +150,6 @@ export class StatusReport {
       }
     }
     totals.mailboxes = Object.values(byMailbox).filter((m) => m.delivered > 0).length;
-    let poison = 0;
-    for (const q of Object.values(QUEUES)) poison += await this.queues.approximateDepth(poisonQueueOf(q));
     const fileNotices: FileNoticeRow[] = [];
     for (const item of await this.items.recentFileNotices(MAX_NOTICES_LISTED)) {
       try {
@@ -159,7 +157,7 @@ export class StatusReport {
       } catch { /* a truncated list is still counted by the item itself */ }
     }
     const byDay = [...days.values()].filter((d) => d.captured || d.delivered || d.failed || d.pending || d.notDelivered).sort((a, b) => a.day.localeCompare(b.day));
-    return { totals, byMailbox, byDay, poison, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
+    return { totals, byMailbox, byDay, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
   }
 
   async build(now = new Date()): Promise<ArchiverStatus> {
@@ -214,7 +212,8 @@ export class StatusReport {
     };
   }
 
-  private async queueDepths(): Promise<ArchiverStatus['queues']> {
+  /** Each stage's queue depth and its poison queue's, read once and in parallel. */
+  async queueDepths(): Promise<ArchiverStatus['queues']> {
     const entries = await Promise.all(
       Object.values(QUEUES).map(async (q) => [q, { depth: await this.queues.approximateDepth(q), poison: await this.queues.approximateDepth(poisonQueueOf(q)) }] as const),
     );
