@@ -6,8 +6,6 @@ import { CONTAINERS } from '../store/names';
 import type { StorageAccount } from '../store/storage-account';
 
 export interface MailboxSlotsOptions {
-  /** Graph's per-app, per-mailbox concurrency. */
-  slotsPerMailbox?: number;
   /** Blob lease length, 15-60 s: how long a crashed worker's slot stays taken. Renewed at a third. */
   leaseSeconds?: number;
   /** How long a run waits for a slot before the message is rescheduled. */
@@ -36,10 +34,12 @@ interface MailboxState {
   waiters: Set<() => void>;
 }
 
+/** Graph's per-app, per-mailbox concurrency. */
+const SLOTS_PER_MAILBOX = 4;
 const POLL_MS: [number, number] = [150, 350];
 
 /**
- * At most `slotsPerMailbox` concurrent holders per mailbox across every worker: a semaphore kept
+ * At most 4 concurrent holders per mailbox across every worker: a semaphore kept
  * in Blob leases. Each slot is a lease on `mailbox-slots/<mailbox>/slot-<i>`; whoever holds the
  * lease may run one request (or one sequence of requests) against the mailbox. A crashed worker's
  * leases expire, so its slots come back without anyone cleaning up.
@@ -53,14 +53,12 @@ const POLL_MS: [number, number] = [150, 350];
 export class MailboxSlots {
   private readonly container: ContainerClient;
   private readonly mailboxes = new Map<string, MailboxState>();
-  private readonly slots: number;
   private readonly leaseSeconds: number;
   private readonly waitMs: number;
   private readonly lingerMs: number;
 
   constructor(account: StorageAccount, opts: MailboxSlotsOptions = {}) {
     this.container = account.container(CONTAINERS.mailboxSlots);
-    this.slots = opts.slotsPerMailbox ?? 4;
     this.leaseSeconds = opts.leaseSeconds ?? 30;
     this.waitMs = opts.waitMs ?? 1500;
     this.lingerMs = opts.lingerMs ?? 1000;
@@ -86,7 +84,7 @@ export class MailboxSlots {
         return idle;
       }
       const now = Date.now();
-      if (state.held.size < this.slots && !state.acquiring && now >= state.nextPollAt) {
+      if (state.held.size < SLOTS_PER_MAILBOX && !state.acquiring && now >= state.nextPollAt) {
         state.acquiring = true;
         let slot: HeldSlot | undefined;
         try {
@@ -98,9 +96,9 @@ export class MailboxSlots {
         }
         if (slot) return slot;
       }
-      const waitUntil = Math.min(deadline, state.held.size < this.slots && !state.acquiring ? state.nextPollAt : deadline);
+      const waitUntil = Math.min(deadline, state.held.size < SLOTS_PER_MAILBOX && !state.acquiring ? state.nextPollAt : deadline);
       if (Date.now() >= deadline) {
-        throw new RetryLaterError(2 + Math.floor(Math.random() * 4), `mailbox has ${this.slots} Graph requests in flight across workers`);
+        throw new RetryLaterError(2 + Math.floor(Math.random() * 4), `mailbox has ${SLOTS_PER_MAILBOX} Graph requests in flight across workers`);
       }
       await waitForChange(state, Math.max(1, waitUntil - Date.now()));
     }
@@ -138,7 +136,7 @@ export class MailboxSlots {
   /** One attempt at a free slot in storage; undefined when all are taken. */
   private async acquire(key: string, state: MailboxState): Promise<HeldSlot | undefined> {
     const mine = new Set([...state.held].map((s) => s.index));
-    const free = shuffle([...Array(this.slots).keys()].filter((i) => !mine.has(i)));
+    const free = shuffle([...Array(SLOTS_PER_MAILBOX).keys()].filter((i) => !mine.has(i)));
     if (!state.crowded) {
       const outcome = await this.tryLease(key, free[0]!, state);
       if (outcome !== 'busy') return outcome;
