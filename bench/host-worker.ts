@@ -28,7 +28,7 @@ export class HostWorker {
   }
 
   async start(): Promise<void> {
-    const args = [...deployedNodeOptions(), '-r', resolve(REPO_ROOT, 'dist/bench/pacing-preload.js')];
+    const args = deployedNodeOptions();
     if (this.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`);
     args.push(resolve(REPO_ROOT, 'dist/dev/host/main.js'), REPO_ROOT);
     const child = spawn(process.execPath, args, {

@@ -73,7 +73,10 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
   const proxy = new CountingStorageProxy();
   const proxied = await proxy.start(env.settings.AzureWebJobsStorage);
   const hostEnv = {
-    ...env.settings, AzureWebJobsStorage: proxied, NODE_EXTRA_CA_CERTS: o.trustBundle, BENCH_TIME_SCALE: String(scale),
+    ...env.settings, AzureWebJobsStorage: proxied, NODE_EXTRA_CA_CERTS: o.trustBundle,
+    // The archiver's pacing in step with the double's window: the same rate (9,700 per 10 min), a
+    // window K times shorter. The reservation block follows the budget (graphMailboxPacing).
+    GRAPH_MAILBOX_PACING: `${Math.floor(9_700 / scale)}/${600 / scale}`,
     LOCAL_FUNCTION_KEY: 'bench-function-key', LOCAL_ADMIN_KEY: 'bench-admin-key',
   };
   const storage = new StorageAccount(loadConfig(env.settings).storage);

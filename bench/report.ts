@@ -74,13 +74,16 @@ const f = (n: number | null | undefined, digits = 2) => (n === null || n === und
 
 export function report(input: ReportInput): { table: string; json: Record<string, unknown> } {
   const { runs, floor, latencyMs, timeScale } = input;
-  const base = runs[0]!;
+  // Without a mixed run (`--workers 0`) the ceiling run stands in for the per-item figures.
+  const base = runs[0] ?? input.ceiling?.run;
+  if (!base) throw new Error('nothing to report: no mixed run and no ceiling run');
   const m = metricsOf(base);
   const meanLatencyS = (latencyMs[0] + latencyMs[1]) / 2 / 1000;
   const ceiling = Math.min(4 / meanLatencyS, 10_000 / 600);
   // The ceiling run measures one mailbox with a backlog; without it, the mixed run's hot mailbox.
   const ceilingRun = input.ceiling?.run ?? base;
   const graphCeilingRatio = ceilingRun.hot.steadyPerSecond / ceiling;
+  const ceilingWindows = input.ceiling ? ceilingRun.hot.steadySeconds / (600 / input.ceiling.timeScale) : 0;
   const stages = stageRates(base);
   const scaled = runs[1];
   const speedUp = scaled ? (scaled.summary.converted / scaled.wallSeconds) / m.itemsPerSecond : null;
@@ -103,7 +106,7 @@ export function report(input: ReportInput): { table: string; json: Record<string
     ['items/s end to end', `${f(m.itemsPerSecond)} items, ${f(m.deliveriesPerSecond)} deliveries`],
     ...Object.entries(stages).map(([s, v]): [string, string] => [`  stage ${s}`, `${f(v.perSecond)}/s (${v.done} done, ${v.rescheduled} rescheduled)`]),
     ['hot mailbox, mixed run', `${base.hot.delivered} delivered; steady ${f(base.hot.steadyPerSecond)}/s over ${f(base.hot.steadySeconds, 0)} s; best 10 s ${f(base.hot.peak10sPerSecond)}/s`],
-    ...(input.ceiling ? [['one-mailbox backlog run', `time scale ${input.ceiling.timeScale} (window ${f(600 / input.ceiling.timeScale, 0)} s, ${Math.floor(10_000 / input.ceiling.timeScale)} requests); ${input.ceiling.posts} posts built in ${f(ceilingRun.backlogSeconds, 0)} s, then ${ceilingRun.hot.delivered} delivered in ${f(ceilingRun.wallSeconds, 1)} s; steady ${f(ceilingRun.hot.steadyPerSecond)}/s over ${f(ceilingRun.hot.steadySeconds, 0)} s; best 10 s ${f(ceilingRun.hot.peak10sPerSecond)}/s; Graph ${JSON.stringify(ceilingRun.graph.requests)}`] as [string, string]] : []),
+    ...(input.ceiling ? [['one-mailbox backlog run', `time scale ${input.ceiling.timeScale} (window ${f(600 / input.ceiling.timeScale, 0)} s, ${Math.floor(10_000 / input.ceiling.timeScale)} requests); ${input.ceiling.posts} posts built in ${f(ceilingRun.backlogSeconds, 0)} s, then ${ceilingRun.hot.delivered} delivered in ${f(ceilingRun.wallSeconds, 1)} s; steady ${f(ceilingRun.hot.steadyPerSecond)}/s over ${f(ceilingRun.hot.steadySeconds, 0)} s (${f(ceilingWindows, 1)} windows); best 10 s ${f(ceilingRun.hot.peak10sPerSecond)}/s; Graph ${JSON.stringify(ceilingRun.graph.requests)}`] as [string, string]] : []),
     ['Graph ceiling ratio', `${f(graphCeilingRatio, 3)} (ceiling ${f(ceiling)}/s = min(4/${meanLatencyS}s, 10000/600s))`],
     ['Graph requests/item', `all ${f(m.graphRequestsPerDelivery, 3)}; no attachments ${f(m.graphRequestsPerItemWithoutAttachments, 3)} (steady state ${f(m.graphRequestsPerItemMarginal, 3)}); with ${f(m.graphRequestsPerItemWithAttachments, 2)} (${base.deliveredWithAttachments} items)`],
     ['Graph requests by route', JSON.stringify(base.graph.requests)],
@@ -133,6 +136,9 @@ export function report(input: ReportInput): { table: string; json: Record<string
     stageItemsPerSecond: Object.fromEntries(Object.entries(stages).map(([s, v]) => [s, round(v.perSecond)])),
     graphCeilingRatio: round(graphCeilingRatio, 3),
     graphCeilingPerSecond: round(ceiling),
+    graphCeilingTimeScale: input.ceiling?.timeScale ?? null,
+    /** The steady span in (scaled) request windows: a ratio over fewer than 3 is not a sustained rate. */
+    graphCeilingWindows: input.ceiling ? round(ceilingWindows, 1) : null,
     hotMailboxPerSecond: round(ceilingRun.hot.steadyPerSecond),
     mixedRunHotMailboxPerSecond: round(base.hot.steadyPerSecond),
     graphThrottled: runs.reduce((n, r) => n + r.graph.throttled, 0) + (input.ceiling ? ceilingRun.graph.throttled : 0),

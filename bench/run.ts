@@ -13,7 +13,7 @@ import { runHistory, type HistoryResult } from './history-run';
 // Progress and the table go to stderr/stdout; the LAST stdout line is one JSON object.
 const HELP = `npm run bench -- [--quick] [--posts N] [--chats N] [--members N] [--tasks N] [--notes N] [--events N]
   [--files-ratio R] [--large-files-mb 20,45,100] [--hot-share R] [--export-mb N] [--latency 100-300]
-  [--other-latency 20-60] [--export-latency-s N] [--backfill-posts N] [--time-scale K] [--workers 1,2] [--ceiling-posts N] [--ceiling-time-scale K] [--timeout-min N] [--seed N] [--cpu-prof]
+  [--other-latency 20-60] [--export-latency-s N] [--backfill-posts N] [--time-scale K] [--workers 1,2 (0: the ceiling run only)] [--ceiling-posts N] [--ceiling-time-scale K] [--timeout-min N] [--seed N] [--cpu-prof]
   [--history-items N] [--history-mailboxes N]   (a synthetic history written straight into storage; 0 items skips it)`;
 
 interface Flags { [name: string]: string | true }
@@ -51,8 +51,9 @@ async function main(): Promise<void> {
   const latencyMs = range(typeof flags.latency === 'string' ? flags.latency : '100-300');
   const otherLatencyMs = range(typeof flags['other-latency'] === 'string' ? flags['other-latency'] : '20-60');
   const timeScale = num('time-scale', 10, 10);
-  // The quick run leaves out the 2-worker run to keep time for a ceiling backlog of several windows.
-  const workerCounts = (typeof flags.workers === 'string' ? flags.workers : quick ? '1' : '1,2').split(',').map(Number);
+  // The quick run leaves out the 2-worker run to keep time for a ceiling backlog of several windows;
+  // `--workers 0` leaves out the mixed runs altogether, to measure the ceiling alone.
+  const workerCounts = (typeof flags.workers === 'string' ? flags.workers : quick ? '1' : '1,2').split(',').map(Number).filter((n) => n > 0);
   const timeoutMs = num('timeout-min', 50, 2) * 60_000;
   const log = (line: string) => process.stderr.write(`${line}\n`);
 

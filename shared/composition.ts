@@ -19,6 +19,8 @@ import { AttachmentPlanner } from './conversion/attachment-planner';
 import { FileCapture } from './capture/file-capture';
 import { ItemDeliverer } from './delivery/item-deliverer';
 import { MailboxThrottle } from './delivery/mailbox-throttle';
+import { MailboxSlots } from './delivery/mailbox-slots';
+import { MailboxPacer, graphMailboxPacing } from './delivery/mailbox-pacer';
 import { createGraphClient, GRAPH_SETTLE_SECONDS } from './mailbox/graph-client';
 import { GraphMailbox } from './mailbox/graph-mailbox';
 import { GraphAttachments } from './mailbox/graph-attachments';
@@ -84,7 +86,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);
   const converter = new ItemConverter(blobs, new RawRecords(blobs), items, deliveries, queues, recipients, attachments, errors);
   const target = mailboxTarget(config, graph, blobs);
-  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(storage), errors, GRAPH_SETTLE_SECONDS);
+  const graphPacer = new MailboxPacer(storage.table(TABLES.rateLimit), graphMailboxPacing(config.graphMailboxPacing));
+  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(new MailboxSlots(storage), graphPacer), errors, GRAPH_SETTLE_SECONDS);
   const status = new StatusReport(windows, items, deliveries, new MailboxRegistry(storage), errors, queues, config.capture.retentionDays);
   const scan = new LedgerScan(storage);
   const operations: Operations = { log: new DeliveryLog(scan), tracer: new ItemTracer(storage, scan, windows), replayer: new Replayer(storage, queues, scan) };

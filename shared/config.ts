@@ -34,6 +34,9 @@ export const SETTINGS = {
   GRAPH_CLIENT_ID: { description: 'Client id of the Entra app that writes into mailboxes (User.Read.All, mailbox access scoped with Exchange RBAC for Applications).' },
   GRAPH_CLIENT_SECRET: { description: 'Client secret of that Entra app.', secret: true },
   AZURE_AUTHORITY_HOST: { description: 'Entra authority host.', default: 'https://login.microsoftonline.com' },
+  // Graph allows 10,000 requests per mailbox per 10 minutes; 3% is kept back for requests the
+  // pacer does not see (the SDK's own retry, a status check after a reset).
+  GRAPH_MAILBOX_PACING: { description: "Graph requests per mailbox the archiver allows itself, as '<requests>/<seconds>' of a sliding window, across all instances. The bench shortens the window at the same rate.", default: '9700/600' },
   INGEST_SCHEDULE: { description: 'NCRONTAB schedule of the ingest timer (six fields, UTC).', default: '0 5 * * * *' },
   CAPTURE_START: { description: 'ISO time the first window starts at. Empty = start of the retention period.', optional: true },
   CAPTURE_LAG_MINUTES: { description: 'Safety lag: a window ends this many minutes before now, so late writes are included.', default: '15' },
@@ -82,6 +85,7 @@ const schema = z.object({
   GRAPH_CLIENT_ID: z.string().min(1),
   GRAPH_CLIENT_SECRET: z.string().min(1),
   AZURE_AUTHORITY_HOST: z.string().url().refine((s) => s.startsWith('https://'), 'must be https'),
+  GRAPH_MAILBOX_PACING: z.string().regex(/^\d+\/\d+(\.\d+)?$/, "must look like 9700/600 (requests/seconds)").refine((s) => s.split('/').every((n) => Number(n) > 0), 'must be positive numbers'),
   INGEST_SCHEDULE: z.string().refine((s) => s.trim().split(/\s+/).length === 6, 'must be NCRONTAB with six fields'),
   CAPTURE_START: isoTime.optional(),
   CAPTURE_LAG_MINUTES: z.coerce.number().int().min(0),
@@ -118,6 +122,8 @@ export interface Config {
   storage: { connectionString?: string; blobUri?: string; queueUri?: string; tableUri?: string; managedIdentityClientId?: string };
   ringCentral: { serverUrl: string; clientId: string; clientSecret: string; jwt: string; rateLimits: Record<RateGroup, number> };
   graph: { baseUrl: string; tenantId: string; clientId: string; clientSecret: string; authorityHost: string };
+  /** Graph request budget per mailbox (GRAPH_MAILBOX_PACING). */
+  graphMailboxPacing: { requestsPerWindow: number; requestWindowMs: number };
   capture: { start: Date; lagMinutes: number; retentionDays: number; maxWindowHours: number; exportPollSeconds: number };
   ingestSchedule: string;
   fallbackMailbox?: string;
@@ -179,6 +185,7 @@ function toConfig(v: RawConfig, now: Date): Config {
     },
     ringCentral: { serverUrl: v.RINGCENTRAL_SERVER_URL, clientId: v.RINGCENTRAL_CLIENT_ID, clientSecret: v.RINGCENTRAL_CLIENT_SECRET, jwt: v.RINGCENTRAL_JWT, rateLimits: parseRateLimits(v.RINGCENTRAL_RATE_LIMITS) },
     graph: { baseUrl: v.GRAPH_BASE_URL.replace(/\/+$/, ''), tenantId: v.GRAPH_TENANT_ID, clientId: v.GRAPH_CLIENT_ID, clientSecret: v.GRAPH_CLIENT_SECRET, authorityHost: v.AZURE_AUTHORITY_HOST.replace(/\/+$/, '') },
+    graphMailboxPacing: parsePacing(v.GRAPH_MAILBOX_PACING),
     capture: {
       start: v.CAPTURE_START ? new Date(v.CAPTURE_START) : retentionStart,
       lagMinutes: v.CAPTURE_LAG_MINUTES,
@@ -201,4 +208,9 @@ function toConfig(v: RawConfig, now: Date): Config {
       exportIntervalSeconds: v.METRICS_EXPORT_SECONDS,
     } : undefined,
   };
+}
+
+function parsePacing(setting: string): Config['graphMailboxPacing'] {
+  const [requests, seconds] = setting.split('/').map(Number) as [number, number];
+  return { requestsPerWindow: requests, requestWindowMs: Math.round(seconds * 1000) };
 }

@@ -11,15 +11,20 @@ export interface PacingLimits {
   requestBlock?: number;
 }
 
-// Graph's per-mailbox limits are 10,000 requests / 10 min and 150 MB / 5 min. Requests keep a 3%
-// margin for what the pacer does not see (the SDK's own retry, a status check after a reset).
-export const GRAPH_PACING: PacingLimits = {
-  requestsPerWindow: 9_700,
-  requestWindowMs: 600_000,
-  uploadBytesPerWindow: 150 * 1024 * 1024,
-  uploadWindowMs: 300_000,
-  requestBlock: 50,
-};
+/**
+ * Graph's per-mailbox limits as pacing: the request budget from `GRAPH_MAILBOX_PACING`
+ * (shared/config.ts) and uploads at Graph's 150 MB per 5 minutes. The reservation block is 50 at
+ * the production budget (9,700 per window) and the same share of a bucket's requests at any other,
+ * so a bench that shortens the window at the same rate reserves as often per bucket as production.
+ */
+export function graphMailboxPacing(requests: { requestsPerWindow: number; requestWindowMs: number }): PacingLimits {
+  return {
+    ...requests,
+    uploadBytesPerWindow: 150 * 1024 * 1024,
+    uploadWindowMs: 300_000,
+    requestBlock: Math.max(1, Math.round((50 * requests.requestsPerWindow) / 9_700)),
+  };
+}
 
 // Admission counts one bucket more than the window (a sliding window touches BUCKETS + 1 of
 // them), so the sustained rate is BUCKETS / (BUCKETS + 1) of the limit: 98% with 60 buckets,
@@ -58,7 +63,7 @@ interface CounterEntity {
  * so admission checks the last 61: a little stricter than Graph, never looser. Blocks shrink as a
  * bucket nears its end, so little reserved budget is dropped unused at the turn.
  *
- * When the budget is spent and frees within `maxWaitMs` (default: two buckets, 20 s), the run waits here
+ * When the budget is spent and frees within two buckets (20 s for Graph), the run waits here
  * instead of being rescheduled: a saturated mailbox then resumes when the oldest bucket leaves the
  * window, not a queue visibility delay and a polling interval later.
  */
@@ -67,20 +72,15 @@ export class MailboxPacer {
   private readonly reserving = new Map<string, Promise<void>>();
   /** Requests asked for and not yet granted in this process, per mailbox: one reservation covers them all. */
   private readonly waiting = new Map<string, number>();
-  /** Table operations issued, for the storage-cost benchmark. */
-  storageOps = 0;
-  /** Times a run waited here for the window to free (rather than being rescheduled). */
-  waits = 0;
-
+  /** Two request buckets: long enough to ride out a spent bucket, short enough not to hold a slot for long. */
   private readonly maxWaitMs: number;
 
   constructor(
     private readonly table: TableClient,
-    private readonly limits: PacingLimits = GRAPH_PACING,
+    private readonly limits: PacingLimits,
     private readonly clock: PacerClock = SYSTEM_CLOCK,
-    maxWaitMs?: number,
   ) {
-    this.maxWaitMs = maxWaitMs ?? (2 * limits.requestWindowMs) / BUCKETS_PER_WINDOW;
+    this.maxWaitMs = (2 * limits.requestWindowMs) / BUCKETS_PER_WINDOW;
   }
 
   /** Takes `requests` and `uploadBytes` from the mailbox's budget, or throws RetryLaterError. */
@@ -161,7 +161,6 @@ export class MailboxPacer {
         // Twice at most: a budget another worker took first is a reason to queue, not to spin.
         if (waitMs > this.maxWaitMs || waited >= 2) throw new RetryLaterError(Math.max(1, Math.ceil(waitMs / 1000)), reason);
         waited += 1;
-        this.waits += 1;
         await this.clock.sleep(waitMs);
         attempt = 0;
         continue;
@@ -189,7 +188,6 @@ export class MailboxPacer {
   }
 
   private async read(pk: string): Promise<{ entity?: CounterEntity; etag?: string }> {
-    this.storageOps += 1;
     try {
       const entity = await this.table.getEntity<CounterEntity>(pk, 'graph');
       return { entity, etag: entity.etag };
@@ -201,7 +199,6 @@ export class MailboxPacer {
 
   /** false when another worker wrote first (ETag mismatch or a racing insert). */
   private async write(entity: CounterEntity, etag: string | undefined): Promise<boolean> {
-    this.storageOps += 1;
     try {
       if (etag) await this.table.updateEntity(entity, 'Replace', { etag });
       else await this.table.createEntity(entity);

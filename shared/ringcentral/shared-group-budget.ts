@@ -49,9 +49,4 @@ export class SharedGroupBudget implements GroupBudget {
       throw err;
     }
   }
-
-  /** Table operations spent on pacing, for the benchmark's storage counts. */
-  get storageOps(): number {
-    return [...this.pacers.values()].reduce((n, p) => n + p.storageOps, 0);
-  }
 }

@@ -6,7 +6,7 @@ export const CONTAINERS = {
   raw: 'raw',
   files: 'files',
   messages: 'messages',
-  /** Blob leases used as per-mailbox Graph concurrency slots (shared/delivery/mailbox-throttle.ts). */
+  /** Blob leases used as per-mailbox Graph concurrency slots (shared/delivery/mailbox-slots.ts). */
   mailboxSlots: 'mailbox-slots',
   /** .eml files of the Azure dry run (MAILBOX_TARGET=eml-blob, shared/mailbox/eml-blob-mailbox.ts). */
   eml: 'eml',

@@ -4,12 +4,17 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { CountingStorageProxy } from '../../dev/storage-proxy';
 import { MailboxThrottle } from '../../shared/delivery/mailbox-throttle';
+import { MailboxSlots, type MailboxSlotsOptions } from '../../shared/delivery/mailbox-slots';
+import { MailboxPacer, graphMailboxPacing, type PacingLimits } from '../../shared/delivery/mailbox-pacer';
 import { RetryLaterError } from '../../shared/errors';
 import { StorageAccount } from '../../shared/store/storage-account';
 import { CONTAINERS, TABLES } from '../../shared/store/names';
 
 const MB = 1024 * 1024;
+// Production's default budget (GRAPH_MAILBOX_PACING 9700/600).
+const GRAPH_PACING = graphMailboxPacing({ requestsPerWindow: 9_700, requestWindowMs: 600_000 });
 
 /** Runs `fn` through the throttle, rescheduling on RetryLaterError as the queue would (sooner, for test time). */
 async function untilDone<T>(throttle: MailboxThrottle, mailbox: string, fn: () => Promise<T>, stats: { reschedules: number }): Promise<T> {
@@ -24,48 +29,61 @@ async function untilDone<T>(throttle: MailboxThrottle, mailbox: string, fn: () =
   }
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
+function deferred(): { promise: Promise<void>; resolve: () => void; done: boolean } {
+  let settle!: () => void;
+  const promise = new Promise<void>((r) => (settle = r));
+  const d = { promise, done: false, resolve: () => { d.done = true; settle(); } };
+  return d;
 }
 
 describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   let azurite: RunningAzurite;
   let account: StorageAccount;
-  const throttles: MailboxThrottle[] = [];
-  const worker = (opts: ConstructorParameters<typeof MailboxThrottle>[1] = {}): MailboxThrottle => {
-    const t = new MailboxThrottle(new StorageAccount({ connectionString: azurite.connectionString }), opts);
-    throttles.push(t);
-    return t;
+  // The workers reach Azurite through a counting proxy, so their storage cost is measured at the wire.
+  const proxy = new CountingStorageProxy();
+  let proxied: string;
+  /** One worker process's throttle, wired as shared/composition.ts wires it. */
+  const worker = (opts: { slots?: MailboxSlotsOptions; pacing?: PacingLimits } = {}): MailboxThrottle => {
+    const storage = new StorageAccount({ connectionString: proxied });
+    return new MailboxThrottle(new MailboxSlots(storage, opts.slots), new MailboxPacer(storage.table(TABLES.rateLimit), opts.pacing ?? GRAPH_PACING));
   };
 
   before(async () => {
     azurite = await startAzurite();
     account = new StorageAccount({ connectionString: azurite.connectionString });
     await account.ensureCreated();
+    proxied = await proxy.start(azurite.connectionString);
   });
   after(async () => {
-    await Promise.all(throttles.map((t) => t.close()));
+    await proxy.stop();
     await azurite.stop();
   });
 
   it('never lets two workers run more than 4 requests at once for one mailbox', async () => {
     const [a, b] = [worker(), worker()];
+    proxy.reset();
     const running = [0, 0];
     let maxRunning = 0;
     let bothAtOnce = false;
     const stats = { reschedules: 0 };
+    // Each worker's first request holds its slot until the other worker has one running too, so
+    // the two share the 4 slots at some moment by construction, however the machine schedules
+    // them. No deadlock: a held first request takes one slot, and the other worker gets one of
+    // the rest once this worker's other requests are done with them.
+    const started = [deferred(), deferred()];
     const task = (w: number) => async (): Promise<void> => {
       running[w]! += 1;
       maxRunning = Math.max(maxRunning, running[0]! + running[1]!);
       bothAtOnce ||= running[0]! > 0 && running[1]! > 0;
+      const first = !started[w]!.done;
+      started[w]!.resolve();
+      if (first) await started[1 - w]!.promise;
       await sleep(20 + Math.random() * 60);
       running[w]! -= 1;
     };
     const items = 80;
     await Promise.all(Array.from({ length: items }, (_, i) => untilDone(i % 2 ? a : b, 'Busy.User@contoso.example', task(i % 2), stats)));
-    const ops = a.storageOps + b.storageOps;
+    const ops = proxy.counts.total;
     console.log(`max concurrent ${maxRunning}; ${stats.reschedules} reschedules; ${ops} storage ops for ${items} items (${(ops / items).toFixed(2)}/item)`);
     assert.equal(maxRunning, 4, 'the limit is reached and never passed');
     assert.ok(bothAtOnce, 'both workers ran at the same time, so the 4 were shared between processes');
@@ -78,7 +96,7 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   });
 
   it('reschedules when every slot is taken, in another worker or in this one, and frees them afterwards', async () => {
-    const [a, b] = [worker({ lingerMs: 300 }), worker({ waitMs: 1000 })];
+    const [a, b] = [worker({ slots: { lingerMs: 300 } }), worker({ slots: { waitMs: 1000 } })];
     const gate = deferred();
     const started: Array<Promise<void>> = [];
     let running = 0;
@@ -113,7 +131,7 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
     child.kill('SIGKILL');
     const killedAt = Date.now();
 
-    const survivor = worker({ waitMs: 500 });
+    const survivor = worker({ slots: { waitMs: 500 } });
     const right = await survivor.run(mailbox, async () => 'ran').catch((e: unknown) => e);
     assert.ok(right instanceof RetryLaterError, 'the dead worker still holds every slot');
     let ranAt: number | undefined;
@@ -126,8 +144,8 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   });
 
   it('paces requests per mailbox across workers through the shared ratelimit row', async () => {
-    const pacing = { requestsPerWindow: 100, requestWindowMs: 6_000_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
-    const [a, b] = [worker({ pacing, requestBlock: 10 }), worker({ pacing, requestBlock: 10 })];
+    const pacing = { requestsPerWindow: 100, requestWindowMs: 6_000_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000, requestBlock: 10 };
+    const [a, b] = [worker({ pacing }), worker({ pacing })];
     let ran = 0;
     let over: unknown;
     for (let i = 0; i < 200 && !over; i++) {
