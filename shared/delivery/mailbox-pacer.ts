@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { RetryLaterError } from '../errors';
 import { tableKey } from '../store/keys';
+import { isConflict, isNotFound, isPreconditionFailed } from '../store/storage-errors';
 
 export interface PacingLimits {
   requestsPerWindow: number;
@@ -192,7 +193,7 @@ export class MailboxPacer {
       const entity = await this.table.getEntity<CounterEntity>(pk, 'graph');
       return { entity, etag: entity.etag };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return {};
+      if (isNotFound(err)) return {};
       throw err;
     }
   }
@@ -204,8 +205,7 @@ export class MailboxPacer {
       else await this.table.createEntity(entity);
       return true;
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 412 || status === 409) return false;
+      if (isPreconditionFailed(err) || isConflict(err)) return false;
       throw err;
     }
   }

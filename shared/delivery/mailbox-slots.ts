@@ -4,6 +4,7 @@ import { RetryLaterError } from '../errors';
 import { blobSegment } from '../store/keys';
 import { CONTAINERS } from '../store/names';
 import type { StorageAccount } from '../store/storage-account';
+import { isConflict, isNotFound, isPreconditionFailed, statusOf } from '../store/storage-errors';
 
 export interface MailboxSlotsOptions {
   /** Blob lease length, 15-60 s: how long a crashed worker's slot stays taken. Renewed at a third. */
@@ -171,9 +172,8 @@ export class MailboxSlots {
         await lease.acquireLease(this.leaseSeconds);
         break;
       } catch (err) {
-        const status = (err as { statusCode?: number }).statusCode;
-        if (status === 409) return 'busy';
-        if (status === 404 && attempt === 0) {
+        if (isConflict(err)) return 'busy';
+        if (isNotFound(err) && attempt === 0) {
           await this.createSlot(blob);
           continue;
         }
@@ -190,10 +190,9 @@ export class MailboxSlots {
     try {
       await slot.lease.renewLease();
     } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
       // Lost to expiry and another worker: stop counting it as ours. A running request finishes
       // regardless (it cannot be recalled); Graph's own 429 covers that rare overlap.
-      if (status === 409 || status === 412 || status === 404) {
+      if (isConflict(err) || isPreconditionFailed(err) || isNotFound(err)) {
         slot.lost = true;
         const state = this.stateOf(slot.key);
         const at = state.idle.indexOf(slot);
@@ -211,10 +210,9 @@ export class MailboxSlots {
         await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
         return;
       } catch (err) {
-        const e = err as { statusCode?: number; code?: string };
-        if (e.statusCode === 409 || e.statusCode === 412) return; // another worker made it
-        if (e.statusCode === 404 && attempt === 0) {
-                await this.container.createIfNotExists();
+        if (isConflict(err) || isPreconditionFailed(err)) return; // another worker made it
+        if (isNotFound(err) && attempt === 0) {
+          await this.container.createIfNotExists();
           continue;
         }
         throw storageUnavailable(err);
@@ -258,7 +256,7 @@ function shuffle<T>(items: T[]): T[] {
 
 /** Storage trouble is a reason to come back later, not to poison the message. */
 function storageUnavailable(err: unknown): Error {
-  const status = (err as { statusCode?: number }).statusCode;
+  const status = statusOf(err);
   if (status === undefined || status >= 500 || status === 429) {
     return new RetryLaterError(5, `lease storage unavailable: ${(err as Error).message ?? String(err)}`.slice(0, 300));
   }
