@@ -17,7 +17,8 @@ function resources(template) {
   for (const r of list) {
     Object.defineProperty(r, '$template', { value: template });
     out.push(r);
-    if (r.type === 'Microsoft.Resources/deployments' && r.properties && r.properties.template) out.push(...resources(r.properties.template));
+    if (r.type === 'Microsoft.Resources/deployments' && r.properties && r.properties.template)
+      out.push(...resources(r.properties.template));
   }
   return out;
 }
@@ -42,9 +43,15 @@ const all = resources(template);
 
 // 1. Basic-auth publishing credentials are off for both endpoints (ftpsState alone leaves them on).
 for (const endpoint of ['scm', 'ftp']) {
-  const policies = all.filter((r) => r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies' && String(r.name).includes(`'${endpoint}'`));
-  if (policies.length !== 1) problems.push(`expected one basicPublishingCredentialsPolicies/${endpoint}, found ${policies.length}`);
-  for (const p of policies) if (!p.properties || p.properties.allow !== false) problems.push(`basicPublishingCredentialsPolicies/${endpoint} must set allow: false`);
+  const policies = all.filter(
+    (r) =>
+      r.type === 'Microsoft.Web/sites/basicPublishingCredentialsPolicies' && String(r.name).includes(`'${endpoint}'`),
+  );
+  if (policies.length !== 1)
+    problems.push(`expected one basicPublishingCredentialsPolicies/${endpoint}, found ${policies.length}`);
+  for (const p of policies)
+    if (!p.properties || p.properties.allow !== false)
+      problems.push(`basicPublishingCredentialsPolicies/${endpoint} must set allow: false`);
 }
 
 // 2. azure.yaml requires an azd that honours remoteBuild: false on Flex and packages node_modules.
@@ -63,18 +70,29 @@ if (!required) {
 //    (docs/operations.md shows the same files; tests/infra/alerts-contract.test.ts holds the docs to them).
 const alertsDir = join(repoRoot, 'infra/alerts');
 let kqlFiles = [];
-try { kqlFiles = readdirSync(alertsDir).filter((f) => f.endsWith('.kql')); } catch { /* no alerts folder */ }
+try {
+  kqlFiles = readdirSync(alertsDir).filter((f) => f.endsWith('.kql'));
+} catch {
+  /* no alerts folder */
+}
 const rules = all.filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
-const queries = rules.flatMap((r) => ((r.properties && r.properties.criteria && r.properties.criteria.allOf) || []).flatMap((c) => valuesOf(r.$template, c.query, r.copy)));
+const queries = rules.flatMap((r) =>
+  ((r.properties && r.properties.criteria && r.properties.criteria.allOf) || []).flatMap((c) =>
+    valuesOf(r.$template, c.query, r.copy),
+  ),
+);
 for (const file of kqlFiles) {
   const kql = readFileSync(join(alertsDir, file), 'utf8');
   const n = queries.filter((q) => q === kql).length;
   if (n !== 1) problems.push(`infra/alerts/${file}: expected one scheduled query rule running it, found ${n}`);
 }
-if (queries.length !== kqlFiles.length) problems.push(`${queries.length} scheduled query rules for ${kqlFiles.length} infra/alerts/*.kql files`);
+if (queries.length !== kqlFiles.length)
+  problems.push(`${queries.length} scheduled query rules for ${kqlFiles.length} infra/alerts/*.kql files`);
 
 if (problems.length) {
   for (const p of problems) console.error(`template check: ${p}`);
   process.exit(1);
 }
-console.log(`template check: OK (basic-auth publishing off for scm and ftp; azd >= ${required.slice(1, 4).join('.')}; ${queries.length} alert rules run the queries in infra/alerts)`);
+console.log(
+  `template check: OK (basic-auth publishing off for scm and ftp; azd >= ${required.slice(1, 4).join('.')}; ${queries.length} alert rules run the queries in infra/alerts)`,
+);

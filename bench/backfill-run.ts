@@ -24,7 +24,10 @@ export interface BackfillResult {
  * AzureWebJobs.<name>.Disabled, as in Azure): one host with the production defaults for window
  * size and poll interval, against a RingCentral double whose export tasks take `exportLatencySeconds`.
  */
-export async function runBackfill(bench: BenchOrg, o: { exportLatencySeconds: number; timeoutMs: number; trustBundle: string; log: (line: string) => void }): Promise<BackfillResult> {
+export async function runBackfill(
+  bench: BenchOrg,
+  o: { exportLatencySeconds: number; timeoutMs: number; trustBundle: string; log: (line: string) => void },
+): Promise<BackfillResult> {
   const env = await startLocalEnvironment({
     org: bench.org,
     azurite: { inMemory: true },
@@ -36,24 +39,41 @@ export async function runBackfill(bench: BenchOrg, o: { exportLatencySeconds: nu
   const storage = new StorageAccount(loadConfig(env.settings).storage);
   const windows = new CaptureWindows(storage);
   const worker = new HostWorker('backfill', {
-    ...env.settings, NODE_EXTRA_CA_CERTS: o.trustBundle, LOCAL_HOST_TIMERS: 'false', LOCAL_ADMIN_KEY: 'bench-admin-key',
-    'AzureWebJobs.convert.Disabled': 'true', 'AzureWebJobs.deliver.Disabled': 'true',
+    ...env.settings,
+    NODE_EXTRA_CA_CERTS: o.trustBundle,
+    LOCAL_HOST_TIMERS: 'false',
+    LOCAL_ADMIN_KEY: 'bench-admin-key',
+    'AzureWebJobs.convert.Disabled': 'true',
+    'AzureWebJobs.deliver.Disabled': 'true',
   });
   try {
     await worker.start();
     const started = Date.now();
     const url = worker.url;
-    const res = await fetch(`${url}/admin/functions/ingest`, { method: 'POST', headers: { 'x-functions-key': 'bench-admin-key', 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${url}/admin/functions/ingest`, {
+      method: 'POST',
+      headers: { 'x-functions-key': 'bench-admin-key', 'content-type': 'application/json' },
+      body: '{}',
+    });
     if (res.status !== 202) throw new Error(`ingest trigger answered ${res.status}`);
     let captured = false;
     let lastReport = 0;
     while (Date.now() - started < o.timeoutMs) {
       await new Promise((r) => setTimeout(r, 1000));
       const checkpoint = await windows.checkpoint().catch(() => undefined);
-      if (checkpoint?.targetThrough && checkpoint.capturedThrough && checkpoint.capturedThrough >= checkpoint.targetThrough) { captured = true; break; }
+      if (
+        checkpoint?.targetThrough &&
+        checkpoint.capturedThrough &&
+        checkpoint.capturedThrough >= checkpoint.targetThrough
+      ) {
+        captured = true;
+        break;
+      }
       if (Date.now() - lastReport > 15_000) {
         lastReport = Date.now();
-        o.log(`  ${Math.round((Date.now() - started) / 1000)}s backfill: ${env.ringCentral.stats.tasksCreated} task(s), captured through ${checkpoint?.capturedThrough ?? '-'}`);
+        o.log(
+          `  ${Math.round((Date.now() - started) / 1000)}s backfill: ${env.ringCentral.stats.tasksCreated} task(s), captured through ${checkpoint?.capturedThrough ?? '-'}`,
+        );
       }
     }
     const backfillCaptureSeconds = (Date.now() - started) / 1000;

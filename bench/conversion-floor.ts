@@ -21,7 +21,11 @@ export interface ConversionFloor {
  * from the rendered fields. CPU time, not wall time, so other load on the machine matters less;
  * the median of `rounds` rounds.
  */
-export async function measureConversionFloor(org: ExportOrganisation, count: number, rounds = 3): Promise<ConversionFloor> {
+export async function measureConversionFloor(
+  org: ExportOrganisation,
+  count: number,
+  rounds = 3,
+): Promise<ConversionFloor> {
   const people = new Map<string, Participant>();
   for (const m of org.members) people.set(m.id, { id: m.id, person: m, guest: false });
   for (const g of org.guests) people.set(g.id, { id: g.id, person: g, guest: true });
@@ -31,7 +35,11 @@ export async function measureConversionFloor(org: ExportOrganisation, count: num
     const chat = chats.get(post.chatId);
     const guestIds = new Set(chat?.guestIds ?? []);
     return {
-      kind: 'post' as const, folder: 'posts', record: post as unknown as Parameters<typeof renderItem>[0]['record'], version: post.lastModifiedTime, chat,
+      kind: 'post' as const,
+      folder: 'posts',
+      record: post as unknown as Parameters<typeof renderItem>[0]['record'],
+      version: post.lastModifiedTime,
+      chat,
       creator: people.get(post.creator.id) ?? { id: post.creator.id, guest: false },
       members: (chat?.memberIds ?? []).map((id) => people.get(id) ?? { id, guest: false }),
       guests: [...guestIds].map((id) => people.get(id) ?? { id, guest: true }),
@@ -39,8 +47,12 @@ export async function measureConversionFloor(org: ExportOrganisation, count: num
   });
   const rendered = inputs.map((i) => renderItem(i));
 
-  const archiver = async () => { for (const input of inputs) await drain(composeEml(renderItem(input))); };
-  const floor = async () => { for (const m of rendered) await drain(floorEml(m)); };
+  const archiver = async () => {
+    for (const input of inputs) await drain(composeEml(renderItem(input)));
+  };
+  const floor = async () => {
+    for (const m of rendered) await drain(floorEml(m));
+  };
   await archiver(); // warm-up
   await floor();
   const archiverTimes: number[] = [];
@@ -51,19 +63,36 @@ export async function measureConversionFloor(org: ExportOrganisation, count: num
   }
   const archiverPerCpuSecond = inputs.length / median(archiverTimes);
   const floorPerCpuSecond = inputs.length / median(floorTimes);
-  return { messages: inputs.length, archiverPerCpuSecond, floorPerCpuSecond, ratio: archiverPerCpuSecond / floorPerCpuSecond };
+  return {
+    messages: inputs.length,
+    archiverPerCpuSecond,
+    floorPerCpuSecond,
+    ratio: archiverPerCpuSecond / floorPerCpuSecond,
+  };
 }
 
 /** The same message through MailComposer with nothing of ours around it. */
 function floorEml(m: ArchiveMessage): Readable {
   return new MailComposer({
-    from: m.from, to: m.to, cc: m.cc, subject: m.subject, date: new Date(m.sentAt), messageId: '<floor@bench.invalid>',
-    text: m.text, html: m.html, headers: m.headers, xMailer: false,
-  }).compile().createReadStream();
+    from: m.from,
+    to: m.to,
+    cc: m.cc,
+    subject: m.subject,
+    date: new Date(m.sentAt),
+    messageId: '<floor@bench.invalid>',
+    text: m.text,
+    html: m.html,
+    headers: m.headers,
+    xMailer: false,
+  })
+    .compile()
+    .createReadStream();
 }
 
 async function drain(stream: Readable): Promise<void> {
-  for await (const _ of stream) { /* consume */ }
+  for await (const _ of stream) {
+    /* consume */
+  }
 }
 
 async function cpuSeconds(work: () => Promise<void>): Promise<number> {

@@ -34,9 +34,28 @@ async function main(): Promise<void> {
   const history = new SyntheticHistory({ items, mailboxes, days: 90, end: new Date() });
   const rig = await SizeRig.start(history);
   try {
-    const result: HistoryResult = { items, mailboxes, days: 90, statusTransactions: {}, statusByOperation: {}, statusSeconds: {}, writeSeconds: 0, reconcileHeapMb: 0, reconcileSeconds: 0, reconcileMailboxes: 0, reconcileExpected: 0, reconcileMissing: 0, reconcileTransactions: 0, reconcileByOperation: {}, reconcileGraphRequests: 0 };
+    const result: HistoryResult = {
+      items,
+      mailboxes,
+      days: 90,
+      statusTransactions: {},
+      statusByOperation: {},
+      statusSeconds: {},
+      writeSeconds: 0,
+      reconcileHeapMb: 0,
+      reconcileSeconds: 0,
+      reconcileMailboxes: 0,
+      reconcileExpected: 0,
+      reconcileMissing: 0,
+      reconcileTransactions: 0,
+      reconcileByOperation: {},
+      reconcileGraphRequests: 0,
+    };
     let counts = undefined as ReturnType<typeof addCounts> | undefined;
-    for (const [from, to] of [[0, Math.floor(items / 10)], [Math.floor(items / 10), items]] as const) {
+    for (const [from, to] of [
+      [0, Math.floor(items / 10)],
+      [Math.floor(items / 10), items],
+    ] as const) {
       const started = Date.now();
       const part = await history.write(rig.storage, rig.env.graph, from, to);
       result.writeSeconds += (Date.now() - started) / 1000;
@@ -47,7 +66,9 @@ async function main(): Promise<void> {
       result.statusTransactions[key] = cost.transactions;
       result.statusByOperation[key] = cost.byOperation;
       result.statusSeconds[key] = Math.round((Date.now() - statusStarted) / 100) / 10;
-      log(`history: ${counts.items} items, ${counts.deliveries} delivery rows; a status call costs ${cost.transactions} storage transactions ${JSON.stringify(cost.byOperation)}`);
+      log(
+        `history: ${counts.items} items, ${counts.deliveries} delivery rows; a status call costs ${cost.transactions} storage transactions ${JSON.stringify(cost.byOperation)}`,
+      );
     }
     const run = await rig.reconcile({ from: history.from, to: history.to });
     result.reconcileHeapMb = Math.round(run.heapGrowthMb * 10) / 10;
@@ -58,14 +79,19 @@ async function main(): Promise<void> {
     result.reconcileTransactions = run.transactions;
     result.reconcileByOperation = run.byOperation;
     result.reconcileGraphRequests = run.graphRequests;
-    log(`history: reconciliation of ${run.value.mailboxes} mailboxes in ${run.seconds.toFixed(1)} s, heap growth ${run.heapGrowthMb.toFixed(1)} MB, ${run.transactions} storage transactions ${JSON.stringify(run.byOperation)}, ${run.graphRequests} Graph requests`);
+    log(
+      `history: reconciliation of ${run.value.mailboxes} mailboxes in ${run.seconds.toFixed(1)} s, heap growth ${run.heapGrowthMb.toFixed(1)} MB, ${run.transactions} storage transactions ${JSON.stringify(run.byOperation)}, ${run.graphRequests} Graph requests`,
+    );
     console.log(JSON.stringify(result));
   } finally {
     await rig.stop();
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err instanceof Error ? err.stack : err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);

@@ -6,7 +6,14 @@ import { stopChildProcess } from '../dev/child-process';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
-export interface StageEvent { at: number; stage: string; event: 'done' | 'rescheduled' | 'failed' | 'rejected'; records?: number; outcome?: string; reason?: string }
+export interface StageEvent {
+  at: number;
+  stage: string;
+  event: 'done' | 'rescheduled' | 'failed' | 'rejected';
+  records?: number;
+  outcome?: string;
+  reason?: string;
+}
 
 /**
  * One local Functions host as a child process, so its memory and CPU are its own: peak RSS from
@@ -21,7 +28,11 @@ export class HostWorker {
   private peakRssKb = 0;
   private sampler: NodeJS.Timeout | undefined;
 
-  constructor(private readonly name: string, private readonly env: Record<string, string>, private readonly cpuProfDir?: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly env: Record<string, string>,
+    private readonly cpuProfDir?: string,
+  ) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -39,8 +50,19 @@ export class HostWorker {
     this.child = child;
     createInterface({ input: child.stderr! }).on('line', (line) => this.onLog(line));
     const ready = new Promise<void>((done, fail) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('READY ')) { this.url = line.slice(6).trim(); done(); } });
-      child.once('exit', (code, signal) => fail(new Error(`${this.name} exited before READY (code ${code}, signal ${signal}): ${this.problems.slice(-3).join(' | ')}`)));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('READY ')) {
+          this.url = line.slice(6).trim();
+          done();
+        }
+      });
+      child.once('exit', (code, signal) =>
+        fail(
+          new Error(
+            `${this.name} exited before READY (code ${code}, signal ${signal}): ${this.problems.slice(-3).join(' | ')}`,
+          ),
+        ),
+      );
     });
     this.sampler = setInterval(() => this.sample(), 250);
     await ready;
@@ -94,7 +116,9 @@ export class HostWorker {
         if (event === 'done' || event === 'rescheduled' || event === 'failed' || event === 'rejected') {
           const result = parsed.result as { records?: number } | string | undefined;
           this.events.push({
-            at: Date.parse(time), stage, event,
+            at: Date.parse(time),
+            stage,
+            event,
             records: typeof result === 'object' ? result?.records : undefined,
             outcome: typeof result === 'string' ? result : undefined,
             reason: parsed.reason ?? parsed.error,
@@ -104,7 +128,8 @@ export class HostWorker {
         // Not a stage event.
       }
     }
-    if ((level === 'ERROR' || level === 'WARN') && process.env.BENCH_ECHO) process.stderr.write(`[${this.name}] ${line.slice(0, 600)}\n`);
+    if ((level === 'ERROR' || level === 'WARN') && process.env.BENCH_ECHO)
+      process.stderr.write(`[${this.name}] ${line.slice(0, 600)}\n`);
     if ((level === 'ERROR' || level === 'WARN') && this.problems.length < 200) this.problems.push(line.slice(0, 300));
   }
 }

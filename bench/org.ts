@@ -28,7 +28,24 @@ export interface BenchOrg {
   itemVersions: number;
 }
 
-const WORDS = ['ledger', 'forecast', 'rollout', 'customer', 'invoice', 'sprint', 'review', 'migration', 'contract', 'pipeline', 'budget', 'release', 'incident', 'roadmap', 'renewal', 'quota'];
+const WORDS = [
+  'ledger',
+  'forecast',
+  'rollout',
+  'customer',
+  'invoice',
+  'sprint',
+  'review',
+  'migration',
+  'contract',
+  'pipeline',
+  'budget',
+  'release',
+  'incident',
+  'roadmap',
+  'renewal',
+  'quota',
+];
 
 /** The synthetic organisation, plus the two shapes the goals need: a hot mailbox and large files in small chats. */
 export function benchOrganisation(o: BenchOrgOptions): BenchOrg {
@@ -39,10 +56,21 @@ export function benchOrganisation(o: BenchOrgOptions): BenchOrg {
   const group = Math.round(o.chats * 0.27);
   const team = Math.max(1, o.chats - direct - group - 2);
   const org = generateOrganisation({
-    seed: o.seed, members: o.members, guests: 6, posts: o.posts, tasks: o.tasks, notes: o.notes, events: o.events,
-    filesRatio: o.filesRatio, largeFiles: o.largeFileMb.map((mb) => ({ sizeBytes: Math.round(mb * 1024 * 1024) })),
-    edits: Math.round(o.posts * 0.005), deletions: Math.round(o.posts * 0.002),
-    chats: { direct, group, team, personal: 1, everyone: true }, from, to, domain: 'bench.example',
+    seed: o.seed,
+    members: o.members,
+    guests: 6,
+    posts: o.posts,
+    tasks: o.tasks,
+    notes: o.notes,
+    events: o.events,
+    filesRatio: o.filesRatio,
+    largeFiles: o.largeFileMb.map((mb) => ({ sizeBytes: Math.round(mb * 1024 * 1024) })),
+    edits: Math.round(o.posts * 0.005),
+    deletions: Math.round(o.posts * 0.002),
+    chats: { direct, group, team, personal: 1, everyone: true },
+    from,
+    to,
+    domain: 'bench.example',
   });
 
   const personal = org.chats.find((c) => c.Type === 'Personal')!;
@@ -88,7 +116,10 @@ function padPosts(posts: ExportPost[], targetBytes: number, seed: number): void 
   if (extra <= 0 || live.length === 0) return;
   const per = Math.ceil(extra / live.length);
   let state = seed >>> 0;
-  const next = () => { state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0; return state; };
+  const next = () => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return state;
+  };
   for (const post of live) {
     const words: string[] = [];
     let length = 0;

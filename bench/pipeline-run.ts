@@ -28,7 +28,12 @@ export interface RunOptions {
   backlogFirst?: boolean;
 }
 
-export interface HotMailboxRate { delivered: number; steadyPerSecond: number; steadySeconds: number; peak10sPerSecond: number }
+export interface HotMailboxRate {
+  delivered: number;
+  steadyPerSecond: number;
+  steadySeconds: number;
+  peak10sPerSecond: number;
+}
 
 export interface RunResult {
   workers: number;
@@ -66,18 +71,24 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
       limits: { requestsPerWindow: Math.floor(10_000 / scale), windowMs: Math.round(600_000 / scale) },
     },
     settings: {
-      CAPTURE_START: bench.from.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '24',
-      EXPORT_POLL_SECONDS: '2', INGEST_SCHEDULE: '*/10 * * * * *',
+      CAPTURE_START: bench.from.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '24',
+      EXPORT_POLL_SECONDS: '2',
+      INGEST_SCHEDULE: '*/10 * * * * *',
     },
   });
   const proxy = new CountingStorageProxy();
   const proxied = await proxy.start(env.settings.AzureWebJobsStorage);
   const hostEnv = {
-    ...env.settings, AzureWebJobsStorage: proxied, NODE_EXTRA_CA_CERTS: o.trustBundle,
+    ...env.settings,
+    AzureWebJobsStorage: proxied,
+    NODE_EXTRA_CA_CERTS: o.trustBundle,
     // The archiver's pacing in step with the double's window: the same rate (9,700 per 10 min), a
     // window K times shorter. The reservation block follows the budget (graphMailboxPacing).
     GRAPH_MAILBOX_PACING: `${Math.floor(9_700 / scale)}/${600 / scale}`,
-    LOCAL_FUNCTION_KEY: 'bench-function-key', LOCAL_ADMIN_KEY: 'bench-admin-key',
+    LOCAL_FUNCTION_KEY: 'bench-function-key',
+    LOCAL_ADMIN_KEY: 'bench-admin-key',
   };
   const storage = new StorageAccount(loadConfig(env.settings).storage);
   const windows = new CaptureWindows(storage);
@@ -100,18 +111,41 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
       await new Promise((r) => setTimeout(r, 1000));
       hotSamples.push({ at: Date.now(), count: env.graph.messagesIn(bench.hotMailbox).length });
       // An overloaded Azurite can stop answering; the time-out must still end the run with a report.
-      const depths = await withinSeconds(10, Promise.all(Object.values(QUEUES).flatMap((q) => [q, poisonQueueOf(q)]).map(async (q) => [q, (await storage.queue(q).getProperties()).approximateMessagesCount ?? 0] as const)));
-      if (!depths) { quiet = 0; continue; }
+      const depths = await withinSeconds(
+        10,
+        Promise.all(
+          Object.values(QUEUES)
+            .flatMap((q) => [q, poisonQueueOf(q)])
+            .map(async (q) => [q, (await storage.queue(q).getProperties()).approximateMessagesCount ?? 0] as const),
+        ),
+      );
+      if (!depths) {
+        quiet = 0;
+        continue;
+      }
       for (const [q, n] of depths) maxQueueDepth[q] = Math.max(maxQueueDepth[q] ?? 0, n);
-      const checkpoint = await withinSeconds(10, windows.checkpoint().catch(() => undefined));
+      const checkpoint = await withinSeconds(
+        10,
+        windows.checkpoint().catch(() => undefined),
+      );
       const captured = Date.parse(checkpoint?.capturedThrough ?? '') >= bench.to.getTime();
       const busy = depths.filter(([q]) => !q.endsWith('-poison')).reduce((n, [, d]) => n + d, 0);
       quiet = captured && busy === 0 ? quiet + 1 : 0;
       if (Date.now() - lastReport > 15_000) {
         lastReport = Date.now();
-        o.log(`  ${Math.round((Date.now() - started) / 1000)}s queues ${depths.filter(([q]) => !q.endsWith('-poison')).map(([q, d]) => `${q}=${d}`).join(' ')} graph creates ${env.graph.stats.requests['messages.create'] ?? 0} rss ${workers.map((w) => w.peakRssMb()).join('/')} MB`);
+        o.log(
+          `  ${Math.round((Date.now() - started) / 1000)}s queues ${depths
+            .filter(([q]) => !q.endsWith('-poison'))
+            .map(([q, d]) => `${q}=${d}`)
+            .join(
+              ' ',
+            )} graph creates ${env.graph.stats.requests['messages.create'] ?? 0} rss ${workers.map((w) => w.peakRssMb()).join('/')} MB`,
+        );
       }
-      if (quiet >= 3) { drained = true; break; }
+      if (quiet >= 3) {
+        drained = true;
+        break;
+      }
     }
     const wallSeconds = (Date.now() - started - (drained ? 3000 : 0)) / 1000;
     const peakRssMb = workers.map((w) => w.peakRssMb());
@@ -130,9 +164,23 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
     }
     const summary = await runSummary(createArchiver(loadConfig(env.settings)).status);
     return {
-      workers: o.workers, wallSeconds, drained, summary, graph, ringCentral, storage: storageCounts, storageProxyErrors: { ...proxy.upstreamErrors }, peakRssMb, hostCpuSeconds,
-      events: workers.flatMap((w) => w.events), problems: workers.flatMap((w) => w.problems), hot: hotRate(hotSamples, o.backlogFirst ? 600_000 / scale : 0),
-      deliveredMessages, deliveredWithAttachments, maxQueueDepth, backlogSeconds,
+      workers: o.workers,
+      wallSeconds,
+      drained,
+      summary,
+      graph,
+      ringCentral,
+      storage: storageCounts,
+      storageProxyErrors: { ...proxy.upstreamErrors },
+      peakRssMb,
+      hostCpuSeconds,
+      events: workers.flatMap((w) => w.events),
+      problems: workers.flatMap((w) => w.problems),
+      hot: hotRate(hotSamples, o.backlogFirst ? 600_000 / scale : 0),
+      deliveredMessages,
+      deliveredWithAttachments,
+      maxQueueDepth,
+      backlogSeconds,
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop()));
@@ -144,7 +192,9 @@ export async function runPipeline(bench: BenchOrg, o: RunOptions): Promise<RunRe
 /** The promise's value, or undefined when it takes longer than `seconds`. */
 async function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), seconds * 1000); });
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), seconds * 1000);
+  });
   try {
     return await Promise.race([promise, late]);
   } finally {
@@ -153,21 +203,36 @@ async function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T
 }
 
 /** Capture and convert everything with the deliver function disabled; the deliver queue keeps it all. */
-async function buildBacklog(bench: BenchOrg, o: RunOptions, hostEnv: Record<string, string>, storage: StorageAccount, windows: CaptureWindows): Promise<number> {
+async function buildBacklog(
+  bench: BenchOrg,
+  o: RunOptions,
+  hostEnv: Record<string, string>,
+  storage: StorageAccount,
+  windows: CaptureWindows,
+): Promise<number> {
   const started = Date.now();
-  const builders = Array.from({ length: o.workers }, (_, i) => new HostWorker(`b${i + 1}`, { ...hostEnv, 'AzureWebJobs.deliver.Disabled': 'true' }, o.cpuProfDir));
+  const builders = Array.from(
+    { length: o.workers },
+    (_, i) => new HostWorker(`b${i + 1}`, { ...hostEnv, 'AzureWebJobs.deliver.Disabled': 'true' }, o.cpuProfDir),
+  );
   try {
     for (const w of builders) await w.start();
     let quiet = 0;
     while (Date.now() - started < o.timeoutMs && quiet < 3) {
       await new Promise((r) => setTimeout(r, 1000));
       const upstream = Object.values(QUEUES).filter((q) => q !== QUEUES.deliver);
-      const busy = (await Promise.all(upstream.map(async (q) => (await storage.queue(q).getProperties()).approximateMessagesCount ?? 0))).reduce((a, b) => a + b, 0);
+      const busy = (
+        await Promise.all(
+          upstream.map(async (q) => (await storage.queue(q).getProperties()).approximateMessagesCount ?? 0),
+        )
+      ).reduce((a, b) => a + b, 0);
       const checkpoint = await windows.checkpoint().catch(() => undefined);
       quiet = Date.parse(checkpoint?.capturedThrough ?? '') >= bench.to.getTime() && busy === 0 ? quiet + 1 : 0;
     }
     const backlog = (await storage.queue(QUEUES.deliver).getProperties()).approximateMessagesCount ?? 0;
-    o.log(`  backlog ${quiet >= 3 ? 'built' : 'NOT complete (time-out; raise --timeout-min): conversion still runs while delivering, so the rate is not the ceiling'} in ${Math.round((Date.now() - started) / 1000)} s: ${backlog} deliveries queued`);
+    o.log(
+      `  backlog ${quiet >= 3 ? 'built' : 'NOT complete (time-out; raise --timeout-min): conversion still runs while delivering, so the rate is not the ceiling'} in ${Math.round((Date.now() - started) / 1000)} s: ${backlog} deliveries queued`,
+    );
   } finally {
     await Promise.allSettled(builders.map((w) => w.stop()));
   }
@@ -191,7 +256,13 @@ function hotRate(samples: Array<{ at: number; count: number }>, windowMs: number
     const later = samples.slice(i).find((t) => t.at - s.at >= 10_000);
     if (later) peak10sPerSecond = Math.max(peak10sPerSecond, (later.count - s.count) / ((later.at - s.at) / 1000));
   }
-  if (!first || !last || last.at <= first.at) return { delivered: total, steadyPerSecond: 0, steadySeconds: 0, peak10sPerSecond };
+  if (!first || !last || last.at <= first.at)
+    return { delivered: total, steadyPerSecond: 0, steadySeconds: 0, peak10sPerSecond };
   const seconds = (last.at - first.at) / 1000;
-  return { delivered: total, steadyPerSecond: (last.count - first.count) / seconds, steadySeconds: seconds, peak10sPerSecond };
+  return {
+    delivered: total,
+    steadyPerSecond: (last.count - first.count) / seconds,
+    steadySeconds: seconds,
+    peak10sPerSecond,
+  };
 }

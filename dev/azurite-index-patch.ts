@@ -47,7 +47,18 @@ function patchLoki(): void {
 
   // Azurite's indexed fields, most selective first; the account name stays last. An indexed range
   // (expiry before now) goes after the one-document equalities and before the wide ones.
-  const SELECTIVE = ['messageId', 'name', 'blobName', 'id', 'RowKey', 'PartitionKey', '(indexed range)', 'queueName', 'containerName', 'table'];
+  const SELECTIVE = [
+    'messageId',
+    'name',
+    'blobName',
+    'id',
+    'RowKey',
+    'PartitionKey',
+    '(indexed range)',
+    'queueName',
+    'containerName',
+    'table',
+  ];
   const rank = (query: Record<string, unknown>, key: string, indexed: Record<string, unknown>): number => {
     const value = query[key];
     const equality = value === null || typeof value !== 'object' || value instanceof Date;
@@ -103,7 +114,8 @@ function patchLoki(): void {
   // Azurite's queue message collection (LokiQueueMetadataStore), created at start-up.
   const addCollection = Loki.prototype.addCollection;
   Loki.prototype.addCollection = function (this: unknown, name: string, options?: { indices?: string[] }) {
-    if (name === '$MESSAGES_COLLECTION$' && options?.indices) options = { ...options, indices: [...options.indices, 'expirationTime'] };
+    if (name === '$MESSAGES_COLLECTION$' && options?.indices)
+      options = { ...options, indices: [...options.indices, 'expirationTime'] };
     return addCollection.call(this, name, options);
   };
 }

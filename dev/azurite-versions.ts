@@ -23,7 +23,10 @@ export function installedAzuriteVersions(): AzuriteVersions {
 }
 
 /** Undefined when the preload fits these versions; otherwise the warning, naming found and expected. */
-export function indexPatchMismatch(found: AzuriteVersions, writtenFor: AzuriteVersions = INDEX_PATCH_WRITTEN_FOR): string | undefined {
+export function indexPatchMismatch(
+  found: AzuriteVersions,
+  writtenFor: AzuriteVersions = INDEX_PATCH_WRITTEN_FOR,
+): string | undefined {
   const differ = (['azurite', 'lokijs'] as const).filter((name) => found[name] !== writtenFor[name]);
   if (differ.length === 0) return undefined;
   const list = differ.map((name) => `${name} ${found[name]} (written for ${writtenFor[name]})`).join(', ');

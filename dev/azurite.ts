@@ -36,14 +36,16 @@ const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I
 const HOST = '127.0.0.1';
 
 export function azuriteConnectionString(ports: { blobPort: number; queuePort: number; tablePort: number }): string {
-  return [
-    'DefaultEndpointsProtocol=http',
-    `AccountName=${ACCOUNT}`,
-    `AccountKey=${ACCOUNT_KEY}`,
-    `BlobEndpoint=http://${HOST}:${ports.blobPort}/${ACCOUNT}`,
-    `QueueEndpoint=http://${HOST}:${ports.queuePort}/${ACCOUNT}`,
-    `TableEndpoint=http://${HOST}:${ports.tablePort}/${ACCOUNT}`,
-  ].join(';') + ';';
+  return (
+    [
+      'DefaultEndpointsProtocol=http',
+      `AccountName=${ACCOUNT}`,
+      `AccountKey=${ACCOUNT_KEY}`,
+      `BlobEndpoint=http://${HOST}:${ports.blobPort}/${ACCOUNT}`,
+      `QueueEndpoint=http://${HOST}:${ports.queuePort}/${ACCOUNT}`,
+      `TableEndpoint=http://${HOST}:${ports.tablePort}/${ACCOUNT}`,
+    ].join(';') + ';'
+  );
 }
 
 export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAzurite> {
@@ -58,14 +60,27 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   const silent = opts.silent ?? true;
   const args = [
-    ...((opts.indexPatch ?? process.env.AZURITE_INDEX_PATCH !== '0') && indexPatchFits() ? ['-r', path.join(__dirname, 'azurite-index-patch.js')] : []),
+    ...((opts.indexPatch ?? process.env.AZURITE_INDEX_PATCH !== '0') && indexPatchFits()
+      ? ['-r', path.join(__dirname, 'azurite-index-patch.js')]
+      : []),
     require.resolve('azurite/dist/src/azurite.js'),
-    '--blobHost', HOST, '--blobPort', String(ports.blobPort),
-    '--queueHost', HOST, '--queuePort', String(ports.queuePort),
-    '--tableHost', HOST, '--tablePort', String(ports.tablePort),
+    '--blobHost',
+    HOST,
+    '--blobPort',
+    String(ports.blobPort),
+    '--queueHost',
+    HOST,
+    '--queuePort',
+    String(ports.queuePort),
+    '--tableHost',
+    HOST,
+    '--tablePort',
+    String(ports.tablePort),
     // Azurite refuses --location together with --inMemoryPersistence.
     ...(opts.inMemory ? [] : ['--location', location]),
-    '--skipApiVersionCheck', '--loose', '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--disableTelemetry',
     ...(silent ? ['--silent'] : []),
     ...(opts.inMemory ? ['--inMemoryPersistence'] : []),
   ];
@@ -126,12 +141,14 @@ function indexPatchFits(): boolean {
 
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, HOST, () => resolve(server));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen(0, HOST, () => resolve(server));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
@@ -144,7 +161,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, HOST);
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -72,7 +72,10 @@ function readCached(certPath: string, keyPath: string): DevCertificate | null {
  * A CA bundle for NODE_EXTRA_CA_CERTS: whatever the machine already trusts that way (a
  * corporate proxy CA, say) plus the dev certificate, so trusting the doubles takes nothing away.
  */
-export async function devTrustBundle(dir = '.local/certs', existing = process.env.NODE_EXTRA_CA_CERTS): Promise<string> {
+export async function devTrustBundle(
+  dir = '.local/certs',
+  existing = process.env.NODE_EXTRA_CA_CERTS,
+): Promise<string> {
   const { certPem, certPath } = await ensureDevCertificate(dir);
   const bundlePath = join(resolve(dir), 'trust-bundle.pem');
   if (existing === bundlePath) return bundlePath;

@@ -22,11 +22,15 @@ export type ChromiumStep = { kind: 'ready' } | { kind: 'install' } | { kind: 'st
 export function chromiumStep(facts: ChromiumFacts): ChromiumStep {
   if (facts.installed) return { kind: 'ready' };
   if (facts.root && facts.aptGet) return { kind: 'install' };
-  return { kind: 'stop', message: `npm test needs Debian's chromium (${CHROMIUM}): sudo apt-get install ${CHROMIUM_PACKAGES.join(' ')}` };
+  return {
+    kind: 'stop',
+    message: `npm test needs Debian's chromium (${CHROMIUM}): sudo apt-get install ${CHROMIUM_PACKAGES.join(' ')}`,
+  };
 }
 
 export function chromiumFacts(): ChromiumFacts {
-  const onPath = (name: string) => (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, name)));
+  const onPath = (name: string) =>
+    (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, name)));
   return { installed: existsSync(CHROMIUM), root: process.getuid?.() === 0, aptGet: onPath('apt-get') };
 }
 
@@ -37,9 +41,14 @@ export function ensureChromium(facts: ChromiumFacts = chromiumFacts()): string |
   if (step.kind === 'stop') return step.message;
   console.log(`Installing Debian's ${CHROMIUM_PACKAGES.join(' ')} for the browser test (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...CHROMIUM_PACKAGES]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...CHROMIUM_PACKAGES],
+  ]) {
     const run = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (run.status !== 0) break;
   }
-  return existsSync(CHROMIUM) ? undefined : `npm test needs Debian's chromium (${CHROMIUM}), and apt-get install ${CHROMIUM_PACKAGES.join(' ')} did not install it`;
+  return existsSync(CHROMIUM)
+    ? undefined
+    : `npm test needs Debian's chromium (${CHROMIUM}), and apt-get install ${CHROMIUM_PACKAGES.join(' ')} did not install it`;
 }

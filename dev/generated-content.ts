@@ -12,17 +12,20 @@ const CONTENT_BLOCK = 64 * 1024;
  */
 export function fileContentStream(fileId: string, size: number, start = 0, end = size - 1): Readable {
   const last = Math.min(end, size - 1);
-  return Readable.from((function* () {
-    let offset = start;
-    while (offset <= last) {
-      const blockIndex = Math.floor(offset / CONTENT_BLOCK);
-      const block = contentBlock(fileId, size, blockIndex);
-      const from = offset - blockIndex * CONTENT_BLOCK;
-      const to = Math.min(block.length, last - blockIndex * CONTENT_BLOCK + 1);
-      yield block.subarray(from, to);
-      offset += to - from;
-    }
-  })(), { objectMode: false });
+  return Readable.from(
+    (function* () {
+      let offset = start;
+      while (offset <= last) {
+        const blockIndex = Math.floor(offset / CONTENT_BLOCK);
+        const block = contentBlock(fileId, size, blockIndex);
+        const from = offset - blockIndex * CONTENT_BLOCK;
+        const to = Math.min(block.length, last - blockIndex * CONTENT_BLOCK + 1);
+        yield block.subarray(from, to);
+        offset += to - from;
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 function contentBlock(fileId: string, size: number, blockIndex: number): Buffer {
@@ -31,7 +34,9 @@ function contentBlock(fileId: string, size: number, blockIndex: number): Buffer 
   // xorshift32 seeded per block: cheap enough for multi-MB files and random-access by block.
   let x = seed.readUInt32LE(0) || 0x9e3779b9;
   for (let i = 0; i < words.length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     words[i] = x >>> 0;
   }
   return Buffer.from(words.buffer);

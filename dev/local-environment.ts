@@ -34,7 +34,11 @@ const TENANT = '00000000-0000-4000-8000-00000000d3m0';
  */
 export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Promise<LocalEnvironment> {
   const tls = await ensureDevCertificate('.local/certs');
-  const rcCredentials = { clientId: 'demo-rc-client', clientSecret: randomBytes(12).toString('hex'), jwt: `demo.${randomBytes(16).toString('hex')}.jwt` };
+  const rcCredentials = {
+    clientId: 'demo-rc-client',
+    clientSecret: randomBytes(12).toString('hex'),
+    jwt: `demo.${randomBytes(16).toString('hex')}.jwt`,
+  };
   const graphApp = { clientId: '11111111-2222-4333-8444-555555555555', clientSecret: randomBytes(16).toString('hex') };
   const withoutMailbox = new Set((opts.withoutMailbox ?? []).map((e) => e.toLowerCase()));
 

@@ -81,7 +81,13 @@ export class ProgressCounter {
  * per second so far) and delivery (copies queued, at the current rate). Both are rough at the
  * start of a run and settle as it goes.
  */
-function estimate(windows: Pick<CaptureWindow, 'status' | 'from' | 'to'>[], target: string | undefined, pending: number, ratePerMinute: number, elapsedMs: number): number | undefined {
+function estimate(
+  windows: Pick<CaptureWindow, 'status' | 'from' | 'to'>[],
+  target: string | undefined,
+  pending: number,
+  ratePerMinute: number,
+  elapsedMs: number,
+): number | undefined {
   const spanOf = (w: Pick<CaptureWindow, 'from' | 'to'>) => Date.parse(w.to) - Date.parse(w.from);
   const storedSpan = windows.filter((w) => w.status === 'stored').reduce((n, w) => n + spanOf(w), 0);
   const lastEnd = windows.reduce((max, w) => Math.max(max, Date.parse(w.to)), 0);
@@ -107,7 +113,11 @@ export function formatProgress(s: ProgressSnapshot): string {
     `converted ${s.converted}`,
     `delivered ${s.delivered}${s.failed ? ` (${s.failed} failed)` : ''}`,
     `${s.ratePerMinute}/min`,
-    s.etaSeconds === undefined ? 'time left unknown' : s.etaSeconds === 0 && s.pendingDeliveries === 0 && s.windowsStored === s.windowsPlanned ? 'caught up' : `about ${duration(s.etaSeconds)} left`,
+    s.etaSeconds === undefined
+      ? 'time left unknown'
+      : s.etaSeconds === 0 && s.pendingDeliveries === 0 && s.windowsStored === s.windowsPlanned
+        ? 'caught up'
+        : `about ${duration(s.etaSeconds)} left`,
   ];
   return parts.join(' · ');
 }
@@ -133,8 +143,17 @@ export async function progressDisplay(stream: NodeJS.WriteStream = process.stder
   if (stream.isTTY) {
     const { createLogUpdate } = await import('log-update');
     const live = createLogUpdate(stream);
-    return { everyMs: 2000, update: (line) => live(line), done: (line) => { live(line); live.done(); } };
+    return {
+      everyMs: 2000,
+      update: (line) => live(line),
+      done: (line) => {
+        live(line);
+        live.done();
+      },
+    };
   }
-  const plain = (line: string) => { stream.write(`${new Date().toISOString()} progress: ${line}\n`); };
+  const plain = (line: string) => {
+    stream.write(`${new Date().toISOString()} progress: ${line}\n`);
+  };
   return { everyMs: 30_000, update: plain, done: plain };
 }

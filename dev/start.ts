@@ -31,18 +31,23 @@ const REPO_ROOT = resolve(__dirname, '..', '..');
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const reconcile = process.argv.includes('--reconcile');
-  if (process.env.NODE_EXTRA_CA_CERTS !== resolve(REPO_ROOT, '.local/certs/trust-bundle.pem')) return relaunchTrustingDevCertificate();
+  if (process.env.NODE_EXTRA_CA_CERTS !== resolve(REPO_ROOT, '.local/certs/trust-bundle.pem'))
+    return relaunchTrustingDevCertificate();
 
   const configured = { ...readLocalSettings(), ...definedEnv() };
   const hasRingCentral = !!configured.RINGCENTRAL_JWT;
   const hasGraph = !!configured.GRAPH_CLIENT_SECRET;
   if (hasRingCentral !== hasGraph) {
-    console.error('Configure both RingCentral (RINGCENTRAL_*) and Graph (GRAPH_*) credentials, or neither to run the demo doubles.');
+    console.error(
+      'Configure both RingCentral (RINGCENTRAL_*) and Graph (GRAPH_*) credentials, or neither to run the demo doubles.',
+    );
     return 2;
   }
   const demo = !hasRingCentral;
   if (reconcile && !once && demo) {
-    console.error('The demo doubles keep their mailboxes in memory: run `npm start -- --once --reconcile` to reconcile the demo, or configure real endpoints.');
+    console.error(
+      'The demo doubles keep their mailboxes in memory: run `npm start -- --once --reconcile` to reconcile the demo, or configure real endpoints.',
+    );
     return 2;
   }
   const stack: Array<() => Promise<void>> = [];
@@ -63,7 +68,9 @@ async function main(): Promise<number> {
     });
     stack.push(() => environment!.stop());
     settings = environment.settings;
-    log(`${DEMO_ORGANISATION_LABEL}: RingCentral, Microsoft Graph and Entra ID are local doubles seeded with a demo organisation (${org.members.length} members, ${org.posts.length} post versions).`);
+    log(
+      `${DEMO_ORGANISATION_LABEL}: RingCentral, Microsoft Graph and Entra ID are local doubles seeded with a demo organisation (${org.members.length} members, ${org.posts.length} post versions).`,
+    );
   } else {
     let azurite: RunningAzurite | undefined;
     if (!configured.AzureWebJobsStorage && !configured.AzureWebJobsStorage__blobServiceUri) {
@@ -75,7 +82,9 @@ async function main(): Promise<number> {
   settings.LOCAL_FUNCTION_KEY ||= randomBytes(18).toString('base64url');
   settings.LOCAL_ADMIN_KEY ||= randomBytes(18).toString('base64url');
   const config = loadConfig(settings);
-  const range = reconcile ? parseDateRange(argValue('--from'), argValue('--to'), reconcileRangeRules(config.capture.retentionDays)) : undefined;
+  const range = reconcile
+    ? parseDateRange(argValue('--from'), argValue('--to'), reconcileRangeRules(config.capture.retentionDays))
+    : undefined;
   if (reconcile && !once) {
     // Real endpoints: no host, no cycle; read what storage and the mailboxes hold now.
     const archiver = createArchiver(config);
@@ -88,12 +97,20 @@ async function main(): Promise<number> {
   const verbose = !!process.env.ARCHIVER_VERBOSE;
   const counter = new ProgressCounter();
   const host = new LocalFunctionsHost({
-    repoRoot: REPO_ROOT, settings, httpPort: Number(process.env.PORT ?? 7071), timers: !once,
-    log: (line) => { counter.observe(line); if (verbose) console.error(line); },
+    repoRoot: REPO_ROOT,
+    settings,
+    httpPort: Number(process.env.PORT ?? 7071),
+    timers: !once,
+    log: (line) => {
+      counter.observe(line);
+      if (verbose) console.error(line);
+    },
   });
   await host.start();
   stack.push(() => host.stop());
-  const shutdown = async () => { for (const stop of stack.reverse()) await stop().catch(() => undefined); };
+  const shutdown = async () => {
+    for (const stop of stack.reverse()) await stop().catch(() => undefined);
+  };
 
   log(`Local host: ${host.url}/api/status?code=${settings.LOCAL_FUNCTION_KEY}`);
   log(`Function key: ${settings.LOCAL_FUNCTION_KEY}   Admin key: ${settings.LOCAL_ADMIN_KEY}`);
@@ -104,7 +121,10 @@ async function main(): Promise<number> {
   if (!once) {
     await host.runTimer('ingest');
     log('Running. Ctrl+C to stop.');
-    await new Promise<void>((done) => { process.once('SIGINT', done); process.once('SIGTERM', done); });
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
     await shutdown();
     return 0;
   }
@@ -163,11 +183,21 @@ async function showProgress(counter: ProgressCounter, windows: CaptureWindows): 
  * Starts a reconciliation job and drives it to its end (the running host takes its steps; with no
  * host, this process does), then prints it as the last stdout line; 1 when anything is missing or duplicated.
  */
-async function printReconciliation(archiver: Archiver, range: { from: Date; to: Date }, opts: { process: boolean }): Promise<number> {
+async function printReconciliation(
+  archiver: Archiver,
+  range: { from: Date; to: Date },
+  opts: { process: boolean },
+): Promise<number> {
   log(`Reconciling items from ${range.from.toISOString()} to ${range.to.toISOString()}...`);
   const jobId = await archiver.reconcileJobs.start(range);
-  const result = await reconcileToEnd(archiver, jobId, { ...opts, log: process.env.ARCHIVER_VERBOSE ? log : undefined, onProgress: (p) => log(`Reconciliation ${jobId}: ${p.mailboxesDone}/${p.mailboxesTotal ?? '?'} mailboxes`) });
-  const problems = result.perMailbox.filter((m) => m.missing || m.duplicates || m.unexpected || m.attachmentsMissing || m.attachmentsDuplicated || m.error);
+  const result = await reconcileToEnd(archiver, jobId, {
+    ...opts,
+    log: process.env.ARCHIVER_VERBOSE ? log : undefined,
+    onProgress: (p) => log(`Reconciliation ${jobId}: ${p.mailboxesDone}/${p.mailboxesTotal ?? '?'} mailboxes`),
+  });
+  const problems = result.perMailbox.filter(
+    (m) => m.missing || m.duplicates || m.unexpected || m.attachmentsMissing || m.attachmentsDuplicated || m.error,
+  );
   console.log(JSON.stringify({ ...reconciliationSummary(result), problems }));
   return hasLossOrDuplicate(result) ? 1 : 0;
 }
@@ -179,13 +209,19 @@ function argValue(name: string): string | undefined {
 
 function relaunchTrustingDevCertificate(): Promise<number> {
   // Node reads NODE_EXTRA_CA_CERTS once at start-up, so the demo's https doubles need a fresh process.
-  return devTrustBundle(resolve(REPO_ROOT, '.local/certs')).then((bundle) => new Promise((done) => {
-    const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle } });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.on('exit', (code) => done(code ?? 1));
-  }));
+  return devTrustBundle(resolve(REPO_ROOT, '.local/certs')).then(
+    (bundle) =>
+      new Promise((done) => {
+        const child = spawn(process.execPath, process.argv.slice(1), {
+          stdio: 'inherit',
+          env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle },
+        });
+        const forward = (signal: NodeJS.Signals) => child.kill(signal);
+        process.on('SIGINT', forward);
+        process.on('SIGTERM', forward);
+        child.on('exit', (code) => done(code ?? 1));
+      }),
+  );
 }
 
 function readLocalSettings(): Record<string, string> {
@@ -196,7 +232,11 @@ function readLocalSettings(): Record<string, string> {
 }
 
 function definedEnv(): Record<string, string> {
-  return Object.fromEntries(Object.keys(SETTINGS).filter((n) => process.env[n]).map((n) => [n, process.env[n]!]));
+  return Object.fromEntries(
+    Object.keys(SETTINGS)
+      .filter((n) => process.env[n])
+      .map((n) => [n, process.env[n]!]),
+  );
 }
 
 function log(line: string): void {
@@ -204,7 +244,10 @@ function log(line: string): void {
   console.error(line);
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -33,7 +33,11 @@ export class CountingStorageProxy {
   /** Returns the connection string with each endpoint moved to its counting proxy. */
   async start(connectionString: string): Promise<string> {
     let proxied = connectionString;
-    for (const [service, key] of [['blob', 'BlobEndpoint'], ['queue', 'QueueEndpoint'], ['table', 'TableEndpoint']] as const) {
+    for (const [service, key] of [
+      ['blob', 'BlobEndpoint'],
+      ['queue', 'QueueEndpoint'],
+      ['table', 'TableEndpoint'],
+    ] as const) {
       const match = new RegExp(`${key}=http://127\\.0\\.0\\.1:(\\d+)`).exec(connectionString);
       if (!match) throw new Error(`no ${key} on loopback in the connection string`);
       const port = await this.listen(service, Number(match[1]));
@@ -50,7 +54,15 @@ export class CountingStorageProxy {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((done) => { s.close(() => done()); s.closeAllConnections(); })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((done) => {
+            s.close(() => done());
+            s.closeAllConnections();
+          }),
+      ),
+    );
     this.agent.destroy();
   }
 
@@ -58,7 +70,14 @@ export class CountingStorageProxy {
     const server = http.createServer((req, res) => {
       this.count(service, req);
       const upstream = http.request(
-        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent: this.agent },
+        {
+          host: '127.0.0.1',
+          port: targetPort,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent: this.agent,
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.rawHeaders as unknown as http.OutgoingHttpHeaders);
           answer.pipe(res);

@@ -11,12 +11,22 @@ export async function backfill(request: HttpRequest, context: InvocationContext)
     } catch {
       throw new BadRequestError('body must be JSON: {"from": "<ISO time>", "to": "<ISO time>"}');
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('body must be a JSON object: {"from": "<ISO time>", "to": "<ISO time>"}');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new BadRequestError('body must be a JSON object: {"from": "<ISO time>", "to": "<ISO time>"}');
     // Both ends required; a range that reaches into the future could not be captured yet.
     const { from, to } = parseDateRange(body.from, body.to, { latest: new Date() });
     const { planner } = await archiver();
     const result = await planner.backfill(from, to);
-    context.log(JSON.stringify({ event: 'backfill.queued', stage: 'backfill', from: from.toISOString(), to: to.toISOString(), windows: result.queued.length, started: result.started.planned.length }));
+    context.log(
+      JSON.stringify({
+        event: 'backfill.queued',
+        stage: 'backfill',
+        from: from.toISOString(),
+        to: to.toISOString(),
+        windows: result.queued.length,
+        started: result.started.planned.length,
+      }),
+    );
     return { status: 202, jsonBody: { queued: result.queued, started: result.started.planned.map((w) => w.windowId) } };
   });
 }

@@ -6,7 +6,14 @@ import type { ConvertItemMessage } from '../shared/pipeline/messages';
 
 export async function convert(message: ConvertItemMessage, context: InvocationContext) {
   const a = await archiver();
-  return runQueueStage(QUEUES.convert, message, context, a, (m) => a.converter.handle(m), (m) => ({ itemKey: m.itemKey, windowId: m.windowId }));
+  return runQueueStage(
+    QUEUES.convert,
+    message,
+    context,
+    a,
+    (m) => a.converter.handle(m),
+    (m) => ({ itemKey: m.itemKey, windowId: m.windowId }),
+  );
 }
 
 app.storageQueue(QUEUES.convert, { queueName: QUEUES.convert, connection: 'AzureWebJobsStorage', handler: convert });

@@ -20,10 +20,26 @@ export async function mappings(request: HttpRequest, context: InvocationContext)
 
 /** All or nothing: one bad row rejects the file, so a corrected file can simply be sent again. */
 async function upload(request: HttpRequest, overrides: MappingOverrides): Promise<HttpResponseInit> {
-  if (!request.body) return { status: 400, jsonBody: { error: 'send a CSV body with the header email,mailbox (and optionally note)', applied: 0, problems: [] } };
+  if (!request.body)
+    return {
+      status: 400,
+      jsonBody: {
+        error: 'send a CSV body with the header email,mailbox (and optionally note)',
+        applied: 0,
+        problems: [],
+      },
+    };
   const parsed = await parseOverridesCsv(Readable.fromWeb(request.body as WebReadableStream<Uint8Array>));
   if (parsed.problemCount > 0) {
-    return { status: 400, jsonBody: { error: `${parsed.problemCount} problem(s) in the CSV; nothing was applied`, applied: 0, problemCount: parsed.problemCount, problems: parsed.problems } };
+    return {
+      status: 400,
+      jsonBody: {
+        error: `${parsed.problemCount} problem(s) in the CSV; nothing was applied`,
+        applied: 0,
+        problemCount: parsed.problemCount,
+        problems: parsed.problems,
+      },
+    };
   }
   await overrides.put(parsed.overrides);
   return { status: 200, jsonBody: { applied: parsed.overrides.length } };
@@ -32,7 +48,9 @@ async function upload(request: HttpRequest, overrides: MappingOverrides): Promis
 async function remove(request: HttpRequest, overrides: MappingOverrides): Promise<HttpResponseInit> {
   const email = request.query.get('email')?.trim().toLowerCase();
   if (!email || !isPlausibleEmail(email)) throw new BadRequestError('pass ?email=<address> of the override to remove');
-  return (await overrides.remove(email)) ? { status: 204 } : { status: 404, jsonBody: { error: 'no override for that address' } };
+  return (await overrides.remove(email))
+    ? { status: 204 }
+    : { status: 404, jsonBody: { error: 'no override for that address' } };
 }
 
 /** Streams every override as CSV in the upload format, so the file can be edited and sent back. */
@@ -40,7 +58,8 @@ function download(overrides: MappingOverrides, context: InvocationContext): Http
   const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
   void (async () => {
     for await (const o of overrides.list()) {
-      if (!csv.write({ email: o.email, mailbox: o.mailbox, note: o.note ?? '' })) await new Promise((r) => csv.once('drain', r));
+      if (!csv.write({ email: o.email, mailbox: o.mailbox, note: o.note ?? '' }))
+        await new Promise((r) => csv.once('drain', r));
     }
     csv.end();
   })().catch((err) => {
@@ -48,7 +67,15 @@ function download(overrides: MappingOverrides, context: InvocationContext): Http
     context.error(JSON.stringify({ event: 'mappings.list.failed', ...errorKind(err) }));
     csv.destroy(err as Error);
   });
-  return { status: 200, body: csv, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="mappings.csv"', 'cache-control': 'no-store' } };
+  return {
+    status: 200,
+    body: csv,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="mappings.csv"',
+      'cache-control': 'no-store',
+    },
+  };
 }
 
 app.http('mappings', { methods: ['GET', 'POST', 'DELETE'], authLevel: 'admin', route: 'mappings', handler: mappings });

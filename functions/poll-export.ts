@@ -6,7 +6,18 @@ import type { ExportWindowMessage } from '../shared/pipeline/messages';
 
 export async function pollExport(message: ExportWindowMessage, context: InvocationContext) {
   const a = await archiver();
-  return runQueueStage(QUEUES.pollExport, message, context, a, (m) => a.exportPoller.handle(m), (m) => ({ windowId: m.windowId }));
+  return runQueueStage(
+    QUEUES.pollExport,
+    message,
+    context,
+    a,
+    (m) => a.exportPoller.handle(m),
+    (m) => ({ windowId: m.windowId }),
+  );
 }
 
-app.storageQueue(QUEUES.pollExport, { queueName: QUEUES.pollExport, connection: 'AzureWebJobsStorage', handler: pollExport });
+app.storageQueue(QUEUES.pollExport, {
+  queueName: QUEUES.pollExport,
+  connection: 'AzureWebJobsStorage',
+  handler: pollExport,
+});

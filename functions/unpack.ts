@@ -6,7 +6,14 @@ import type { UnpackDatasetMessage } from '../shared/pipeline/messages';
 
 export async function unpack(message: UnpackDatasetMessage, context: InvocationContext) {
   const a = await archiver();
-  return runQueueStage(QUEUES.unpack, message, context, a, (m) => a.unpacker.handle(m), (m) => ({ windowId: m.windowId }));
+  return runQueueStage(
+    QUEUES.unpack,
+    message,
+    context,
+    a,
+    (m) => a.unpacker.handle(m),
+    (m) => ({ windowId: m.windowId }),
+  );
 }
 
 app.storageQueue(QUEUES.unpack, { queueName: QUEUES.unpack, connection: 'AzureWebJobsStorage', handler: unpack });

@@ -76,28 +76,90 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   // A claim outlasts twice the time a lost write is given to land (see HeldClaim).
   const deliveries = new DeliveryLedger(storage, { claimSeconds: 2 * GRAPH_SETTLE_SECONDS });
   const windows = new CaptureWindows(storage);
-  const ringCentral = new RingCentralApi(config.ringCentral, new PenaltyGate(storage), new SharedGroupBudget(storage.table(TABLES.rateLimit), config.ringCentral.rateLimits));
+  const ringCentral = new RingCentralApi(
+    config.ringCentral,
+    new PenaltyGate(storage),
+    new SharedGroupBudget(storage.table(TABLES.rateLimit), config.ringCentral.rateLimits),
+  );
   const graph = createGraphClient(config.graph);
 
   const planner = new WindowPlanner(config.capture, windows, queues);
   const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors, planner);
-  const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () => config.capture.start.toISOString());
-  const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), { ttlHours: config.peopleCacheHours, fallbackMailbox: config.fallbackMailbox, fanoutLimit: config.fanoutLimit });
+  const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () =>
+    config.capture.start.toISOString(),
+  );
+  const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), {
+    ttlHours: config.peopleCacheHours,
+    fallbackMailbox: config.fallbackMailbox,
+    fanoutLimit: config.fanoutLimit,
+  });
   const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);
-  const converter = new ItemConverter(blobs, new RawRecords(blobs), items, deliveries, queues, recipients, attachments, errors);
+  const converter = new ItemConverter(
+    blobs,
+    new RawRecords(blobs),
+    items,
+    deliveries,
+    queues,
+    recipients,
+    attachments,
+    errors,
+  );
   const target = mailboxTarget(config, graph, blobs);
   const graphPacer = new MailboxPacer(storage.table(TABLES.rateLimit), graphMailboxPacing(config.graphMailboxPacing));
-  const deliverer = new ItemDeliverer(blobs, deliveries, target.mailboxes, target.attachments, new MailboxThrottle(new MailboxSlots(storage), graphPacer), errors, GRAPH_SETTLE_SECONDS);
-  const status = new StatusReport(windows, items, deliveries, new MailboxRegistry(storage), errors, queues, config.capture.retentionDays);
+  const deliverer = new ItemDeliverer(
+    blobs,
+    deliveries,
+    target.mailboxes,
+    target.attachments,
+    new MailboxThrottle(new MailboxSlots(storage), graphPacer),
+    errors,
+    GRAPH_SETTLE_SECONDS,
+  );
+  const status = new StatusReport(
+    windows,
+    items,
+    deliveries,
+    new MailboxRegistry(storage),
+    errors,
+    queues,
+    config.capture.retentionDays,
+  );
   const scan = new LedgerScan(storage);
-  const operations: Operations = { log: new DeliveryLog(scan), tracer: new ItemTracer(storage, scan, windows), replayer: new Replayer(storage, queues, scan) };
-  const reconciler = new Reconciler(storage, blobs, new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
+  const operations: Operations = {
+    log: new DeliveryLog(scan),
+    tracer: new ItemTracer(storage, scan, windows),
+    replayer: new Replayer(storage, queues, scan),
+  };
+  const reconciler = new Reconciler(
+    storage,
+    blobs,
+    new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)),
+  );
   const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, new MailboxRegistry(storage));
-  return { config, storage, queues, errors, planner, exportPoller, unpacker, converter, deliverer, status, reconciler, reconcileJobs, operations, metrics };
+  return {
+    config,
+    storage,
+    queues,
+    errors,
+    planner,
+    exportPoller,
+    unpacker,
+    converter,
+    deliverer,
+    status,
+    reconciler,
+    reconcileJobs,
+    operations,
+    metrics,
+  };
 }
 
 /** Graph in production; .eml blobs (eml-blob, works in Azure) or an .eml folder (eml-folder, local) for dry runs. */
-function mailboxTarget(config: Config, graph: ReturnType<typeof createGraphClient>, blobs: ArchiveBlobs): { mailboxes: MailboxTarget; attachments: MailboxAttachments } {
+function mailboxTarget(
+  config: Config,
+  graph: ReturnType<typeof createGraphClient>,
+  blobs: ArchiveBlobs,
+): { mailboxes: MailboxTarget; attachments: MailboxAttachments } {
   if (config.mailboxTarget === 'eml-folder') {
     const folder = new EmlFolderMailbox(config.emlFolder, config.archiveFolder, blobs);
     return { mailboxes: folder, attachments: folder };

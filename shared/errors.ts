@@ -3,7 +3,10 @@
 
 /** Not a failure: try again after `delaySeconds` (throttling, export still running, a busy claim). */
 export class RetryLaterError extends Error {
-  constructor(readonly delaySeconds: number, readonly reason: string) {
+  constructor(
+    readonly delaySeconds: number,
+    readonly reason: string,
+  ) {
     super(`retry in ${delaySeconds}s: ${reason}`);
     this.name = 'RetryLaterError';
   }

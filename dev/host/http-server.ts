@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { HttpRequest, HttpResponse, type Cookie, type HttpFunctionOptions, type HttpResponseInit } from '@azure/functions';
+import {
+  HttpRequest,
+  HttpResponse,
+  type Cookie,
+  type HttpFunctionOptions,
+  type HttpResponseInit,
+} from '@azure/functions';
 import { type HostStats, type InvocationTracker } from './invocations';
 import { isAuthorized, presentedKey, type AuthLevel } from './keys';
 import { describeError, newInvocationContext, type HostLogger, type LogSink } from './logging';
@@ -37,7 +43,10 @@ export class HttpFunctionServer {
   private readonly routes: HttpRoute[];
   private readonly server: http.Server;
 
-  constructor(functions: Array<{ name: string; options: HttpFunctionOptions }>, private readonly deps: HttpServerDeps) {
+  constructor(
+    functions: Array<{ name: string; options: HttpFunctionOptions }>,
+    private readonly deps: HttpServerDeps,
+  ) {
     this.routes = functions.map(({ name, options }) => ({
       name,
       options,
@@ -74,7 +83,10 @@ export class HttpFunctionServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const segments = url.pathname.split('/').filter((s) => s !== '').map(safeDecode);
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(safeDecode);
 
     if (segments[0] === 'admin') return this.handleAdmin(req, res, url, method, segments);
 
@@ -112,7 +124,13 @@ export class HttpFunctionServer {
       functionName: route.name,
       invocationId,
       options: {
-        trigger: { type: 'httpTrigger', name: 'request', authLevel: route.authLevel, methods: [...route.methods], route: route.options.route },
+        trigger: {
+          type: 'httpTrigger',
+          name: 'request',
+          authLevel: route.authLevel,
+          methods: [...route.methods],
+          route: route.options.route,
+        },
         return: route.options.return,
         extraInputs: route.options.extraInputs ?? [],
         extraOutputs: route.options.extraOutputs ?? [],
@@ -127,16 +145,25 @@ export class HttpFunctionServer {
       // The stack goes to the log only; the caller gets a generic message.
       this.deps.logger
         .forFunction(route.name, invocationId)
-        .error(`${route.name} failed: ${describeError(err)}${err instanceof Error && err.stack ? `\n${err.stack}` : ''}`);
+        .error(
+          `${route.name} failed: ${describeError(err)}${err instanceof Error && err.stack ? `\n${err.stack}` : ''}`,
+        );
       return sendError(res, 500, { error: 'Internal Server Error', invocationId });
     }
     this.deps.stats.record(route.name, 'succeeded');
     await sendResult(res, result ?? {}, method === 'HEAD');
   }
 
-  private async handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string, segments: string[]) {
+  private async handleAdmin(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    segments: string[],
+  ) {
     req.resume();
-    if (!isAuthorized('admin', presentedKey(req.headers, url.searchParams), this.deps.settings)) return sendError(res, 401);
+    if (!isAuthorized('admin', presentedKey(req.headers, url.searchParams), this.deps.settings))
+      return sendError(res, 401);
     if (method !== 'POST' || segments.length !== 3 || segments[1] !== 'functions') return sendError(res, 404);
     const run = this.deps.invokeNonHttp(segments[2]!);
     if (!run) return sendError(res, 404);
@@ -170,7 +197,8 @@ async function sendResult(res: http.ServerResponse, result: HttpResponseInit | H
   if (typeof body === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
   if (body instanceof URLSearchParams || body instanceof FormData || body instanceof Blob) {
     const converted = new Response(body);
-    if (!headers.has('content-type')) headers.set('content-type', converted.headers.get('content-type') ?? 'application/octet-stream');
+    if (!headers.has('content-type'))
+      headers.set('content-type', converted.headers.get('content-type') ?? 'application/octet-stream');
     body = converted.body;
   }
 

@@ -13,7 +13,8 @@ export function isAuthorized(
 ): boolean {
   if (authLevel === 'anonymous') return true;
   if (!presented) return false;
-  const accepted = authLevel === 'admin' ? [settings.LOCAL_ADMIN_KEY] : [settings.LOCAL_FUNCTION_KEY, settings.LOCAL_ADMIN_KEY];
+  const accepted =
+    authLevel === 'admin' ? [settings.LOCAL_ADMIN_KEY] : [settings.LOCAL_FUNCTION_KEY, settings.LOCAL_ADMIN_KEY];
   return accepted.some((key) => !!key && sameSecret(presented, key));
 }
 
@@ -23,7 +24,10 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export function presentedKey(headers: Record<string, string | string[] | undefined>, query: URLSearchParams): string | undefined {
+export function presentedKey(
+  headers: Record<string, string | string[] | undefined>,
+  query: URLSearchParams,
+): string | undefined {
   const header = headers['x-functions-key'];
   return (Array.isArray(header) ? header[0] : header) || query.get('code') || undefined;
 }

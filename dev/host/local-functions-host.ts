@@ -65,7 +65,9 @@ export class LocalFunctionsHost {
     Object.assign(process.env, settings);
     ({ functions: this.functions, terminateHooks: this.terminateHooks } = loadApp(this.opts.repoRoot));
     // As in Azure: the app setting AzureWebJobs.<name>.Disabled = true (or 1) turns a function off.
-    const disabled = this.functions.filter((f) => /^(true|1)$/i.test(settings[`AzureWebJobs.${f.name}.Disabled`] ?? ''));
+    const disabled = this.functions.filter((f) =>
+      /^(true|1)$/i.test(settings[`AzureWebJobs.${f.name}.Disabled`] ?? ''),
+    );
     if (disabled.length) {
       this.functions = this.functions.filter((f) => !disabled.includes(f));
       this.logger.info(`disabled by AzureWebJobs.<name>.Disabled: ${disabled.map((f) => f.name).join(', ')}`);
@@ -77,7 +79,10 @@ export class LocalFunctionsHost {
       for (const fn of this.functions) {
         if (fn.kind === 'timer') {
           const storageConnection = resolveConnection(settings, 'AzureWebJobsStorage');
-          this.timers.set(fn.name, new TimerScheduler(fn.name, fn.options, { ...common, storageConnection, messageEncoding: encoding }));
+          this.timers.set(
+            fn.name,
+            new TimerScheduler(fn.name, fn.options, { ...common, storageConnection, messageEncoding: encoding }),
+          );
         } else if (fn.kind === 'storageQueue') {
           this.queueListeners.push(
             new QueueListener(fn.name, fn.options, {
@@ -99,8 +104,14 @@ export class LocalFunctionsHost {
           return timer ? this.tracker.track(timer.runNow()) : undefined;
         },
       });
-      if (httpFunctions.some((f) => (f.options.authLevel ?? 'anonymous') !== 'anonymous') && !settings.LOCAL_FUNCTION_KEY && !settings.LOCAL_ADMIN_KEY) {
-        this.logger.warn('keyed HTTP functions exist but neither LOCAL_FUNCTION_KEY nor LOCAL_ADMIN_KEY is set: they will answer 401');
+      if (
+        httpFunctions.some((f) => (f.options.authLevel ?? 'anonymous') !== 'anonymous') &&
+        !settings.LOCAL_FUNCTION_KEY &&
+        !settings.LOCAL_ADMIN_KEY
+      ) {
+        this.logger.warn(
+          'keyed HTTP functions exist but neither LOCAL_FUNCTION_KEY nor LOCAL_ADMIN_KEY is set: they will answer 401',
+        );
       }
       const port = await this.http.listen(this.opts.httpPort ?? 7071);
       this.url = `http://127.0.0.1:${port}`;
@@ -115,15 +126,16 @@ export class LocalFunctionsHost {
 
   /** Graceful: stops polling and scheduling, stops accepting requests, waits for in-flight invocations. */
   async stop(): Promise<void> {
-    await Promise.all([
-      ...this.queueListeners.map((l) => l.stop()),
-      ...[...this.timers.values()].map((t) => t.stop()),
-    ]);
+    await Promise.all([...this.queueListeners.map((l) => l.stop()), ...[...this.timers.values()].map((t) => t.stop())]);
     await this.http?.close();
     await this.tracker.drain();
     // As the Azure worker does on shutdown: the app's appTerminate hooks, after the last invocation.
     for (const hook of this.terminateHooks) {
-      try { await hook(); } catch (err) { this.logger.warn(`appTerminate hook failed: ${err instanceof Error ? err.message : String(err)}`); }
+      try {
+        await hook();
+      } catch (err) {
+        this.logger.warn(`appTerminate hook failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
     this.logger.info('host stopped');
   }
@@ -161,7 +173,9 @@ export class LocalFunctionsHost {
       quietChecks = idle ? quietChecks + 1 : 0;
       if (quietChecks >= 2) return;
       if (Date.now() > deadline) {
-        throw new Error(`not idle after ${timeoutMs} ms: queues ${JSON.stringify(lastCounts)}, in flight ${this.tracker.inFlight}`);
+        throw new Error(
+          `not idle after ${timeoutMs} ms: queues ${JSON.stringify(lastCounts)}, in flight ${this.tracker.inFlight}`,
+        );
       }
       await new Promise((r) => setTimeout(r, Math.min(100, this.opts.pollIntervalMs ?? 250)));
     }

@@ -4,7 +4,13 @@ import { InvocationContext, type LogLevel } from '@azure/functions';
 export type LogSink = (line: string) => void;
 
 const LEVELS: Record<string, string> = {
-  trace: 'TRACE', debug: 'DEBUG', information: 'INFO', warning: 'WARN', error: 'ERROR', critical: 'CRIT', none: 'NONE',
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  information: 'INFO',
+  warning: 'WARN',
+  error: 'ERROR',
+  critical: 'CRIT',
+  none: 'NONE',
 };
 
 /** One line per entry: `<ISO time> <LEVEL> <function> <invocation id> <message>`; newlines are escaped. */

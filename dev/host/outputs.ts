@@ -14,13 +14,19 @@ export async function writeOutputs(
   settings: Record<string, string>,
   messageEncoding: 'base64' | 'none',
 ): Promise<void> {
-  const outputs: Array<[FunctionOutput, unknown]> = context.options.extraOutputs.map((o) => [o, context.extraOutputs.get(o)]);
+  const outputs: Array<[FunctionOutput, unknown]> = context.options.extraOutputs.map((o) => [
+    o,
+    context.extraOutputs.get(o),
+  ]);
   const ret = context.options.return;
   if (ret && ret.type !== 'http') outputs.push([ret, returnValue]);
   for (const [output, value] of outputs) {
     if (value === undefined || value === null) continue;
     if (output.type !== 'queue') throw new Error(`local host: output binding type "${output.type}" is not supported`);
-    const queue = queueClient(resolveConnection(settings, output.connection as string | undefined), resolveSetting(String(output.queueName), settings));
+    const queue = queueClient(
+      resolveConnection(settings, output.connection as string | undefined),
+      resolveSetting(String(output.queueName), settings),
+    );
     if (!createdQueues.has(queue.url)) {
       await queue.createIfNotExists();
       createdQueues.add(queue.url);

@@ -81,7 +81,9 @@ export class QueueListener {
       }
       if (signal.aborted) {
         // Received just as we stopped: hand them back at once rather than leave them invisible 10 minutes.
-        await Promise.allSettled(messages.map((m) => this.queue.updateMessage(m.messageId, m.popReceipt, undefined, 0)));
+        await Promise.allSettled(
+          messages.map((m) => this.queue.updateMessage(m.messageId, m.popReceipt, undefined, 0)),
+        );
         break;
       }
       for (const message of messages) {
@@ -105,12 +107,17 @@ export class QueueListener {
       return;
     }
 
-    const renew = setInterval(() => {
-      this.queue.updateMessage(message.messageId, popReceipt, undefined, this.deps.messageLeaseSeconds).then(
-        (r) => { popReceipt = r.popReceipt!; },
-        (err) => log.warn(`message ${message.messageId}: visibility renewal failed: ${describeError(err)}`),
-      );
-    }, (this.deps.messageLeaseSeconds * 1000) / 2);
+    const renew = setInterval(
+      () => {
+        this.queue.updateMessage(message.messageId, popReceipt, undefined, this.deps.messageLeaseSeconds).then(
+          (r) => {
+            popReceipt = r.popReceipt!;
+          },
+          (err) => log.warn(`message ${message.messageId}: visibility renewal failed: ${describeError(err)}`),
+        );
+      },
+      (this.deps.messageLeaseSeconds * 1000) / 2,
+    );
     try {
       const context = newInvocationContext(this.deps.sink, {
         functionName: this.functionName,
@@ -134,9 +141,9 @@ export class QueueListener {
       await writeOutputs(context, result, this.deps.settings, messageEncoding);
       clearInterval(renew);
       this.deps.stats.record(this.functionName, 'succeeded');
-      await this.queue.deleteMessage(message.messageId, popReceipt).catch((err) =>
-        log.warn(`message ${message.messageId}: delete after success failed: ${describeError(err)}`),
-      );
+      await this.queue
+        .deleteMessage(message.messageId, popReceipt)
+        .catch((err) => log.warn(`message ${message.messageId}: delete after success failed: ${describeError(err)}`));
     } catch (err) {
       clearInterval(renew);
       this.deps.stats.record(this.functionName, 'failed');
@@ -144,7 +151,9 @@ export class QueueListener {
         `${this.functionName} failed for message ${message.messageId} (dequeueCount ${message.dequeueCount}): ${describeError(err)}`,
       );
       if (message.dequeueCount >= maxDequeueCount) {
-        log.error(`message ${message.messageId} reached maxDequeueCount ${maxDequeueCount}; moved to ${this.queueName}-poison`);
+        log.error(
+          `message ${message.messageId} reached maxDequeueCount ${maxDequeueCount}; moved to ${this.queueName}-poison`,
+        );
         await this.moveToPoison(message, popReceipt, log);
       } else {
         await this.queue

@@ -13,7 +13,13 @@ export type RegisteredFunction =
   | { kind: 'storageQueue'; name: string; options: StorageQueueFunctionOptions };
 
 type App = Record<string, unknown>;
-const HTTP_SHORTCUTS: Record<string, string> = { get: 'GET', put: 'PUT', post: 'POST', patch: 'PATCH', deleteRequest: 'DELETE' };
+const HTTP_SHORTCUTS: Record<string, string> = {
+  get: 'GET',
+  put: 'PUT',
+  post: 'POST',
+  patch: 'PATCH',
+  deleteRequest: 'DELETE',
+};
 const SUPPORTED = new Set(['http', 'timer', 'storageQueue', 'setup', 'hook', ...Object.keys(HTTP_SHORTCUTS)]);
 
 /**
@@ -54,7 +60,9 @@ export function loadApp(repoRoot: string): { functions: RegisteredFunction[]; te
     return options;
   };
 
-  swap('http', (name: string, options: HttpFunctionOptions) => add({ kind: 'http', name, options: toHttpOptions(options) }));
+  swap('http', (name: string, options: HttpFunctionOptions) =>
+    add({ kind: 'http', name, options: toHttpOptions(options) }),
+  );
   for (const [shortcut, method] of Object.entries(HTTP_SHORTCUTS)) {
     swap(shortcut, (name: string, options: HttpFunctionOptions | HttpHandler) =>
       add({ kind: 'http', name, options: toHttpOptions(options, method) }),
@@ -64,8 +72,16 @@ export function loadApp(repoRoot: string): { functions: RegisteredFunction[]; te
   const terminateHooks: AppTerminateHook[] = [];
   const hook = app.hook as Record<string, unknown>;
   saved.set('hook', hook);
-  app.hook = { ...hook, appTerminate: (handler: AppTerminateHook) => { terminateHooks.push(handler); return { dispose: () => undefined }; } };
-  swap('storageQueue', (name: string, options: StorageQueueFunctionOptions) => add({ kind: 'storageQueue', name, options }));
+  app.hook = {
+    ...hook,
+    appTerminate: (handler: AppTerminateHook) => {
+      terminateHooks.push(handler);
+      return { dispose: () => undefined };
+    },
+  };
+  swap('storageQueue', (name: string, options: StorageQueueFunctionOptions) =>
+    add({ kind: 'storageQueue', name, options }),
+  );
   for (const method of Object.keys(app)) {
     const writable = Object.getOwnPropertyDescriptor(app, method)?.writable === true;
     if (SUPPORTED.has(method) || !writable || typeof app[method] !== 'function') continue;

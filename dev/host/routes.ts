@@ -14,7 +14,10 @@ const CONSTRAINTS: Record<string, RegExp> = {
 };
 
 export function compileRoute(template: string): RouteMatcher {
-  const parts = template.replace(/^\/+|\/+$/g, '').split('/').filter((p) => p !== '');
+  const parts = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((p) => p !== '');
   return (segments) => {
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {

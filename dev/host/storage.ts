@@ -23,7 +23,10 @@ export function blobService(connectionString: string): BlobServiceClient {
 }
 
 /** The connection named by a binding's `connection` (default AzureWebJobsStorage), from the app settings. */
-export function resolveConnection(settings: Record<string, string | undefined>, connection: string | undefined): string {
+export function resolveConnection(
+  settings: Record<string, string | undefined>,
+  connection: string | undefined,
+): string {
   const name = connection || 'AzureWebJobsStorage';
   const value = settings[name] ?? process.env[name];
   if (!value) throw new Error(`app setting "${name}" (a storage connection string) is not set`);

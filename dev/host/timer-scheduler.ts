@@ -100,7 +100,9 @@ export class TimerScheduler {
     const next = metadata.next ? new Date(metadata.next) : undefined;
     const last = metadata.lastoccurrence ? new Date(metadata.lastoccurrence) : undefined;
     if (next && next.getTime() < Date.now() && (!last || last < next)) {
-      this.deps.logger.info(`timer ${this.functionName}: occurrence ${next.toISOString()} was missed; running it past due`);
+      this.deps.logger.info(
+        `timer ${this.functionName}: occurrence ${next.toISOString()} was missed; running it past due`,
+      );
       await this.startOccurrence(next, true);
     }
   }
@@ -128,15 +130,20 @@ export class TimerScheduler {
       await lease.acquireLease(LEASE_S);
     } catch (err) {
       if (isStatus(err, 409)) {
-        if (occurrence) this.deps.logger.info(`timer ${this.functionName}: occurrence ${occurrence.toISOString()} skipped, another worker holds the singleton lock`);
+        if (occurrence)
+          this.deps.logger.info(
+            `timer ${this.functionName}: occurrence ${occurrence.toISOString()} skipped, another worker holds the singleton lock`,
+          );
         return false;
       }
       throw err;
     }
     const renew = setInterval(() => {
-      lease.renewLease().catch((err) =>
-        this.deps.logger.warn(`timer ${this.functionName}: lease renewal failed: ${describeError(err)}`),
-      );
+      lease
+        .renewLease()
+        .catch((err) =>
+          this.deps.logger.warn(`timer ${this.functionName}: lease renewal failed: ${describeError(err)}`),
+        );
     }, RENEW_EVERY_MS);
     try {
       const metadata = (await this.lockBlob.getProperties({ conditions: { leaseId: lease.leaseId } })).metadata ?? {};
@@ -146,10 +153,18 @@ export class TimerScheduler {
       const timer: Timer = {
         isPastDue: isPastDue || (occurrence !== undefined && started.getTime() - occurrence.getTime() > 1000),
         schedule: { adjustForDST: false },
-        scheduleStatus: { last: metadata.lastoccurrence ?? NEVER, next: next.toISOString(), lastUpdated: metadata.lastupdated ?? NEVER },
+        scheduleStatus: {
+          last: metadata.lastoccurrence ?? NEVER,
+          next: next.toISOString(),
+          lastUpdated: metadata.lastupdated ?? NEVER,
+        },
       };
       await this.deps.tracker.track(this.invoke(timer));
-      const status: Record<string, string> = { ...metadata, next: next.toISOString(), lastupdated: new Date().toISOString() };
+      const status: Record<string, string> = {
+        ...metadata,
+        next: next.toISOString(),
+        lastupdated: new Date().toISOString(),
+      };
       if (occurrence) status.lastoccurrence = occurrence.toISOString();
       await this.lockBlob.setMetadata(status, { conditions: { leaseId: lease.leaseId } });
       return true;
@@ -177,7 +192,9 @@ export class TimerScheduler {
       this.deps.stats.record(this.functionName, 'succeeded');
     } catch (err) {
       this.deps.stats.record(this.functionName, 'failed');
-      this.deps.logger.forFunction(this.functionName, invocationId).error(`${this.functionName} failed: ${describeError(err)}`);
+      this.deps.logger
+        .forFunction(this.functionName, invocationId)
+        .error(`${this.functionName} failed: ${describeError(err)}`);
     }
   }
 }

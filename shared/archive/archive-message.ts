@@ -2,13 +2,30 @@
 // independent of the mailbox target (Graph or an .eml folder).
 import type { ItemKind } from '../store/item-keys';
 
-export interface Address { name: string; address: string }
+export interface Address {
+  name: string;
+  address: string;
+}
 
 /** A captured file that travels with the message. */
-export interface ArchiveAttachment { fileId: string; name: string; size: number; contentType: string; blob: string; sha256: string }
+export interface ArchiveAttachment {
+  fileId: string;
+  name: string;
+  size: number;
+  contentType: string;
+  blob: string;
+  sha256: string;
+}
 
 /** A file that does not travel with the message (too large, or gone), and where it is instead. */
-export interface FileNotice { fileId: string; name: string; size?: number; sha256?: string; location?: string; reason: string }
+export interface FileNotice {
+  fileId: string;
+  name: string;
+  size?: number;
+  sha256?: string;
+  location?: string;
+  reason: string;
+}
 
 export interface ArchiveMessage {
   itemKey: string;

@@ -4,7 +4,11 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ArchiveMessage } from './archive-message';
 import { messageClassOf } from './render-frame';
 
-export interface EmlAttachment { filename: string; contentType?: string; content: Readable | Buffer }
+export interface EmlAttachment {
+  filename: string;
+  contentType?: string;
+  content: Readable | Buffer;
+}
 
 /**
  * The RFC 5322 archive copy of a message, built by nodemailer's MIME composer (never by hand)
@@ -20,7 +24,12 @@ export function composeEml(message: ArchiveMessage, attachments: EmlAttachment[]
     text: message.text,
     html: message.html,
     headers: {
-      ...Object.fromEntries(Object.entries(message.headers).map(([name, value]) => [name, { prepared: true, value: encodedSubject(value) }])),
+      ...Object.fromEntries(
+        Object.entries(message.headers).map(([name, value]) => [
+          name,
+          { prepared: true, value: encodedSubject(value) },
+        ]),
+      ),
       'X-RingCentral-Message-Class': messageClassOf(message.kind),
       Subject: { prepared: true, value: encodedSubject(message.subject) },
     },
@@ -55,4 +64,3 @@ export function encodedSubject(subject: string): string {
   if (chunk) words.push(chunk);
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join('\r\n ');
 }
-

@@ -22,12 +22,20 @@ export function markupToHtml(text: string, resolve: MentionResolver): string {
   const hold = (html: string) => `\u0000${tokens.push(html) - 1}\u0000`;
   let s = text
     .replace(/\u0000/g, '')
-    .replace(MENTION, (_m, type: string, id: string) => hold(`<strong class="mention">@${escapeHtml(resolve(type, id) ?? `${type} ${id}`)}</strong>`))
+    .replace(MENTION, (_m, type: string, id: string) =>
+      hold(`<strong class="mention">@${escapeHtml(resolve(type, id) ?? `${type} ${id}`)}</strong>`),
+    )
     .replace(LINK, (_m, label: string, url: string) => hold(`<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>`))
     .replace(URL_RE, (url) => hold(`<a href="${escapeHtml(url)}">${escapeHtml(url)}</a>`));
   s = escapeHtml(s)
     .replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>')
     .replace(/(^|[\s(])[*_]([^*_\n]+)[*_](?=$|[\s).,!?])/g, '$1<em>$2</em>');
-  const lines = s.split('\n').map((line) => (line.startsWith('&gt; ') ? `<blockquote style="margin:0 0 0 8px;border-left:3px solid #ccc;padding-left:8px">${line.slice(5)}</blockquote>` : line));
+  const lines = s
+    .split('\n')
+    .map((line) =>
+      line.startsWith('&gt; ')
+        ? `<blockquote style="margin:0 0 0 8px;border-left:3px solid #ccc;padding-left:8px">${line.slice(5)}</blockquote>`
+        : line,
+    );
   return lines.join('<br>').replace(/\u0000(\d+)\u0000/g, (_m, i: string) => tokens[Number(i)]);
 }

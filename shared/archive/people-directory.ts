@@ -3,7 +3,11 @@ import type { Address } from './archive-message';
 import { oneLine } from './html';
 import { isPlausibleEmail } from '../email-address';
 
-export interface Participant { id: string; person?: ExportPerson; guest: boolean }
+export interface Participant {
+  id: string;
+  person?: ExportPerson;
+  guest: boolean;
+}
 
 /** Display name and address of a RingCentral person, with a placeholder for unknown ids. */
 export function addressOf(p: Participant): Address {
@@ -12,7 +16,9 @@ export function addressOf(p: Participant): Address {
   return {
     // Display names end up in From/To headers: no CR/LF or other controls from the export.
     name: oneLine(name || email || `RingCentral user ${p.id}`, 200),
-    address: isPlausibleEmail(email) ? email.toLowerCase() : `rc-${p.id.replace(/[^A-Za-z0-9._-]/g, '')}@unknown.invalid`,
+    address: isPlausibleEmail(email)
+      ? email.toLowerCase()
+      : `rc-${p.id.replace(/[^A-Za-z0-9._-]/g, '')}@unknown.invalid`,
   };
 }
 

@@ -1,4 +1,11 @@
-import type { ExportChat, ExportEvent, ExportFile, ExportNote, ExportPost, ExportTask } from '../ringcentral/export-records';
+import type {
+  ExportChat,
+  ExportEvent,
+  ExportFile,
+  ExportNote,
+  ExportPost,
+  ExportTask,
+} from '../ringcentral/export-records';
 import { itemKeyOf, type ItemKind } from '../store/item-keys';
 import type { ArchiveAttachment, ArchiveMessage, FileNotice } from './archive-message';
 import { escapeHtml, oneLine } from './html';
@@ -33,7 +40,9 @@ export function renderItem(input: RenderInput): ArchiveMessage {
   const created = record.creationTime ?? record.lastModifiedTime ?? version;
   const sentAt = Number.isNaN(Date.parse(created)) ? new Date(0).toISOString() : new Date(created).toISOString();
   const change: ArchiveMessage['change'] = record.deleted ? 'deleted' : input.previousVersion ? 'edited' : 'new';
-  const chatId = String((record as { chatId?: unknown }).chatId ?? (record as { chatIds?: unknown[] }).chatIds?.[0] ?? input.chat?.id ?? '');
+  const chatId = String(
+    (record as { chatId?: unknown }).chatId ?? (record as { chatIds?: unknown[] }).chatIds?.[0] ?? input.chat?.id ?? '',
+  );
   const itemKey = itemKeyOf(kind, record.id, version);
   const resolve = input.resolveMention ?? (() => undefined);
   const personName = input.personName ?? ((id: string) => `RingCentral user ${id}`);
@@ -46,11 +55,21 @@ export function renderItem(input: RenderInput): ArchiveMessage {
     change,
     version,
     previousVersion: input.previousVersion,
-    heading: { who: `${from.name} <${from.address}>`, where: `${oneLine(input.chat?.name ?? label, 2000)} (${oneLine(input.chat?.Type ?? 'chat', 40)})`, when: sentAt },
+    heading: {
+      who: `${from.name} <${from.address}>`,
+      where: `${oneLine(input.chat?.name ?? label, 2000)} (${oneLine(input.chat?.Type ?? 'chat', 40)})`,
+      when: sentAt,
+    },
     fields: body.fields,
     bodyHtml: body.html,
     bodyText: body.text,
-    quote: input.parent ? { author: input.parent.author, html: markupToHtml(input.parent.text, resolve), text: markupToText(input.parent.text, resolve) } : undefined,
+    quote: input.parent
+      ? {
+          author: input.parent.author,
+          html: markupToHtml(input.parent.text, resolve),
+          text: markupToText(input.parent.text, resolve),
+        }
+      : undefined,
     attachments,
     notices,
     footer: `Archived from RingCentral Team Messaging. Chat ${chatId}, ${kind} ${record.id}, version ${version}.`,
@@ -98,44 +117,86 @@ function labelPeople(input: RenderInput): Participant[] {
   return everyone.sort((a, b) => rank(a) - rank(b));
 }
 
-interface Body { title?: string; fields?: Array<[string, string]>; html: string; text: string }
+interface Body {
+  title?: string;
+  fields?: Array<[string, string]>;
+  html: string;
+  text: string;
+}
 
-function bodyOf(kind: ItemKind, record: RenderInput['record'], resolve: MentionResolver, personName: (id: string) => string): Body {
-  const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+function bodyOf(
+  kind: ItemKind,
+  record: RenderInput['record'],
+  resolve: MentionResolver,
+  personName: (id: string) => string,
+): Body {
+  const text = (value: unknown) =>
+    typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
   switch (kind) {
     case 'post': {
       const post = record as unknown as ExportPost;
       // Files travel as attachments; everything else a post carries is named where it is read.
       const linked = (post.attachments ?? []).filter((a) => a.type !== 'File');
       const fields: Array<[string, string]> | undefined = linked.length
-        ? linked.map((a) => [`Attached ${text(a.type).toLowerCase()}`, resolve(text(a.type), text(a.id)) ?? `${text(a.type)} ${text(a.id)}`])
+        ? linked.map((a) => [
+            `Attached ${text(a.type).toLowerCase()}`,
+            resolve(text(a.type), text(a.id)) ?? `${text(a.type)} ${text(a.id)}`,
+          ])
         : undefined;
       return { fields, html: markupToHtml(text(post.text), resolve), text: markupToText(text(post.text), resolve) };
     }
     case 'task': {
       const task = record as unknown as ExportTask;
-      const assignees = (task.assignees ?? []).map((a) => `${personName(String(a.id))} (${a.status ?? 'Pending'})`).join(', ');
-      const fields: Array<[string, string]> = [['Task', text(task.subject)], ['Status', text(task.status)], ['Assignees', assignees || 'none'], ['Due', text(task.dueDate) || 'none']];
+      const assignees = (task.assignees ?? [])
+        .map((a) => `${personName(String(a.id))} (${a.status ?? 'Pending'})`)
+        .join(', ');
+      const fields: Array<[string, string]> = [
+        ['Task', text(task.subject)],
+        ['Status', text(task.status)],
+        ['Assignees', assignees || 'none'],
+        ['Due', text(task.dueDate) || 'none'],
+      ];
       if (task.startDate) fields.push(['Start', task.startDate]);
       if (task.completenessPercentage !== undefined) fields.push(['Complete', `${task.completenessPercentage}%`]);
       if (task.section) fields.push(['Section', task.section]);
       if (task.recurrence?.schedule) fields.push(['Recurrence', describeRecurrence(task.recurrence)]);
-      return { title: text(task.subject), fields, html: markupToHtml(text(task.description), resolve), text: markupToText(text(task.description), resolve) };
+      return {
+        title: text(task.subject),
+        fields,
+        html: markupToHtml(text(task.description), resolve),
+        text: markupToText(text(task.description), resolve),
+      };
     }
     case 'note': {
       const note = record as unknown as ExportNote;
-      const fields: Array<[string, string]> = [['Note', text(note.title)], ['Status', text(note.status)]];
+      const fields: Array<[string, string]> = [
+        ['Note', text(note.title)],
+        ['Status', text(note.status)],
+      ];
       return { title: text(note.title), fields, html: noteHtml(text(note.body)), text: htmlishToText(text(note.body)) };
     }
     case 'event': {
       const event = record as unknown as ExportEvent;
-      const fields: Array<[string, string]> = [['Event', text(event.subject)], ['Starts', text(event.startTime)], ['Ends', text(event.endTime)], ['Location', text(event.location) || 'none']];
+      const fields: Array<[string, string]> = [
+        ['Event', text(event.subject)],
+        ['Starts', text(event.startTime)],
+        ['Ends', text(event.endTime)],
+        ['Location', text(event.location) || 'none'],
+      ];
       if (event.recurrence?.schedule) fields.push(['Recurrence', describeRecurrence(event.recurrence)]);
-      return { title: text(event.subject), fields, html: markupToHtml(text(event.description), resolve), text: markupToText(text(event.description), resolve) };
+      return {
+        title: text(event.subject),
+        fields,
+        html: markupToHtml(text(event.description), resolve),
+        text: markupToText(text(event.description), resolve),
+      };
     }
     case 'file': {
       const file = record as unknown as ExportFile;
-      const fields: Array<[string, string]> = [['File', text(file.name)], ['Size', file.size !== undefined ? `${formatBytes(Number(file.size))} (${file.size} bytes)` : 'unknown']];
+      const fields: Array<[string, string]> = [
+        ['File', text(file.name)],
+        ['Size', file.size !== undefined ? `${formatBytes(Number(file.size))} (${file.size} bytes)` : 'unknown'],
+      ];
       return { title: text(file.name), fields, html: '', text: '' };
     }
     default: {
@@ -146,7 +207,12 @@ function bodyOf(kind: ItemKind, record: RenderInput['record'], resolve: MentionR
   }
 }
 
-function describeRecurrence(r: { schedule?: string; endingCondition?: string; endingAfter?: number; endingOn?: string }): string {
+function describeRecurrence(r: {
+  schedule?: string;
+  endingCondition?: string;
+  endingAfter?: number;
+  endingOn?: string;
+}): string {
   const parts = [r.schedule ?? ''];
   if (r.endingCondition) parts.push(`ending ${r.endingCondition}`);
   if (r.endingAfter !== undefined) parts.push(`after ${r.endingAfter} occurrences`);

@@ -3,7 +3,9 @@ import type { ArchiveMessage } from './archive-message';
 import type { Participant } from './people-directory';
 import { renderItem, type RenderInput } from './render-item';
 
-export interface PostContext extends Partial<Omit<RenderInput, 'kind' | 'record' | 'version' | 'chat' | 'creator' | 'members' | 'guests'>> {
+export interface PostContext extends Partial<
+  Omit<RenderInput, 'kind' | 'record' | 'version' | 'chat' | 'creator' | 'members' | 'guests'>
+> {
   chat?: ExportChat;
   creator: Participant;
   members: Participant[];
@@ -12,5 +14,11 @@ export interface PostContext extends Partial<Omit<RenderInput, 'kind' | 'record'
 
 /** A post and its context, as an email. */
 export function renderPost(post: ExportPost, version: string, ctx: PostContext): ArchiveMessage {
-  return renderItem({ ...ctx, kind: 'post', folder: 'posts', record: post as unknown as RenderInput['record'], version });
+  return renderItem({
+    ...ctx,
+    kind: 'post',
+    folder: 'posts',
+    record: post as unknown as RenderInput['record'],
+    version,
+  });
 }

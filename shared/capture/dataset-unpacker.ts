@@ -14,7 +14,13 @@ import { itemKeyOf, type ItemKind } from '../store/item-keys';
 import type { ConvertItemMessage, ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 
-export interface UnpackResult { records: number; invalid: number; converts: number; byFolder: Record<string, number>; windowStored: boolean }
+export interface UnpackResult {
+  records: number;
+  invalid: number;
+  converts: number;
+  byFolder: Record<string, number>;
+  windowStored: boolean;
+}
 
 // Raw blobs written at once; their ledger rows then fill one batch transaction per kind.
 const PARALLEL_WRITES = 100;
@@ -58,7 +64,10 @@ export class DatasetUnpacker {
       zip = await DatasetZip.open(this.blobs, CONTAINERS.exports, message.datasetBlob);
       const folders = zip.folders();
       // Context first, then items, so a crash half-way never leaves an item without its chat.
-      const ordered = [...CONTEXT_FOLDERS.filter((f) => folders.includes(f)), ...folders.filter((f) => !(CONTEXT_FOLDERS as readonly string[]).includes(f))];
+      const ordered = [
+        ...CONTEXT_FOLDERS.filter((f) => folders.includes(f)),
+        ...folders.filter((f) => !(CONTEXT_FOLDERS as readonly string[]).includes(f)),
+      ];
       for (const folder of ordered) await this.storeFolder(zip, folder, message, result, converts);
     } catch (err) {
       if (err instanceof CorruptDatasetError || !zip) return this.redownload(message, err as Error);
@@ -70,7 +79,9 @@ export class DatasetUnpacker {
     result.converts = converts.length;
     // Item records only: chats, members and guests come with every export whatever its width, so
     // they say nothing about how wide the next window may be.
-    const items = Object.entries(result.byFolder).filter(([folder]) => !(CONTEXT_FOLDERS as readonly string[]).includes(folder)).reduce((n, [, count]) => n + count, 0);
+    const items = Object.entries(result.byFolder)
+      .filter(([folder]) => !(CONTEXT_FOLDERS as readonly string[]).includes(folder))
+      .reduce((n, [, count]) => n + count, 0);
     result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob, items);
     if (result.windowStored) {
       await this.windows.advanceCheckpoint(this.captureStart());
@@ -80,10 +91,16 @@ export class DatasetUnpacker {
     return result;
   }
 
-  private async storeFolder(zip: DatasetZip, folder: string, message: UnpackDatasetMessage, result: UnpackResult, converts: ConvertItemMessage[]): Promise<void> {
+  private async storeFolder(
+    zip: DatasetZip,
+    folder: string,
+    message: UnpackDatasetMessage,
+    result: UnpackResult,
+    converts: ConvertItemMessage[],
+  ): Promise<void> {
     const validate = validatorFor(folder);
     const isContext = (CONTEXT_FOLDERS as readonly string[]).includes(folder);
-    const kind: ItemKind | undefined = isContext ? undefined : ITEM_FOLDERS[folder] ?? 'record';
+    const kind: ItemKind | undefined = isContext ? undefined : (ITEM_FOLDERS[folder] ?? 'record');
     const pending: Array<Promise<unknown>> = [];
     // Ledger rows wait for their raw blobs, then go in batch transactions.
     const captured: ItemRow[] = [];
@@ -106,9 +123,20 @@ export class DatasetUnpacker {
           const rawBlob = rawBlobName(folder, record.id, version);
           if (kind) {
             const itemKey = itemKeyOf(kind, record.id, version);
-            const chatId = (record as { chatId?: string; chatIds?: string[] }).chatId ?? (record as { chatIds?: string[] }).chatIds?.[0];
+            const chatId =
+              (record as { chatId?: string; chatIds?: string[] }).chatId ??
+              (record as { chatIds?: string[] }).chatIds?.[0];
             pending.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw));
-            captured.push({ itemKey, kind, state: 'captured', sourceId: record.id, chatId, itemTime: record.creationTime ?? record.lastModifiedTime, windowId: message.windowId, capturedAt: new Date().toISOString() });
+            captured.push({
+              itemKey,
+              kind,
+              state: 'captured',
+              sourceId: record.id,
+              chatId,
+              itemTime: record.creationTime ?? record.lastModifiedTime,
+              windowId: message.windowId,
+              capturedAt: new Date().toISOString(),
+            });
             converts.push({ itemKey, kind, folder, rawBlob, windowId: message.windowId });
           } else {
             pending.push(this.blobs.putJsonOnce(CONTAINERS.raw, rawBlob, raw));
@@ -125,7 +153,11 @@ export class DatasetUnpacker {
       yield* zip.records(entry);
     } catch (err) {
       // Malformed JSON, a truncated entry or a bad CRC: all mean the dataset must be fetched again.
-      throw new CorruptDatasetError(err instanceof DatasetFileError ? err.message : `${entry.fileName} could not be read: ${(err as Error).message}`);
+      throw new CorruptDatasetError(
+        err instanceof DatasetFileError
+          ? err.message
+          : `${entry.fileName} could not be read: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -136,23 +168,54 @@ export class DatasetUnpacker {
   private async redownload(message: UnpackDatasetMessage, err: Error): Promise<'redownload'> {
     const window = await this.windows.get(message.windowId);
     const corruptions = (window?.corruptions ?? 0) + 1;
-    if (corruptions > MAX_REDOWNLOADS) throw new Error(`dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`);
-    await this.errors.report({ stage: 'unpack', windowId: message.windowId, reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})` });
+    if (corruptions > MAX_REDOWNLOADS)
+      throw new Error(
+        `dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`,
+      );
+    await this.errors.report({
+      stage: 'unpack',
+      windowId: message.windowId,
+      reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})`,
+    });
     await this.blobs.delete(CONTAINERS.exports, message.datasetBlob);
-    await this.windows.update(message.windowId, { status: 'exporting', corruptions, lastError: `corrupt dataset: ${err.message}`.slice(0, 500) });
+    await this.windows.update(message.windowId, {
+      status: 'exporting',
+      corruptions,
+      lastError: `corrupt dataset: ${err.message}`.slice(0, 500),
+    });
     await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage);
     return 'redownload';
   }
 
   /** A malformed record is kept as it came, reported, and skipped; the rest of the window goes on. */
-  private async keepInvalid(folder: string, kind: ItemKind | undefined, raw: unknown, checked: { id?: string; reason: string }, message: UnpackDatasetMessage, position: string, result: UnpackResult): Promise<void> {
+  private async keepInvalid(
+    folder: string,
+    kind: ItemKind | undefined,
+    raw: unknown,
+    checked: { id?: string; reason: string },
+    message: UnpackDatasetMessage,
+    position: string,
+    result: UnpackResult,
+  ): Promise<void> {
     result.invalid++;
     const where = `invalid/${blobSegment(message.datasetBlob)}/${blobSegment(position)}.json`;
     await this.blobs.putJsonOnce(CONTAINERS.raw, where, { folder, reason: checked.reason, record: raw ?? null });
     const itemKey = checked.id ? `${kind ?? folder}:${checked.id}:invalid` : undefined;
-    await this.errors.report({ stage: 'unpack', windowId: message.windowId, itemKey, reason: `malformed ${folder} record skipped (kept as raw/${where}): ${checked.reason}` });
+    await this.errors.report({
+      stage: 'unpack',
+      windowId: message.windowId,
+      itemKey,
+      reason: `malformed ${folder} record skipped (kept as raw/${where}): ${checked.reason}`,
+    });
     if (kind) {
-      await this.items.record({ itemKey: itemKey ?? `${kind}:${position}:invalid`, kind, state: 'invalid', sourceId: checked.id, windowId: message.windowId, reason: checked.reason.slice(0, 1000) });
+      await this.items.record({
+        itemKey: itemKey ?? `${kind}:${position}:invalid`,
+        kind,
+        state: 'invalid',
+        sourceId: checked.id,
+        windowId: message.windowId,
+        reason: checked.reason.slice(0, 1000),
+      });
     }
   }
 }

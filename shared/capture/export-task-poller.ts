@@ -52,7 +52,11 @@ export class ExportTaskPoller {
       // Only a lost unpack message brings us here (the stall watchdog): send the missing ones again.
       const unpacked = new Set<string>(JSON.parse(window.unpacked ?? '[]') as string[]);
       for (const datasetBlob of JSON.parse(window.datasetBlobs ?? '[]') as string[]) {
-        if (!unpacked.has(datasetBlob)) await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);
+        if (!unpacked.has(datasetBlob))
+          await this.queues.send(QUEUES.unpack, {
+            windowId: window.windowId,
+            datasetBlob,
+          } satisfies UnpackDatasetMessage);
       }
       return 'done';
     }
@@ -74,24 +78,48 @@ export class ExportTaskPoller {
     if (status === 'AttemptFailed') {
       // RingCentral retries the task itself; keep polling, a little slower each time, and say so.
       const attempts = (window.failures ?? 0) + 1;
-      await this.windows.update(window.windowId, { failures: attempts, lastError: 'export attempt failed; RingCentral is retrying' });
-      await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId}: an attempt failed; RingCentral retries it (seen ${attempts} time(s))` });
-      await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: this.backoff(attempts) });
+      await this.windows.update(window.windowId, {
+        failures: attempts,
+        lastError: 'export attempt failed; RingCentral is retrying',
+      });
+      await this.errors.report({
+        stage: QUEUES.pollExport,
+        windowId: window.windowId,
+        reason: `export task ${window.taskId}: an attempt failed; RingCentral retries it (seen ${attempts} time(s))`,
+      });
+      await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, {
+        delaySeconds: this.backoff(attempts),
+      });
       return 'rescheduled';
     }
     // Failed, Cancelled, Expired: a new task for the same window, with backoff. A window that
     // keeps failing is split in two, because the usual cause is an export too large to build.
     const failures = (window.failures ?? 0) + 1;
     const delay = this.backoff(failures);
-    const split = failures >= SPLIT_AFTER_FAILURES && Date.parse(window.to) - Date.parse(window.from) >= 2 * MIN_SPLIT_MS;
-    await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId} ended ${status ?? 'without status'}; ${split ? 'splitting the window and ' : ''}retrying in ${delay}s (failure ${failures})` });
+    const split =
+      failures >= SPLIT_AFTER_FAILURES && Date.parse(window.to) - Date.parse(window.from) >= 2 * MIN_SPLIT_MS;
+    await this.errors.report({
+      stage: QUEUES.pollExport,
+      windowId: window.windowId,
+      reason: `export task ${window.taskId} ended ${status ?? 'without status'}; ${split ? 'splitting the window and ' : ''}retrying in ${delay}s (failure ${failures})`,
+    });
     if (split) {
-      const middle = new Date(Math.floor((Date.parse(window.from) + Date.parse(window.to)) / 2 / 1000) * 1000).toISOString();
+      const middle = new Date(
+        Math.floor((Date.parse(window.from) + Date.parse(window.to)) / 2 / 1000) * 1000,
+      ).toISOString();
       await this.windows.split(window.windowId, middle);
-      await this.queues.send(QUEUES.pollExport, { windowId: middle } satisfies ExportWindowMessage, { delaySeconds: delay });
+      await this.queues.send(QUEUES.pollExport, { windowId: middle } satisfies ExportWindowMessage, {
+        delaySeconds: delay,
+      });
     }
-    await this.windows.update(window.windowId, { taskId: '', failures: split ? 0 : failures, lastError: `task ${status}` });
-    await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, { delaySeconds: delay });
+    await this.windows.update(window.windowId, {
+      taskId: '',
+      failures: split ? 0 : failures,
+      lastError: `task ${status}`,
+    });
+    await this.queues.send(QUEUES.pollExport, { windowId: window.windowId } satisfies ExportWindowMessage, {
+      delaySeconds: delay,
+    });
     return 'rescheduled';
   }
 
@@ -106,7 +134,11 @@ export class ExportTaskPoller {
     const span = Date.parse(window.to) - from;
     if (largest <= EXPORT_LIMITS.maxDatasetBytes || span < 2 * MIN_SPLIT_MS) return false;
     // Aim at 80 % of the limit: records are not spread evenly over time, and each part repeats the chats and members.
-    const parts = Math.min(MAX_SPLIT_PARTS, Math.ceil(largest / (0.8 * EXPORT_LIMITS.maxDatasetBytes)), Math.floor(span / MIN_SPLIT_MS));
+    const parts = Math.min(
+      MAX_SPLIT_PARTS,
+      Math.ceil(largest / (0.8 * EXPORT_LIMITS.maxDatasetBytes)),
+      Math.floor(span / MIN_SPLIT_MS),
+    );
     const cuts: string[] = [];
     // From the end: each split cuts the tail off the original window.
     for (let k = parts - 1; k >= 1; k--) {
@@ -114,8 +146,18 @@ export class ExportTaskPoller {
       await this.windows.split(window.windowId, cut);
       cuts.push(cut);
     }
-    await this.windows.update(window.windowId, { taskId: '', taskStatus: '', status: 'planned', failures: 0, lastError: `export too large (a ${largest}-byte dataset): split in ${parts}` });
-    await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `export task ${window.taskId} has a ${largest}-byte dataset, over ${EXPORT_LIMITS.maxDatasetBytes}: splitting the window in ${parts} and exporting each part` });
+    await this.windows.update(window.windowId, {
+      taskId: '',
+      taskStatus: '',
+      status: 'planned',
+      failures: 0,
+      lastError: `export too large (a ${largest}-byte dataset): split in ${parts}`,
+    });
+    await this.errors.report({
+      stage: QUEUES.pollExport,
+      windowId: window.windowId,
+      reason: `export task ${window.taskId} has a ${largest}-byte dataset, over ${EXPORT_LIMITS.maxDatasetBytes}: splitting the window in ${parts} and exporting each part`,
+    });
     for (const windowId of [window.windowId, ...cuts.reverse()]) {
       await this.queues.send(QUEUES.pollExport, { windowId } satisfies ExportWindowMessage);
     }
@@ -131,17 +173,28 @@ export class ExportTaskPoller {
     // second one: on a retry, adopt a task that already covers exactly this window.
     if ((window.taskCreateAttempts ?? 0) > 0) {
       const existing = (await this.ringCentral.listExportTasks()).find(
-        (t) => sameInstant(t.specific?.timeFrom, window.from) && sameInstant(t.specific?.timeTo, window.to) && t.status && !['Failed', 'Cancelled', 'Expired'].includes(t.status as string),
+        (t) =>
+          sameInstant(t.specific?.timeFrom, window.from) &&
+          sameInstant(t.specific?.timeTo, window.to) &&
+          t.status &&
+          !['Failed', 'Cancelled', 'Expired'].includes(t.status as string),
       );
       if (existing?.id) {
-        await this.windows.update(window.windowId, { taskId: existing.id, taskStatus: existing.status, status: 'exporting' });
+        await this.windows.update(window.windowId, {
+          taskId: existing.id,
+          taskStatus: existing.status,
+          status: 'exporting',
+        });
         return;
       }
     }
     // RingCentral runs at most 2 tasks per company. Planning keeps to that, but two planners
     // racing can overshoot, so the limit is checked again right before a task is created.
-    const running = (await this.windows.list()).filter((w) => w.windowId !== window.windowId && w.taskId && w.status === 'exporting').length;
-    if (running >= MAX_TASKS_IN_FLIGHT) throw new RetryLaterError(this.config.exportPollSeconds, `${running} export tasks already running`);
+    const running = (await this.windows.list()).filter(
+      (w) => w.windowId !== window.windowId && w.taskId && w.status === 'exporting',
+    ).length;
+    if (running >= MAX_TASKS_IN_FLIGHT)
+      throw new RetryLaterError(this.config.exportPollSeconds, `${running} export tasks already running`);
     const attempts = (window.taskCreateAttempts ?? 0) + 1;
     await this.windows.update(window.windowId, { taskCreateAttempts: attempts });
     try {
@@ -149,10 +202,15 @@ export class ExportTaskPoller {
       await this.windows.update(window.windowId, { taskId: task.id, taskStatus: task.status, status: 'exporting' });
     } catch (err) {
       if (err instanceof RetryLaterError) throw err;
-      await this.errors.report({ stage: QUEUES.pollExport, windowId: window.windowId, reason: `creating export task failed (attempt ${attempts}): ${errorMessage(err)}` });
+      await this.errors.report({
+        stage: QUEUES.pollExport,
+        windowId: window.windowId,
+        reason: `creating export task failed (attempt ${attempts}): ${errorMessage(err)}`,
+      });
       // Usually the company's task limit or a passing outage: back off rather than burn the
       // message's dequeue count; after many attempts let it fail loudly into poison.
-      if (attempts < MAX_CREATE_ATTEMPTS) throw new RetryLaterError(this.backoff(attempts), `creating export task failed: ${errorMessage(err)}`);
+      if (attempts < MAX_CREATE_ATTEMPTS)
+        throw new RetryLaterError(this.backoff(attempts), `creating export task failed: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -175,7 +233,11 @@ export class ExportTaskPoller {
         throw err;
       }
     }
-    await this.windows.update(window.windowId, { status: 'downloaded', datasets: datasets.length, datasetBlobs: JSON.stringify(names) });
+    await this.windows.update(window.windowId, {
+      status: 'downloaded',
+      datasets: datasets.length,
+      datasetBlobs: JSON.stringify(names),
+    });
     if (datasets.length === 0) {
       // An empty window is stored as soon as it is known to be empty; no unpack follows to
       // move the checkpoint or the backlog, so do both here.
@@ -194,7 +256,12 @@ export class ExportTaskPoller {
     return expectedSize === undefined || (await this.blobs.size(CONTAINERS.exports, name)) === expectedSize;
   }
 
-  private async downloadDataset(window: CaptureWindow, uri: string, name: string, expectedSize?: number): Promise<void> {
+  private async downloadDataset(
+    window: CaptureWindow,
+    uri: string,
+    name: string,
+    expectedSize?: number,
+  ): Promise<void> {
     const media = await this.ringCentral.openMedia(uri);
     if (media.status === 403 || media.status === 404 || media.status === 410) {
       // Dataset links expire; the rescheduled message GETs the task again, which hands out a new one.
@@ -203,10 +270,15 @@ export class ExportTaskPoller {
     const hash = createHash('sha256');
     let bytes = 0;
     const counted = new PassThrough();
-    counted.on('data', (chunk: Buffer) => { bytes += chunk.length; hash.update(chunk); });
+    counted.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
     media.body.on('error', (err) => counted.destroy(err));
     media.body.pipe(counted);
-    await this.blobs.putStream(CONTAINERS.exports, name, counted, 'application/zip', { windowid: encodeURIComponent(window.windowId) });
+    await this.blobs.putStream(CONTAINERS.exports, name, counted, 'application/zip', {
+      windowid: encodeURIComponent(window.windowId),
+    });
     const expected = expectedSize ?? media.contentLength;
     if (expected !== undefined && bytes !== expected) {
       throw new Error(`dataset ${name} truncated: got ${bytes} of ${expected} bytes`);
@@ -214,7 +286,9 @@ export class ExportTaskPoller {
   }
 
   private async pollAgain(message: ExportWindowMessage): Promise<'rescheduled'> {
-    await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage, { delaySeconds: this.config.exportPollSeconds });
+    await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage, {
+      delaySeconds: this.config.exportPollSeconds,
+    });
     return 'rescheduled';
   }
 }

@@ -18,7 +18,8 @@ export interface CapturedFile {
   sha256: string;
 }
 
-export type FileCaptureResult = { ok: true; file: CapturedFile } | { ok: false; fileId: string; name: string; size?: number; reason: string };
+export type FileCaptureResult =
+  { ok: true; file: CapturedFile } | { ok: false; fileId: string; name: string; size?: number; reason: string };
 
 // Blocks of 4 MiB: a resumed download restarts at the first block not yet staged, and memory
 // holds one block at a time whatever the file size.
@@ -34,14 +35,23 @@ export class FileCapture {
   /** Captures running in this instance, by blob: a file item and the post carrying it convert at the same time. */
   private readonly inFlight = new Map<string, Promise<FileCaptureResult>>();
 
-  constructor(private readonly account: StorageAccount, private readonly ringCentral: RingCentralGateway) {}
+  constructor(
+    private readonly account: StorageAccount,
+    private readonly ringCentral: RingCentralGateway,
+  ) {}
 
   static blobName(fileId: string, version: string): string {
     return `${blobSegment(fileId)}/${blobSegment(version)}`;
   }
 
   /** One download per file version at a time here; a second caller waits for the first one's result. */
-  async ensure(file: { id: string; name?: string | null; size?: number | null; contentUri?: string | null; version: string }): Promise<FileCaptureResult> {
+  async ensure(file: {
+    id: string;
+    name?: string | null;
+    size?: number | null;
+    contentUri?: string | null;
+    version: string;
+  }): Promise<FileCaptureResult> {
     const key = FileCapture.blobName(file.id, file.version);
     const running = this.inFlight.get(key);
     if (running) return running;
@@ -50,15 +60,38 @@ export class FileCapture {
     return capture;
   }
 
-  private async capture(file: { id: string; name?: string | null; size?: number | null; contentUri?: string | null; version: string }): Promise<FileCaptureResult> {
+  private async capture(file: {
+    id: string;
+    name?: string | null;
+    size?: number | null;
+    contentUri?: string | null;
+    version: string;
+  }): Promise<FileCaptureResult> {
     const name = file.name || `file-${file.id}`;
     const blobName = FileCapture.blobName(file.id, file.version);
     const blob = this.account.container(CONTAINERS.files).getBlockBlobClient(blobName);
     const existing = await blob.getProperties().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
     if (existing?.metadata?.sha256) {
-      return { ok: true, file: { fileId: file.id, name, size: existing.contentLength ?? 0, contentType: existing.contentType ?? 'application/octet-stream', blob: blobName, sha256: existing.metadata.sha256 } };
+      return {
+        ok: true,
+        file: {
+          fileId: file.id,
+          name,
+          size: existing.contentLength ?? 0,
+          contentType: existing.contentType ?? 'application/octet-stream',
+          blob: blobName,
+          sha256: existing.metadata.sha256,
+        },
+      };
     }
-    if (!file.contentUri) return { ok: false, fileId: file.id, name, size: file.size ?? undefined, reason: 'the export gives no content link for this file' };
+    if (!file.contentUri)
+      return {
+        ok: false,
+        fileId: file.id,
+        name,
+        size: file.size ?? undefined,
+        reason: 'the export gives no content link for this file',
+      };
 
     const blocks = await stagedBlocks(blob);
     let offset = blocks.reduce((n, b) => n + b.size, 0);
@@ -66,10 +99,17 @@ export class FileCapture {
     for (let attempt = 0; ; attempt++) {
       const media = await this.ringCentral.openMedia(file.contentUri, offset);
       if (media.status === 404 || media.status === 410) {
-        return { ok: false, fileId: file.id, name, size: file.size ?? undefined, reason: `content is gone from RingCentral (HTTP ${media.status})` };
+        return {
+          ok: false,
+          fileId: file.id,
+          name,
+          size: file.size ?? undefined,
+          reason: `content is gone from RingCentral (HTTP ${media.status})`,
+        };
       }
       if (media.status === 416 && file.size !== undefined && offset >= (file.size ?? 0)) break;
-      if (media.status !== 200 && media.status !== 206) throw new Error(`file ${file.id} download answered HTTP ${media.status}`);
+      if (media.status !== 200 && media.status !== 206)
+        throw new Error(`file ${file.id} download answered HTTP ${media.status}`);
       if (offset > 0 && media.status === 200) {
         // The server ignored Range: start over rather than append the wrong bytes.
         blocks.length = 0;
@@ -80,7 +120,11 @@ export class FileCapture {
         offset = await this.stageFrom(blob, media.body, offset, blocks);
         break;
       } catch (err) {
-        if (attempt >= MAX_RESUMES_PER_CALL) throw new RetryLaterError(30, `file ${file.id} download keeps failing at byte ${offset}: ${(err as Error).message}`);
+        if (attempt >= MAX_RESUMES_PER_CALL)
+          throw new RetryLaterError(
+            30,
+            `file ${file.id} download keeps failing at byte ${offset}: ${(err as Error).message}`,
+          );
         offset = blocks.reduce((n, b) => n + b.size, 0);
       }
     }
@@ -91,7 +135,12 @@ export class FileCapture {
     return { ok: true, file: { fileId: file.id, name, size: offset, contentType, blob: blobName, sha256 } };
   }
 
-  private async stageFrom(blob: BlockBlobClient, body: Readable, offset: number, blocks: StagedBlock[]): Promise<number> {
+  private async stageFrom(
+    blob: BlockBlobClient,
+    body: Readable,
+    offset: number,
+    blocks: StagedBlock[],
+  ): Promise<number> {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async () => {
@@ -120,7 +169,10 @@ export class FileCapture {
 
   /** Commits the staged blocks and records the SHA-256, read back from the blob in one pass. */
   private async commit(blob: BlockBlobClient, blocks: StagedBlock[], contentType: string): Promise<string> {
-    await blob.commitBlockList(blocks.map((b) => b.id), { blobHTTPHeaders: { blobContentType: contentType } });
+    await blob.commitBlockList(
+      blocks.map((b) => b.id),
+      { blobHTTPHeaders: { blobContentType: contentType } },
+    );
     const hash = createHash('sha256');
     const download = await blob.download();
     for await (const chunk of download.readableStreamBody!) hash.update(chunk as Buffer);
@@ -130,7 +182,10 @@ export class FileCapture {
   }
 }
 
-interface StagedBlock { id: string; size: number }
+interface StagedBlock {
+  id: string;
+  size: number;
+}
 
 /** Block ids encode the byte offset, so staged blocks can be put back in order after a crash. */
 function blockId(offset: number): string {
@@ -138,8 +193,14 @@ function blockId(offset: number): string {
 }
 
 async function stagedBlocks(blob: BlockBlobClient): Promise<StagedBlock[]> {
-  const list = await blob.getBlockList('uncommitted').catch((err) => (isNotFound(err) ? { uncommittedBlocks: [] } : Promise.reject(err)));
-  const blocks = (list.uncommittedBlocks ?? []).map((b) => ({ id: b.name, size: b.size, offset: Number(Buffer.from(b.name, 'base64').toString().slice(4)) }));
+  const list = await blob
+    .getBlockList('uncommitted')
+    .catch((err) => (isNotFound(err) ? { uncommittedBlocks: [] } : Promise.reject(err)));
+  const blocks = (list.uncommittedBlocks ?? []).map((b) => ({
+    id: b.name,
+    size: b.size,
+    offset: Number(Buffer.from(b.name, 'base64').toString().slice(4)),
+  }));
   blocks.sort((a, b) => a.offset - b.offset);
   // Keep only a contiguous run from byte 0; anything after a gap is downloaded again.
   const run: StagedBlock[] = [];

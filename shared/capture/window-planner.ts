@@ -30,7 +30,12 @@ const DENSITY_SAMPLE = 5;
 /** Longer than any poll delay or failure backoff (max 60 min): a window untouched this long has lost its message. */
 const STALL_MINUTES = 90;
 
-export interface PlannedWindows { planned: Array<{ windowId: string; from: string; to: string }>; inFlight: number; capturedThrough?: string; targetThrough?: string }
+export interface PlannedWindows {
+  planned: Array<{ windowId: string; from: string; to: string }>;
+  inFlight: number;
+  capturedThrough?: string;
+  targetThrough?: string;
+}
 
 /**
  * Plans capture windows: contiguous from where the last one ended, never past the target set by
@@ -39,7 +44,11 @@ export interface PlannedWindows { planned: Array<{ windowId: string; from: strin
  * MAX_WINDOW_HOURS) until stored windows show how many records a span of time holds.
  */
 export class WindowPlanner {
-  constructor(private readonly config: Config['capture'], private readonly windows: CaptureWindows, private readonly queues: WorkQueues) {}
+  constructor(
+    private readonly config: Config['capture'],
+    private readonly windows: CaptureWindows,
+    private readonly queues: WorkQueues,
+  ) {}
 
   /**
    * An ingest tick: moves the target to now − lag and plans toward it. This is the only place
@@ -60,7 +69,11 @@ export class WindowPlanner {
   }
 
   /** Queues a past range (POST /api/backfill); it runs as export slots free up. */
-  async backfill(from: Date, to: Date, now = new Date()): Promise<{ queued: Array<{ windowId: string; from: string; to: string }>; started: PlannedWindows }> {
+  async backfill(
+    from: Date,
+    to: Date,
+    now = new Date(),
+  ): Promise<{ queued: Array<{ windowId: string; from: string; to: string }>; started: PlannedWindows }> {
     const queued = await this.windows.queueBackfill(from, to, this.maxWidthMs() / 3_600_000, now);
     return { queued, started: await this.plan(now) };
   }
@@ -76,7 +89,9 @@ export class WindowPlanner {
    */
   widthMs(history: CaptureWindow[]): number {
     const cap = this.maxWidthMs();
-    const sample = history.filter((w) => !w.backfill && w.status === 'stored' && typeof w.records === 'number').slice(-DENSITY_SAMPLE);
+    const sample = history
+      .filter((w) => !w.backfill && w.status === 'stored' && typeof w.records === 'number')
+      .slice(-DENSITY_SAMPLE);
     const records = sample.reduce((n, w) => n + (w.records ?? 0), 0);
     const span = sample.reduce((n, w) => n + (Date.parse(w.to) - Date.parse(w.from)), 0);
     if (records <= 0 || span <= 0) return cap;
@@ -102,7 +117,9 @@ export class WindowPlanner {
       const checkpoint = await this.windows.checkpoint();
       if (!checkpoint?.targetThrough) break; // no tick yet: nothing to plan toward
       target = Date.parse(checkpoint.targetThrough);
-      const start = Date.parse(checkpoint.plannedThrough ?? checkpoint.capturedThrough ?? this.config.start.toISOString());
+      const start = Date.parse(
+        checkpoint.plannedThrough ?? checkpoint.capturedThrough ?? this.config.start.toISOString(),
+      );
       if (target - start < MIN_WINDOW_MS) break;
       const to = Math.min(target, start + width);
       const window = { from: new Date(start).toISOString(), to: new Date(to).toISOString() };
@@ -118,6 +135,11 @@ export class WindowPlanner {
       await this.queues.send(QUEUES.pollExport, { windowId: stalled.windowId } satisfies ExportWindowMessage);
     }
     const checkpoint = await this.windows.checkpoint();
-    return { planned, inFlight, capturedThrough: checkpoint?.capturedThrough, targetThrough: checkpoint?.targetThrough };
+    return {
+      planned,
+      inFlight,
+      capturedThrough: checkpoint?.capturedThrough,
+      targetThrough: checkpoint?.targetThrough,
+    };
   }
 }

@@ -4,7 +4,14 @@ import type { ErrorLog } from '../store/error-log';
 import { CONTAINERS } from '../store/names';
 import { versionOf } from '../ringcentral/record-validation';
 
-export interface FileRef { id: string; name?: string | null; size?: number | null; contentUri?: string | null; lastModifiedTime?: string; creationTime?: string }
+export interface FileRef {
+  id: string;
+  name?: string | null;
+  size?: number | null;
+  contentUri?: string | null;
+  lastModifiedTime?: string;
+  creationTime?: string;
+}
 
 // Exchange limits the size of the whole MIME message, and base64 makes attachments about 4/3
 // larger, so only about three quarters of MAX_MESSAGE_SIZE_MB is room for file bytes.
@@ -17,7 +24,11 @@ const BODY_ALLOWANCE_BYTES = 512 * 1024;
  * Nothing is dropped for its size: every byte captured is kept in the `files` container.
  */
 export class AttachmentPlanner {
-  constructor(private readonly files: FileCapture, private readonly errors: ErrorLog, private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly files: FileCapture,
+    private readonly errors: ErrorLog,
+    private readonly maxMessageBytes: number,
+  ) {}
 
   async plan(refs: FileRef[], itemKey: string): Promise<{ attachments: ArchiveAttachment[]; notices: FileNotice[] }> {
     const attachments: ArchiveAttachment[] = [];
@@ -30,17 +41,35 @@ export class AttachmentPlanner {
       const captured = await this.files.ensure({ ...ref, version: versionOf(ref) });
       if (!captured.ok) {
         notices.push({ fileId: ref.id, name: captured.name, size: captured.size, reason: captured.reason });
-        await this.errors.report({ stage: 'convert', itemKey, reason: `file ${ref.id} (${captured.name}) not captured: ${captured.reason}` });
+        await this.errors.report({
+          stage: 'convert',
+          itemKey,
+          reason: `file ${ref.id} (${captured.name}) not captured: ${captured.reason}`,
+        });
         continue;
       }
       const file = captured.file;
       const location = `${CONTAINERS.files}/${file.blob}`;
       if (file.size > budget) {
-        notices.push({ fileId: file.fileId, name: file.name, size: file.size, sha256: file.sha256, location, reason: `it is larger than the mailbox's maximum message size (${Math.round(this.maxMessageBytes / 1024 / 1024)} MB including MIME encoding)` });
+        notices.push({
+          fileId: file.fileId,
+          name: file.name,
+          size: file.size,
+          sha256: file.sha256,
+          location,
+          reason: `it is larger than the mailbox's maximum message size (${Math.round(this.maxMessageBytes / 1024 / 1024)} MB including MIME encoding)`,
+        });
         continue;
       }
       budget -= file.size;
-      attachments.push({ fileId: file.fileId, name: file.name, size: file.size, contentType: file.contentType, blob: file.blob, sha256: file.sha256 });
+      attachments.push({
+        fileId: file.fileId,
+        name: file.name,
+        size: file.size,
+        contentType: file.contentType,
+        blob: file.blob,
+        sha256: file.sha256,
+      });
     }
     return { attachments, notices };
   }

@@ -17,12 +17,25 @@ import type { ItemKind } from '../store/item-keys';
 import { InvalidInputError } from '../errors';
 import type { AttachmentPlanner, FileRef } from './attachment-planner';
 
-export interface ConvertResult { deliveries: number; notDelivered: number; attachments: number; notices: number }
+export interface ConvertResult {
+  deliveries: number;
+  notDelivered: number;
+  attachments: number;
+  notices: number;
+}
 
 type ItemRecord = RenderInput['record'] & { chatId?: string; chatIds?: string[]; creator?: { id: string } };
 
 const MENTION_TOKEN = /!\[:(\w+)\]\(([^)\s]+)\)/g;
-const FOLDER_OF_TYPE: Record<string, string> = { Person: 'members', Contact: 'members', Team: 'chats', File: 'files', Task: 'tasks', Note: 'notes', Event: 'events' };
+const FOLDER_OF_TYPE: Record<string, string> = {
+  Person: 'members',
+  Contact: 'members',
+  Team: 'chats',
+  File: 'files',
+  Task: 'tasks',
+  Note: 'notes',
+  Event: 'events',
+};
 
 /**
  * Item version + chat + people + files → archive message (JSON and .eml, stored once); then
@@ -44,21 +57,39 @@ export class ItemConverter {
   async handle(message: ConvertItemMessage): Promise<ConvertResult> {
     const folder = message.folder ?? 'posts';
     const checked = validatorFor(folder)(await this.blobs.getJson<unknown>(CONTAINERS.raw, message.rawBlob));
-    if (!checked.ok) throw new InvalidInputError(`stored ${folder} record ${message.rawBlob} is malformed: ${checked.reason}`);
+    if (!checked.ok)
+      throw new InvalidInputError(`stored ${folder} record ${message.rawBlob} is malformed: ${checked.reason}`);
     const record = checked.record as ItemRecord;
     const kind = message.kind;
     const version = versionOf(record);
 
-    const chatIds = [...new Set((record.chatId ? [record.chatId] : record.chatIds ?? []).map(String))];
-    const chats = (await Promise.all(chatIds.map((id) => this.raw.latest<ExportChat>('chats', id)))).filter((c): c is ExportChat => !!c);
-    if (chatIds.length && !chats.length) await this.errors.report({ stage: 'convert', itemKey: message.itemKey, reason: `chat ${chatIds.join(', ')} is not in the export; delivering to the creator only` });
+    const chatIds = [...new Set((record.chatId ? [record.chatId] : (record.chatIds ?? [])).map(String))];
+    const chats = (await Promise.all(chatIds.map((id) => this.raw.latest<ExportChat>('chats', id)))).filter(
+      (c): c is ExportChat => !!c,
+    );
+    if (chatIds.length && !chats.length)
+      await this.errors.report({
+        stage: 'convert',
+        itemKey: message.itemKey,
+        reason: `chat ${chatIds.join(', ')} is not in the export; delivering to the creator only`,
+      });
     const guestIds = new Set(chats.flatMap((c) => c.guestIds ?? []).map(String));
     const creatorId = record.creator?.id !== undefined ? String(record.creator.id) : undefined;
-    const assigneeIds = kind === 'task' ? ((record as unknown as ExportTask).assignees ?? []).map((a) => String(a.id)) : [];
-    const memberIds = [...new Set([...(creatorId ? [creatorId] : []), ...chats.flatMap((c) => c.memberIds ?? []).map(String), ...assigneeIds])].filter((id) => !guestIds.has(id));
+    const assigneeIds =
+      kind === 'task' ? ((record as unknown as ExportTask).assignees ?? []).map((a) => String(a.id)) : [];
+    const memberIds = [
+      ...new Set([
+        ...(creatorId ? [creatorId] : []),
+        ...chats.flatMap((c) => c.memberIds ?? []).map(String),
+        ...assigneeIds,
+      ]),
+    ].filter((id) => !guestIds.has(id));
     const members = await Promise.all(memberIds.map((id) => this.participant(id, false)));
     const guests = await Promise.all([...guestIds].map((id) => this.participant(id, true)));
-    const creator = [...members, ...guests].find((p) => p.id === creatorId) ?? { id: creatorId ?? 'unknown', guest: false };
+    const creator = [...members, ...guests].find((p) => p.id === creatorId) ?? {
+      id: creatorId ?? 'unknown',
+      guest: false,
+    };
 
     const names = await this.mentionNames(record, kind, [...members, ...guests]);
     const files = await this.attachments.plan(await this.fileRefs(record, kind), message.itemKey);
@@ -68,7 +99,12 @@ export class ItemConverter {
       record,
       version,
       // The first version (modified when created) has nothing before it: skip the listing.
-      previousVersion: record.lastModifiedTime && record.creationTime && Date.parse(record.lastModifiedTime) <= Date.parse(record.creationTime) ? undefined : await this.raw.previousVersion(folder, record.id, version),
+      previousVersion:
+        record.lastModifiedTime &&
+        record.creationTime &&
+        Date.parse(record.lastModifiedTime) <= Date.parse(record.creationTime)
+          ? undefined
+          : await this.raw.previousVersion(folder, record.id, version),
       chat: chats[0],
       creator,
       members,
@@ -83,9 +119,24 @@ export class ItemConverter {
     await this.blobs.putJsonOnce(CONTAINERS.messages, messageBlob, archived);
     await this.storeEml(archived);
 
-    const result: ConvertResult = { deliveries: 0, notDelivered: 0, attachments: files.attachments.length, notices: files.notices.length };
-    const plan = await this.recipients.plan([...members, ...guests], { creatorId: creator.id, chatMemberCount: memberIds.length + guestIds.size });
-    const base = { itemKey: archived.itemKey, kind, chatId: archived.source.chatId, itemTime: archived.sentAt, size: files.attachments.reduce((n, a) => n + a.size, 0), files: files.attachments.length };
+    const result: ConvertResult = {
+      deliveries: 0,
+      notDelivered: 0,
+      attachments: files.attachments.length,
+      notices: files.notices.length,
+    };
+    const plan = await this.recipients.plan([...members, ...guests], {
+      creatorId: creator.id,
+      chatMemberCount: memberIds.length + guestIds.size,
+    });
+    const base = {
+      itemKey: archived.itemKey,
+      kind,
+      chatId: archived.source.chatId,
+      itemTime: archived.sentAt,
+      size: files.attachments.reduce((n, a) => n + a.size, 0),
+      files: files.attachments.length,
+    };
     for (const skipped of plan.notDelivered) {
       await this.deliveries.recordNotDelivered({ ...base, mailbox: skipped.key, reason: skipped.reason });
       result.notDelivered++;
@@ -93,7 +144,12 @@ export class ItemConverter {
     for (const target of plan.deliveries) {
       // The pending row comes first: a deliver that finds no row knows the ledger lost it.
       await this.deliveries.recordPending({ ...base, mailbox: target.mailbox });
-      await this.queues.send(QUEUES.deliver, { itemKey: archived.itemKey, mailbox: target.mailbox, userId: target.userId, messageBlob } satisfies DeliverItemMessage);
+      await this.queues.send(QUEUES.deliver, {
+        itemKey: archived.itemKey,
+        mailbox: target.mailbox,
+        userId: target.userId,
+        messageBlob,
+      } satisfies DeliverItemMessage);
       result.deliveries++;
     }
     await this.items.record({
@@ -118,7 +174,13 @@ export class ItemConverter {
       return;
     }
     if (await this.blobs.exists(CONTAINERS.messages, name)) return;
-    const attachments = await Promise.all(archived.attachments.map(async (a) => ({ filename: a.name, contentType: a.contentType, content: await this.blobs.openRead(CONTAINERS.files, a.blob) })));
+    const attachments = await Promise.all(
+      archived.attachments.map(async (a) => ({
+        filename: a.name,
+        contentType: a.contentType,
+        content: await this.blobs.openRead(CONTAINERS.files, a.blob),
+      })),
+    );
     await this.blobs.putStreamOnce(CONTAINERS.messages, name, composeEml(archived, attachments), 'message/rfc822');
   }
 
@@ -132,19 +194,34 @@ export class ItemConverter {
     const names = new Map<string, string>();
     for (const p of people) names.set(`Person:${p.id}`, addressOf(p).name);
     const wanted: Array<{ type: string; id: string; name?: string }> = [];
-    const text = typeof record.text === 'string' ? record.text : typeof record.description === 'string' ? record.description : '';
+    const text =
+      typeof record.text === 'string' ? record.text : typeof record.description === 'string' ? record.description : '';
     for (const m of text.matchAll(MENTION_TOKEN)) wanted.push({ type: m[1], id: m[2] });
-    if (kind === 'post') for (const m of (record as unknown as ExportPost).mentions ?? []) wanted.push({ type: m.type, id: String(m.id), name: m.name });
+    if (kind === 'post')
+      for (const m of (record as unknown as ExportPost).mentions ?? [])
+        wanted.push({ type: m.type, id: String(m.id), name: m.name });
     // Attached tasks, notes and events are shown by what they are called, like mentions.
-    if (kind === 'post') for (const a of (record as unknown as ExportPost).attachments ?? []) if (a.type !== 'File') wanted.push({ type: a.type, id: String(a.id) });
+    if (kind === 'post')
+      for (const a of (record as unknown as ExportPost).attachments ?? [])
+        if (a.type !== 'File') wanted.push({ type: a.type, id: String(a.id) });
     for (const w of wanted) {
       const key = `${w.type}:${w.id}`;
       if (names.has(key)) continue;
-      if (w.name) { names.set(key, w.name); continue; }
+      if (w.name) {
+        names.set(key, w.name);
+        continue;
+      }
       const folder = FOLDER_OF_TYPE[w.type];
       if (!folder) continue;
-      const target = await this.raw.latest<Record<string, unknown>>(folder, w.id) ?? (w.type === 'Person' ? await this.raw.latest<Record<string, unknown>>('guests', w.id) : undefined);
-      const name = target && (target.name ?? target.subject ?? target.title ?? [target.firstName, target.lastName].filter(Boolean).join(' '));
+      const target =
+        (await this.raw.latest<Record<string, unknown>>(folder, w.id)) ??
+        (w.type === 'Person' ? await this.raw.latest<Record<string, unknown>>('guests', w.id) : undefined);
+      const name =
+        target &&
+        (target.name ??
+          target.subject ??
+          target.title ??
+          [target.firstName, target.lastName].filter(Boolean).join(' '));
       if (typeof name === 'string' && name) names.set(key, name);
     }
     return names;

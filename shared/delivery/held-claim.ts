@@ -70,7 +70,10 @@ export class HeldClaim {
     const now = new Date();
     try {
       // A renewal that hangs past the lapse is as good as failed; the lapse timer has fired by then.
-      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state, { now, abortSignal: AbortSignal.timeout(this.claimMs / 4) });
+      this.state = await this.ledger.renew(this.mailbox, this.itemKey, this.state, {
+        now,
+        abortSignal: AbortSignal.timeout(this.claimMs / 4),
+      });
       if (!this.stopped) this.armLapse();
     } catch (err) {
       if (err instanceof ClaimLostError) return this.lose(err);
@@ -79,7 +82,13 @@ export class HeldClaim {
       // tick tries again, and the lapse timer stands.
       const wrote = new Date(now.getTime() + this.claimMs).toISOString();
       const row = await this.ledger.get(this.mailbox, this.itemKey).catch(() => undefined);
-      if (row?.etag && row.status === 'inProgress' && row.claimedUntil === wrote && !this.stopped && !this.fence.aborted) {
+      if (
+        row?.etag &&
+        row.status === 'inProgress' &&
+        row.claimedUntil === wrote &&
+        !this.stopped &&
+        !this.fence.aborted
+      ) {
         this.state = { ...this.state, etag: row.etag, claimedUntil: new Date(wrote) };
         this.armLapse();
       }
@@ -89,7 +98,11 @@ export class HeldClaim {
   private armLapse(): void {
     clearTimeout(this.lapseTimer);
     const stopAt = this.state.claimedUntil.getTime() - this.stopBeforeLapseMs;
-    this.lapseTimer = setTimeout(() => this.lose(new ClaimLostError(`the delivery claim on ${this.itemKey} could not be renewed before it lapsed`)), Math.max(0, stopAt - Date.now()));
+    this.lapseTimer = setTimeout(
+      () =>
+        this.lose(new ClaimLostError(`the delivery claim on ${this.itemKey} could not be renewed before it lapsed`)),
+      Math.max(0, stopAt - Date.now()),
+    );
     this.lapseTimer.unref();
   }
 

@@ -156,21 +156,35 @@ export class MailboxPacer {
       const bytesFree = this.limits.uploadBytesPerWindow - sum(uploadCounts);
       if (needRequests > requestsFree || needBytes > bytesFree) {
         const now = this.clock.now();
-        const [waitMs, reason] = needRequests > requestsFree
-          ? [msUntilFree(requestCounts, needRequests - requestsFree, this.limits.requestWindowMs, now), 'mailbox request budget spent']
-          : [msUntilFree(uploadCounts, needBytes - bytesFree, this.limits.uploadWindowMs, now), 'mailbox upload budget spent'];
+        const [waitMs, reason] =
+          needRequests > requestsFree
+            ? [
+                msUntilFree(requestCounts, needRequests - requestsFree, this.limits.requestWindowMs, now),
+                'mailbox request budget spent',
+              ]
+            : [
+                msUntilFree(uploadCounts, needBytes - bytesFree, this.limits.uploadWindowMs, now),
+                'mailbox upload budget spent',
+              ];
         // Twice at most: a budget another worker took first is a reason to queue, not to spin.
-        if (waitMs > this.maxWaitMs || waited >= 2) throw new RetryLaterError(Math.max(1, Math.ceil(waitMs / 1000)), reason);
+        if (waitMs > this.maxWaitMs || waited >= 2)
+          throw new RetryLaterError(Math.max(1, Math.ceil(waitMs / 1000)), reason);
         waited += 1;
         await this.clock.sleep(waitMs);
         attempt = 0;
         continue;
       }
-      const takeRequests = needRequests > 0 ? Math.min(requestsFree, Math.max(wantedRequests, this.blockSize(requestBucket))) : 0;
+      const takeRequests =
+        needRequests > 0 ? Math.min(requestsFree, Math.max(wantedRequests, this.blockSize(requestBucket))) : 0;
       const takeBytes = needBytes;
       add(requestCounts, requestBucket, takeRequests);
       add(uploadCounts, uploadBucket, takeBytes);
-      const next: CounterEntity = { partitionKey: pk, rowKey: 'graph', requests: JSON.stringify(requestCounts), uploads: JSON.stringify(uploadCounts) };
+      const next: CounterEntity = {
+        partitionKey: pk,
+        rowKey: 'graph',
+        requests: JSON.stringify(requestCounts),
+        uploads: JSON.stringify(uploadCounts),
+      };
       if (await this.write(next, etag)) {
         budget.requestsLeft += takeRequests;
         budget.uploadBytesLeft += takeBytes;

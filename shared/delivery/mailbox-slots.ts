@@ -97,9 +97,15 @@ export class MailboxSlots {
         }
         if (slot) return slot;
       }
-      const waitUntil = Math.min(deadline, state.held.size < SLOTS_PER_MAILBOX && !state.acquiring ? state.nextPollAt : deadline);
+      const waitUntil = Math.min(
+        deadline,
+        state.held.size < SLOTS_PER_MAILBOX && !state.acquiring ? state.nextPollAt : deadline,
+      );
       if (Date.now() >= deadline) {
-        throw new RetryLaterError(2 + Math.floor(Math.random() * 4), `mailbox has ${SLOTS_PER_MAILBOX} Graph requests in flight across workers`);
+        throw new RetryLaterError(
+          2 + Math.floor(Math.random() * 4),
+          `mailbox has ${SLOTS_PER_MAILBOX} Graph requests in flight across workers`,
+        );
       }
       await waitForChange(state, Math.max(1, waitUntil - Date.now()));
     }
@@ -168,7 +174,7 @@ export class MailboxSlots {
     if (!exists) await this.createSlot(blob);
     const lease = blob.getBlobLeaseClient(randomUUID());
     for (let attempt = 0; ; attempt++) {
-        try {
+      try {
         await lease.acquireLease(this.leaseSeconds);
         break;
       } catch (err) {
@@ -180,7 +186,13 @@ export class MailboxSlots {
         throw storageUnavailable(err);
       }
     }
-    const slot: HeldSlot = { key, index, lease, lost: false, renewTimer: setInterval(() => void this.renew(slot), (this.leaseSeconds * 1000) / 3) };
+    const slot: HeldSlot = {
+      key,
+      index,
+      lease,
+      lost: false,
+      renewTimer: setInterval(() => void this.renew(slot), (this.leaseSeconds * 1000) / 3),
+    };
     slot.renewTimer.unref();
     state.held.add(slot);
     return slot;
@@ -206,7 +218,7 @@ export class MailboxSlots {
 
   private async createSlot(blob: ReturnType<ContainerClient['getBlockBlobClient']>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-        try {
+      try {
         await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
         return;
       } catch (err) {

@@ -16,7 +16,10 @@ export interface GraphCost {
  * for at most two pacing buckets (20 s).
  */
 export class MailboxThrottle implements MailboxLimiter {
-  constructor(private readonly slots: MailboxSlots, private readonly pacer: MailboxPacer) {}
+  constructor(
+    private readonly slots: MailboxSlots,
+    private readonly pacer: MailboxPacer,
+  ) {}
 
   run<T>(mailbox: string, fn: () => Promise<T>, cost: GraphCost = {}): Promise<T> {
     return this.slots.hold(mailbox, async () => {

@@ -2,7 +2,11 @@ import type { ExistingAttachment } from './attachment-source';
 import { safeAttachmentName } from './graph-attachments';
 
 /** A file as it should be attached: its identity, and the name and size it is stored under. */
-export interface ExpectedAttachment { contentId: string; name: string; size: number }
+export interface ExpectedAttachment {
+  contentId: string;
+  name: string;
+  size: number;
+}
 
 /**
  * The identity an attachment carries into the mailbox (as its contentId). Two files of one post
@@ -11,7 +15,9 @@ export interface ExpectedAttachment { contentId: string; name: string; size: num
  * message never changes once written, so the position is stable.
  */
 export function attachmentIdentity(file: { fileId: string }, index: number): string {
-  return `rcfile.${index}.${String(file.fileId).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}`;
+  return `rcfile.${index}.${String(file.fileId)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 120)}`;
 }
 
 export interface AttachmentComparison<T extends ExpectedAttachment> {
@@ -25,7 +31,10 @@ export interface AttachmentComparison<T extends ExpectedAttachment> {
  * Which expected files a message already holds. Attachments written before identities existed
  * (no contentId) are matched by name and size, each held attachment standing for one file at most.
  */
-export function compareAttachments<T extends ExpectedAttachment>(expected: T[], held: ExistingAttachment[]): AttachmentComparison<T> {
+export function compareAttachments<T extends ExpectedAttachment>(
+  expected: T[],
+  held: ExistingAttachment[],
+): AttachmentComparison<T> {
   const copies = new Map<string, number>();
   const legacy: ExistingAttachment[] = [];
   for (const a of held) {

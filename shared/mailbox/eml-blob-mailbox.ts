@@ -13,7 +13,10 @@ import { emlAttachments, emlFileName, safeSegment } from './eml-files';
  * idempotency as EmlFolderMailbox: a blob is written once (If-None-Match: *), and a retry finds it.
  */
 export class EmlBlobMailbox implements MailboxTarget, MailboxAttachments {
-  constructor(private readonly folderName: string, private readonly blobs: ArchiveBlobs) {}
+  constructor(
+    private readonly folderName: string,
+    private readonly blobs: ArchiveBlobs,
+  ) {}
 
   /** A file is written in one go, as part of the message's .eml. */
   requestsToAdd(): number {

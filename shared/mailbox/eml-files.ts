@@ -20,5 +20,11 @@ export function safeSegment(value: string): string {
 
 /** The message's files as MIME parts, each streamed from Blob storage. */
 export function emlAttachments(blobs: ArchiveBlobs, message: ArchiveMessage) {
-  return Promise.all((message.attachments ?? []).map(async (a) => ({ filename: a.name, contentType: a.contentType, content: await blobs.openRead(CONTAINERS.files, a.blob) })));
+  return Promise.all(
+    (message.attachments ?? []).map(async (a) => ({
+      filename: a.name,
+      contentType: a.contentType,
+      content: await blobs.openRead(CONTAINERS.files, a.blob),
+    })),
+  );
 }

@@ -17,7 +17,11 @@ import { emlAttachments, emlFileName, safeSegment } from './eml-files';
 export class EmlFolderMailbox implements MailboxTarget, MailboxAttachments {
   private readonly root: string;
 
-  constructor(root: string, private readonly folderName: string, private readonly blobs: ArchiveBlobs) {
+  constructor(
+    root: string,
+    private readonly folderName: string,
+    private readonly blobs: ArchiveBlobs,
+  ) {
     this.root = resolve(root);
   }
 

@@ -3,7 +3,15 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttachmentSource, ExistingAttachment, MailboxAttachments } from './attachment-source';
-import { asMailboxError, beforeWrite, GRAPH_REQUEST_TIMEOUT_MS, GRAPH_SETTLE_SECONDS, GraphCallError, timeoutSignal, translateGraphError } from './graph-client';
+import {
+  asMailboxError,
+  beforeWrite,
+  GRAPH_REQUEST_TIMEOUT_MS,
+  GRAPH_SETTLE_SECONDS,
+  GraphCallError,
+  timeoutSignal,
+  translateGraphError,
+} from './graph-client';
 import { OutcomeUnknownError, RetryLaterError } from '../errors';
 import { parseRetryAfter } from '../retry-after';
 import { uploadRequest, type UploadHttp, type UploadReply } from './upload-http';
@@ -59,7 +67,9 @@ export class GraphAttachments implements MailboxAttachments {
   }
 
   add(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
-    return this.addAttachment(target, messageId, file, fence).catch((err: unknown) => Promise.reject(asMailboxError(err)));
+    return this.addAttachment(target, messageId, file, fence).catch((err: unknown) =>
+      Promise.reject(asMailboxError(err)),
+    );
   }
 
   private async listAttachments(target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
@@ -76,7 +86,12 @@ export class GraphAttachments implements MailboxAttachments {
 
   private static castRefused = false;
 
-  private async listWith(select: string, target: Target, messageId: string, fence?: AbortSignal): Promise<ExistingAttachment[]> {
+  private async listWith(
+    select: string,
+    target: Target,
+    messageId: string,
+    fence?: AbortSignal,
+  ): Promise<ExistingAttachment[]> {
     const found: ExistingAttachment[] = [];
     try {
       let page: { value: MicrosoftGraph.Attachment[]; '@odata.nextLink'?: string } = await this.graph
@@ -91,51 +106,96 @@ export class GraphAttachments implements MailboxAttachments {
         }
         const next = page['@odata.nextLink'];
         if (!next) return found;
-        page = await this.graph.api(next).options({ signal: timeoutSignal(fence) }).get();
+        page = await this.graph
+          .api(next)
+          .options({ signal: timeoutSignal(fence) })
+          .get();
       }
     } catch (err) {
       throw translateGraphError(err, 'list attachments', fence);
     }
   }
 
-  private async addAttachment(target: Target, messageId: string, file: AttachmentSource, fence?: AbortSignal): Promise<void> {
+  private async addAttachment(
+    target: Target,
+    messageId: string,
+    file: AttachmentSource,
+    fence?: AbortSignal,
+  ): Promise<void> {
     const name = safeAttachmentName(file.name);
     const contentType = safeContentType(file.contentType);
-    if (file.size < UPLOAD_SESSION_MIN_BYTES && postBodyBytes(name, contentType, file.size, file.contentId) <= MAX_REQUEST_BYTES) {
+    if (
+      file.size < UPLOAD_SESSION_MIN_BYTES &&
+      postBodyBytes(name, contentType, file.size, file.contentId) <= MAX_REQUEST_BYTES
+    ) {
       return this.post(target, messageId, file, name, contentType, fence);
     }
     if (file.size > UPLOAD_SESSION_MAX_BYTES) {
-      throw new Error(`attachment of ${file.size} bytes is over Graph's ${UPLOAD_SESSION_MAX_BYTES}-byte limit; keep it in Blob storage`);
+      throw new Error(
+        `attachment of ${file.size} bytes is over Graph's ${UPLOAD_SESSION_MAX_BYTES}-byte limit; keep it in Blob storage`,
+      );
     }
     return this.upload(target, messageId, file, name, contentType, fence);
   }
 
-  private async post(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string, fence?: AbortSignal): Promise<void> {
+  private async post(
+    target: Target,
+    messageId: string,
+    file: AttachmentSource,
+    name: string,
+    contentType: string,
+    fence?: AbortSignal,
+  ): Promise<void> {
     const bytes = await readAll(await file.open(0), file.size);
     const body = postBody(name, contentType, bytes.toString('base64'), file.contentId);
     beforeWrite(fence);
     try {
-      await this.graph.api(attachmentsPath(target, messageId)).options({ signal: timeoutSignal(fence) }).post(body);
+      await this.graph
+        .api(attachmentsPath(target, messageId))
+        .options({ signal: timeoutSignal(fence) })
+        .post(body);
     } catch (err) {
       throw translateGraphError(err, 'add attachment', fence, { write: true });
     }
   }
 
-  private async upload(target: Target, messageId: string, file: AttachmentSource, name: string, contentType: string, fence?: AbortSignal): Promise<void> {
+  private async upload(
+    target: Target,
+    messageId: string,
+    file: AttachmentSource,
+    name: string,
+    contentType: string,
+    fence?: AbortSignal,
+  ): Promise<void> {
     let session: MicrosoftGraph.UploadSession;
     beforeWrite(fence);
     try {
       session = await this.graph
         .api(`${attachmentsPath(target, messageId)}/createUploadSession`)
         .options({ signal: timeoutSignal(fence) })
-        .post({ AttachmentItem: { attachmentType: 'file', name, size: file.size, contentType, contentId: file.contentId, isInline: false } });
+        .post({
+          AttachmentItem: {
+            attachmentType: 'file',
+            name,
+            size: file.size,
+            contentType,
+            contentId: file.contentId,
+            isInline: false,
+          },
+        });
     } catch (err) {
       throw translateGraphError(err, 'create upload session', fence, { write: true });
     }
     const uploadUrl = session.uploadUrl;
     if (!uploadUrl) throw new Error('Graph returned an upload session without an uploadUrl');
 
-    const writer = new UploadSessionWriter(uploadUrl, file, this.opts.chunkBytes ?? UPLOAD_CHUNK_BYTES, this.opts.http ?? uploadRequest, fence);
+    const writer = new UploadSessionWriter(
+      uploadUrl,
+      file,
+      this.opts.chunkBytes ?? UPLOAD_CHUNK_BYTES,
+      this.opts.http ?? uploadRequest,
+      fence,
+    );
     const outcome = await writer.run(nextExpected(session) ?? 0);
     if (outcome === 'uncertain') {
       // The final chunk's answer was lost and the session is gone: it completed if the attachment is there.
@@ -211,14 +271,21 @@ class UploadSessionWriter {
         if (reply.kind === 'unavailable' && reply.retryAfterSeconds > MAX_IN_PROCESS_WAIT_SECONDS) {
           // Not waited out in process. A middle chunk's fate does not matter (the next attempt
           // starts a new session); the last one may have completed the attachment.
-          if (sentLast) throw new OutcomeUnknownError(Math.max(reply.retryAfterSeconds, GRAPH_SETTLE_SECONDS), `upload attachment chunk: ${reply.reason}`);
+          if (sentLast)
+            throw new OutcomeUnknownError(
+              Math.max(reply.retryAfterSeconds, GRAPH_SETTLE_SECONDS),
+              `upload attachment chunk: ${reply.reason}`,
+            );
           throw new RetryLaterError(reply.retryAfterSeconds, `upload attachment chunk: ${reply.reason}`);
         }
         if (reply.kind === 'unavailable') await sleep(reply.retryAfterSeconds * 1000);
         if (reply.kind === 'rejected') throw reply.error;
         failures += 1;
         if (failures > MAX_ATTEMPTS_WITHOUT_PROGRESS) {
-          throw new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, `attachment upload made no progress: ${'reason' in reply ? reply.reason : 'range not accepted'}`);
+          throw new OutcomeUnknownError(
+            GRAPH_SETTLE_SECONDS,
+            `attachment upload made no progress: ${'reason' in reply ? reply.reason : 'range not accepted'}`,
+          );
         }
         // A chunk whose answer was lost may be stored: nothing is sent again until the session says
         // where it stands.
@@ -299,14 +366,20 @@ type ChunkReply =
 function classify(res: UploadReply, text: string, what: string): ChunkReply {
   const body = parseJson(text) as { error?: { code?: string; message?: string } } | undefined;
   const error = translateGraphError(
-    { statusCode: res.status, code: body?.error?.code, message: body?.error?.message ?? `HTTP ${res.status}`, headers: res.headers },
+    {
+      statusCode: res.status,
+      code: body?.error?.code,
+      message: body?.error?.message ?? `HTTP ${res.status}`,
+      headers: res.headers,
+    },
     what,
   );
   // Only a 429 is refused before any work; a 503 or 504 may have stored the chunk, so the status
   // check decides what is sent next (after the Retry-After, where one is given).
   const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
   if (res.status === 429) return { kind: 'throttled', retryAfterSeconds: retryAfter ?? 1, error };
-  if (res.status >= 500 && retryAfter !== undefined) return { kind: 'unavailable', retryAfterSeconds: retryAfter, reason: `HTTP ${res.status}` };
+  if (res.status >= 500 && retryAfter !== undefined)
+    return { kind: 'unavailable', retryAfterSeconds: retryAfter, reason: `HTTP ${res.status}` };
   if (res.status >= 500) return { kind: 'failed', reason: `HTTP ${res.status}` };
   return { kind: 'rejected', error };
 }
@@ -331,7 +404,8 @@ class ChunkReader {
     while (filled < length) {
       if (!this.pending || this.pending.length === 0) {
         const next = await this.iterator.next();
-        if (next.done) throw new Error(`attachment source ended at ${this.position + filled}, before the declared size`);
+        if (next.done)
+          throw new Error(`attachment source ended at ${this.position + filled}, before the declared size`);
         this.pending = toBuffer(next.value);
         continue;
       }
@@ -396,8 +470,20 @@ function describe(err: unknown): string {
   return [e.name, e.cause?.code ?? e.message].filter(Boolean).join(': ');
 }
 
-function postBody(name: string, contentType: string, contentBytes: string, contentId: string): MicrosoftGraph.FileAttachment & { '@odata.type': string } {
-  return { '@odata.type': '#microsoft.graph.fileAttachment', name, contentType, contentId, isInline: false, contentBytes };
+function postBody(
+  name: string,
+  contentType: string,
+  contentBytes: string,
+  contentId: string,
+): MicrosoftGraph.FileAttachment & { '@odata.type': string } {
+  return {
+    '@odata.type': '#microsoft.graph.fileAttachment',
+    name,
+    contentType,
+    contentId,
+    isInline: false,
+    contentBytes,
+  };
 }
 
 // The identity's length bound (attachment-identity.ts), so an estimate never under-counts.
@@ -409,8 +495,17 @@ export function postBodyBytes(name: string, contentType: string, size: number, c
 }
 
 /** Whether `add` sends this file through an upload session rather than one POST. */
-export function usesUploadSession(file: { name: string; contentType?: string; size: number; contentId?: string }): boolean {
-  return file.size >= UPLOAD_SESSION_MIN_BYTES || postBodyBytes(safeAttachmentName(file.name), safeContentType(file.contentType), file.size, file.contentId) > MAX_REQUEST_BYTES;
+export function usesUploadSession(file: {
+  name: string;
+  contentType?: string;
+  size: number;
+  contentId?: string;
+}): boolean {
+  return (
+    file.size >= UPLOAD_SESSION_MIN_BYTES ||
+    postBodyBytes(safeAttachmentName(file.name), safeContentType(file.contentType), file.size, file.contentId) >
+      MAX_REQUEST_BYTES
+  );
 }
 
 function attachmentsPath(target: Target, messageId: string): string {
@@ -434,7 +529,10 @@ export function safeAttachmentName(name: string): string {
   if (clean.length > MAX_NAME_LENGTH) {
     const dot = clean.lastIndexOf('.');
     const ext = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
-    clean = Array.from(clean.slice(0, MAX_NAME_LENGTH - ext.length)).join('').replace(/[\ud800-\udbff]$/, '') + ext;
+    clean =
+      Array.from(clean.slice(0, MAX_NAME_LENGTH - ext.length))
+        .join('')
+        .replace(/[\ud800-\udbff]$/, '') + ext;
   }
   return clean;
 }

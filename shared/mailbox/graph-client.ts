@@ -1,4 +1,11 @@
-import { AuthenticationHandler, Client, HTTPMessageHandler, RetryHandler, RetryHandlerOptions, GraphError } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RetryHandler,
+  RetryHandlerOptions,
+  GraphError,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ClientSecretCredential } from '@azure/identity';
 import type { Config } from '../config';
@@ -10,7 +17,8 @@ import { MailboxRejectedError, MailboxUnavailableError } from './mailbox-target'
 // invocation: the SDK may retry once for a short Retry-After, anything longer surfaces.
 const MAX_IN_PROCESS_RETRY_SECONDS = 2;
 // ARCHIVER_TEST_GRAPH_TIMEOUT_MS is for tests only (the chaos test's slower-than-timeout faults); not a setting.
-export const GRAPH_REQUEST_TIMEOUT_MS = Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) > 0 ? Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) : 60_000;
+export const GRAPH_REQUEST_TIMEOUT_MS =
+  Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) > 0 ? Number(process.env.ARCHIVER_TEST_GRAPH_TIMEOUT_MS) : 60_000;
 /**
  * How long a write the client gave up on is given to land before anyone looks for it: a request
  * abandoned at the client's time-out can still be carried out by Exchange a while later.
@@ -26,14 +34,16 @@ export function createGraphClient(settings: Config['graph']): Client {
   });
   const scope = `${new URL(settings.baseUrl).origin}/.default`;
   const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] }));
-  const retry = new RetryHandler(new RetryHandlerOptions(1, 1, (_delay, _attempt, request, options, response) => {
-    const method = (typeof request === 'string' ? options?.method : request.method) ?? 'GET';
-    if (!mayResendBlindly(method, response.status)) return false;
-    const header = response.headers.get('retry-after');
-    // No Retry-After: the SDK's own one-second wait; one that cannot be read is not waited on.
-    const retryAfter = header === null ? 1 : parseRetryAfter(header);
-    return retryAfter !== undefined && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
-  }));
+  const retry = new RetryHandler(
+    new RetryHandlerOptions(1, 1, (_delay, _attempt, request, options, response) => {
+      const method = (typeof request === 'string' ? options?.method : request.method) ?? 'GET';
+      if (!mayResendBlindly(method, response.status)) return false;
+      const header = response.headers.get('retry-after');
+      // No Retry-After: the SDK's own one-second wait; one that cannot be read is not waited on.
+      const retryAfter = header === null ? 1 : parseRetryAfter(header);
+      return retryAfter !== undefined && retryAfter <= MAX_IN_PROCESS_RETRY_SECONDS;
+    }),
+  );
   auth.setNext(retry);
   retry.setNext(new HTTPMessageHandler());
   const host = new URL(settings.baseUrl).hostname;
@@ -51,7 +61,12 @@ export function mayResendBlindly(method: string, status: number): boolean {
 }
 
 /** Turns Graph throttling and outages into RetryLaterError; other errors pass through with a clear message. */
-export function translateGraphError(err: unknown, what: string, fence?: AbortSignal, opts: { write?: boolean } = {}): Error {
+export function translateGraphError(
+  err: unknown,
+  what: string,
+  fence?: AbortSignal,
+  opts: { write?: boolean } = {},
+): Error {
   if (err instanceof RetryLaterError) return err;
   // Abandoned because the caller lost its right to write: say so, not "time-out".
   if (fence?.aborted && fence.reason instanceof Error) return fence.reason;
@@ -61,18 +76,30 @@ export function translateGraphError(err: unknown, what: string, fence?: AbortSig
     const seconds = parseRetryAfter(e.headers?.get?.('retry-after'));
     const retryAfter = seconds !== undefined && seconds > 0 ? seconds : undefined;
     // A 503 or 504 to a write does not say whether it was carried out.
-    if (opts.write && status !== 429) return new OutcomeUnknownError(Math.max(retryAfter ?? 0, GRAPH_SETTLE_SECONDS), `Graph answered ${status} to ${what}`);
+    if (opts.write && status !== 429)
+      return new OutcomeUnknownError(
+        Math.max(retryAfter ?? 0, GRAPH_SETTLE_SECONDS),
+        `Graph answered ${status} to ${what}`,
+      );
     return new RetryLaterError(retryAfter ?? 10, `Graph answered ${status} to ${what}`);
   }
   if (e.name === 'AbortError' || e.name === 'TimeoutError' || status === -1 || status === undefined) {
     const reason = `Graph ${what} did not complete: ${e.message ?? String(err)}`;
     return opts.write ? new OutcomeUnknownError(GRAPH_SETTLE_SECONDS, reason) : new RetryLaterError(5, reason);
   }
-  return new GraphCallError(status, e.code ?? 'unknown', `${what} failed: HTTP ${status} ${e.code ?? ''} ${e.message ?? ''}`.trim());
+  return new GraphCallError(
+    status,
+    e.code ?? 'unknown',
+    `${what} failed: HTTP ${status} ${e.code ?? ''} ${e.message ?? ''}`.trim(),
+  );
 }
 
 export class GraphCallError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'GraphCallError';
   }
@@ -80,8 +107,21 @@ export class GraphCallError extends Error {
 
 // Graph's codes for an item the mailbox refuses for good, and for a mailbox that is missing or not
 // enabled (yet), which an admin may fix.
-const REJECTED_CODES = new Set(['ErrorAccessDenied', 'ErrorInvalidRecipients', 'ErrorItemTooBig', 'ErrorQuotaExceeded', 'ErrorMessageSizeExceeded']);
-const MAILBOX_MISSING_CODES = new Set(['MailboxNotEnabledForRESTAPI', 'MailboxNotFound', 'ResourceNotFound', 'ErrorInvalidUser', 'UserNotFound', 'ErrorMailboxMoveInProgress']);
+const REJECTED_CODES = new Set([
+  'ErrorAccessDenied',
+  'ErrorInvalidRecipients',
+  'ErrorItemTooBig',
+  'ErrorQuotaExceeded',
+  'ErrorMessageSizeExceeded',
+]);
+const MAILBOX_MISSING_CODES = new Set([
+  'MailboxNotEnabledForRESTAPI',
+  'MailboxNotFound',
+  'ResourceNotFound',
+  'ErrorInvalidUser',
+  'UserNotFound',
+  'ErrorMailboxMoveInProgress',
+]);
 
 /** Graph's refusals in the mailbox port's own terms (mailbox-target.ts); any other error as it is. */
 export function asMailboxError(err: unknown): unknown {

@@ -10,7 +10,10 @@ export class GraphMailbox implements MailboxTarget {
   // Folder ids never change once created; a miss falls back to Graph.
   private readonly folders = new Map<string, Promise<string>>();
 
-  constructor(private readonly graph: Client, private readonly folderName: string) {}
+  constructor(
+    private readonly graph: Client,
+    private readonly folderName: string,
+  ) {}
 
   archiveFolder(target: MailboxRef, fence?: AbortSignal): Promise<string> {
     let folder = this.folders.get(target.userId);
@@ -62,11 +65,18 @@ export class GraphMailbox implements MailboxTarget {
     }
   }
 
-  async findByItemKey(target: MailboxRef, folderId: string, itemKey: string, fence?: AbortSignal): Promise<string | undefined> {
+  async findByItemKey(
+    target: MailboxRef,
+    folderId: string,
+    itemKey: string,
+    fence?: AbortSignal,
+  ): Promise<string | undefined> {
     try {
       const res: { value: MicrosoftGraph.Message[] } = await this.graph
         .api(`/users/${encodeURIComponent(target.userId)}/mailFolders/${encodeURIComponent(folderId)}/messages`)
-        .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${ITEM_KEY_PROPERTY}' and ep/value eq '${itemKey.replace(/'/g, "''")}')`)
+        .filter(
+          `singleValueExtendedProperties/Any(ep: ep/id eq '${ITEM_KEY_PROPERTY}' and ep/value eq '${itemKey.replace(/'/g, "''")}')`,
+        )
         .select('id')
         .top(5)
         .options({ signal: timeoutSignal(fence) })

@@ -1,6 +1,9 @@
 import type { ArchiveMessage } from '../archive/archive-message';
 
-export interface MailboxRef { mailbox: string; userId: string }
+export interface MailboxRef {
+  mailbox: string;
+  userId: string;
+}
 
 /**
  * Where archive messages land. Graph in production; an .eml folder for dry runs.
@@ -11,7 +14,12 @@ export interface MailboxTarget {
   /** Id of Inbox/<ARCHIVE_FOLDER>, created when missing. */
   archiveFolder(target: MailboxRef, fence?: AbortSignal): Promise<string>;
   /** The message already created for this item version, if any (the retry guard). */
-  findByItemKey(target: MailboxRef, folderId: string, itemKey: string, fence?: AbortSignal): Promise<string | undefined>;
+  findByItemKey(
+    target: MailboxRef,
+    folderId: string,
+    itemKey: string,
+    fence?: AbortSignal,
+  ): Promise<string | undefined>;
   /** Creates the message as a received, non-draft item with its original dates; returns its id. */
   create(target: MailboxRef, folderId: string, message: ArchiveMessage, fence?: AbortSignal): Promise<string>;
 }
@@ -23,7 +31,10 @@ export interface MailboxTarget {
 /** The mailbox refuses this item for good (access denied, too big, over quota): report it, do not retry. */
 export class MailboxRejectedError extends Error {
   /** `code` is the mailbox service's own name for the refusal, kept for the report. */
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'MailboxRejectedError';
   }
@@ -31,7 +42,10 @@ export class MailboxRejectedError extends Error {
 
 /** The mailbox is missing or not enabled (yet): an admin may fix that, so the item waits and tries again. */
 export class MailboxUnavailableError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'MailboxUnavailableError';
   }

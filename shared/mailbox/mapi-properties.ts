@@ -8,7 +8,10 @@ export const PROPERTY_SET = '{d86c0d2e-fa0c-4977-8226-b1e5eafeac90}';
 export const ITEM_KEY_PROPERTY = `String ${PROPERTY_SET} Name RingCentralItemId`;
 const MSGFLAG_READ = 1;
 
-export interface ExtendedProperty { id: string; value: string }
+export interface ExtendedProperty {
+  id: string;
+  value: string;
+}
 
 export function extendedPropertiesFor(message: ArchiveMessage): ExtendedProperty[] {
   return [
@@ -20,7 +23,9 @@ export function extendedPropertiesFor(message: ArchiveMessage): ExtendedProperty
     { id: `String ${PROPERTY_SET} Name RingCentralChatId`, value: message.source.chatId },
     { id: `String ${PROPERTY_SET} Name RingCentralRecordId`, value: message.source.itemId },
     { id: `String ${PROPERTY_SET} Name RingCentralVersion`, value: message.source.version },
-    ...(message.source.accountId ? [{ id: `String ${PROPERTY_SET} Name RingCentralAccountId`, value: message.source.accountId }] : []),
+    ...(message.source.accountId
+      ? [{ id: `String ${PROPERTY_SET} Name RingCentralAccountId`, value: message.source.accountId }]
+      : []),
     { id: 'String 0x0070', value: message.conversation.topic },
     { id: 'Binary 0x0071', value: conversationIndex(message.conversation.chatId, message.sentAt) },
   ];

@@ -10,7 +10,13 @@ export interface UploadReply {
 /** One request to a pre-authenticated upload URL. */
 export type UploadHttp = (
   url: string,
-  init: { method: 'PUT' | 'GET'; headers?: Record<string, string>; body?: Uint8Array; timeoutMs: number; signal?: AbortSignal },
+  init: {
+    method: 'PUT' | 'GET';
+    headers?: Record<string, string>;
+    body?: Uint8Array;
+    timeoutMs: number;
+    signal?: AbortSignal;
+  },
 ) => Promise<UploadReply>;
 
 /**
@@ -24,7 +30,10 @@ export const uploadRequest: UploadHttp = (url, init) =>
     const body = init.body;
     const request = (target.protocol === 'http:' ? http : https).request(
       target,
-      { method: init.method, headers: { ...init.headers, ...(body ? { 'Content-Length': String(body.byteLength) } : {}) } },
+      {
+        method: init.method,
+        headers: { ...init.headers, ...(body ? { 'Content-Length': String(body.byteLength) } : {}) },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (part: Buffer) => parts.push(part));
@@ -44,7 +53,9 @@ export const uploadRequest: UploadHttp = (url, init) =>
         });
       },
     );
-    request.setTimeout(init.timeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${init.timeoutMs} ms`), { name: 'TimeoutError' })));
+    request.setTimeout(init.timeoutMs, () =>
+      request.destroy(Object.assign(new Error(`no answer within ${init.timeoutMs} ms`), { name: 'TimeoutError' })),
+    );
     if (init.signal) {
       const abandon = (): void => {
         request.destroy(init.signal!.reason instanceof Error ? init.signal!.reason : new Error('request abandoned'));

@@ -8,9 +8,15 @@ import { isNotFound } from '../store/storage-errors';
 export const SKIP = 'skip';
 
 /** A manual mapping: RingCentral email → target mailbox address, or SKIP. Addresses are lower case. */
-export interface MappingOverride { email: string; mailbox: string; note?: string }
+export interface MappingOverride {
+  email: string;
+  mailbox: string;
+  note?: string;
+}
 
-interface OverrideRow extends MappingOverride { updatedAt: string }
+interface OverrideRow extends MappingOverride {
+  updatedAt: string;
+}
 
 const PARTITION = 'email';
 // Table transactions take at most 100 operations, all in one partition.
@@ -40,7 +46,14 @@ export class MappingOverrides {
     for (let i = 0; i < overrides.length; i += BATCH) {
       const actions: TransactionAction[] = overrides.slice(i, i + BATCH).map((o) => [
         'upsert',
-        { partitionKey: PARTITION, rowKey: tableKey(o.email), email: o.email, mailbox: o.mailbox, ...(o.note ? { note: o.note } : {}), updatedAt },
+        {
+          partitionKey: PARTITION,
+          rowKey: tableKey(o.email),
+          email: o.email,
+          mailbox: o.mailbox,
+          ...(o.note ? { note: o.note } : {}),
+          updatedAt,
+        },
         'Replace',
       ]);
       await this.table.submitTransaction(actions);

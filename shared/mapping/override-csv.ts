@@ -3,7 +3,10 @@ import { parse, type Info } from 'csv-parse';
 import { isPlausibleEmail } from '../email-address';
 import { SKIP, type MappingOverride } from './mapping-overrides';
 
-export interface CsvProblem { line: number; error: string }
+export interface CsvProblem {
+  line: number;
+  error: string;
+}
 
 export interface ParsedOverrides {
   overrides: MappingOverride[];
@@ -23,13 +26,22 @@ const MAX_NOTE = 1_000;
  * Reads an override CSV (header `email,mailbox` and an optional `note` column, in any order) record
  * by record and checks every row. Line numbers are the file's lines, the header being line 1.
  */
-export async function parseOverridesCsv(source: Readable | AsyncIterable<Uint8Array | string>): Promise<ParsedOverrides> {
+export async function parseOverridesCsv(
+  source: Readable | AsyncIterable<Uint8Array | string>,
+): Promise<ParsedOverrides> {
   const result: ParsedOverrides = { overrides: [], problems: [], problemCount: 0 };
   const problem = (line: number, error: string) => {
     result.problemCount++;
     if (result.problems.length < MAX_PROBLEMS) result.problems.push({ line, error });
   };
-  const parser = parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 });
+  const parser = parse({
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    info: true,
+    max_record_size: 64 * 1024,
+  });
   const input = source instanceof Readable ? source : Readable.from(source);
   const lineEnds = crlfToLf();
   input.on('error', (err) => lineEnds.destroy(err));
@@ -50,7 +62,10 @@ export async function parseOverridesCsv(source: Readable | AsyncIterable<Uint8Ar
         const missing = REQUIRED.filter((h) => !header!.includes(h));
         const repeated = header.filter((h, i) => header!.indexOf(h) !== i);
         if (unknown.length || missing.length || repeated.length) {
-          problem(line, `the header must be email,mailbox with an optional note column${describe('unknown', unknown.map(quoted))}${describe('missing', missing)}${describe('repeated', repeated)}`);
+          problem(
+            line,
+            `the header must be email,mailbox with an optional note column${describe('unknown', unknown.map(quoted))}${describe('missing', missing)}${describe('repeated', repeated)}`,
+          );
           break;
         }
         continue;
@@ -114,7 +129,8 @@ function checkRow(rawEmail: string, rawMailbox: string, note: string): MappingOv
   if (!email) return 'email is empty';
   if (email.length > MAX_EMAIL || !isPlausibleEmail(email)) return `email ${quoted(rawEmail)} is not a valid address`;
   if (!mailbox) return `mailbox is empty (use "${SKIP}" to exclude ${email})`;
-  if (mailbox !== SKIP && (mailbox.length > MAX_EMAIL || !isPlausibleEmail(mailbox))) return `mailbox ${quoted(rawMailbox)} is not a valid address or "${SKIP}"`;
+  if (mailbox !== SKIP && (mailbox.length > MAX_EMAIL || !isPlausibleEmail(mailbox)))
+    return `mailbox ${quoted(rawMailbox)} is not a valid address or "${SKIP}"`;
   if (note.length > MAX_NOTE) return `note is longer than ${MAX_NOTE} characters`;
   return { email, mailbox, ...(note ? { note } : {}) };
 }

@@ -6,10 +6,20 @@ import { isPlausibleEmail } from '../email-address';
 import type { UserDirectory } from './user-directory';
 
 /** A Microsoft 365 user found for an address; `enabled: false` means the account is blocked from sign-in. */
-export interface DirectoryEntry { userId: string; mailbox: string; enabled: boolean }
+export interface DirectoryEntry {
+  userId: string;
+  mailbox: string;
+  enabled: boolean;
+}
 
 // `found` predates `enabled`: rows written before it carry found = accountEnabled.
-interface PersonRow { found: boolean; userId?: string; mail?: string; enabled?: boolean; checkedAt: string }
+interface PersonRow {
+  found: boolean;
+  userId?: string;
+  mail?: string;
+  enabled?: boolean;
+  checkedAt: string;
+}
 
 const MAX_MEMO_MS = 10 * 60_000;
 
@@ -21,7 +31,11 @@ const MAX_MEMO_MS = 10 * 60_000;
 export class PeopleCache {
   private readonly memo = new Map<string, Promise<PersonRow>>();
 
-  constructor(private readonly account: StorageAccount, private readonly directory: UserDirectory, private readonly ttlHours: number) {}
+  constructor(
+    private readonly account: StorageAccount,
+    private readonly directory: UserDirectory,
+    private readonly ttlHours: number,
+  ) {}
 
   async find(email: string): Promise<DirectoryEntry | undefined> {
     const address = email.trim().toLowerCase();
@@ -57,7 +71,13 @@ export class PeopleCache {
     const user = await this.directory.findByEmail(email);
     const checkedAt = new Date().toISOString();
     const row: PersonRow = user
-      ? { found: user.accountEnabled, userId: user.id, mail: user.mail.toLowerCase(), enabled: user.accountEnabled, checkedAt }
+      ? {
+          found: user.accountEnabled,
+          userId: user.id,
+          mail: user.mail.toLowerCase(),
+          enabled: user.accountEnabled,
+          checkedAt,
+        }
       : { found: false, checkedAt };
     await table.upsertEntity({ partitionKey: 'email', rowKey, ...row }, 'Replace');
     return row;

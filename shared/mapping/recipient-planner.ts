@@ -40,7 +40,11 @@ export class MailboxRecipientPlanner implements RecipientPlanner {
   private readonly overrideMemo = new Map<string, { at: number; value: Promise<string | undefined> }>();
   private fallback?: { at: number; value: Promise<Decision> };
 
-  constructor(account: StorageAccount, directory: UserDirectory, private readonly options: RecipientPlannerOptions) {
+  constructor(
+    account: StorageAccount,
+    directory: UserDirectory,
+    private readonly options: RecipientPlannerOptions,
+  ) {
     this.people = new PeopleCache(account, directory, options.ttlHours);
     this.overrides = new MappingOverrides(account);
   }
@@ -65,7 +69,10 @@ export class MailboxRecipientPlanner implements RecipientPlanner {
       if (p.guest) return Promise.resolve<Decision>({ kind: 'skip', reason: GUEST_REASON });
       if (overLimit && p.id !== context.creatorId) {
         const to = this.options.fallbackMailbox ? 'the sender and the fallback mailbox only' : 'the sender only';
-        return Promise.resolve<Decision>({ kind: 'skip', reason: `fan-out limit: the chat has ${context.chatMemberCount} members, over FANOUT_LIMIT ${fanoutLimit}; delivered to ${to}` });
+        return Promise.resolve<Decision>({
+          kind: 'skip',
+          reason: `fan-out limit: the chat has ${context.chatMemberCount} members, over FANOUT_LIMIT ${fanoutLimit}; delivered to ${to}`,
+        });
       }
       return this.decide(p);
     });
@@ -89,20 +96,27 @@ export class MailboxRecipientPlanner implements RecipientPlanner {
   private async decide(p: Participant): Promise<Decision> {
     if (!p.person) return { kind: 'unmapped', reason: `RingCentral person ${p.id} is not in the export` };
     const email = p.person.email?.trim().toLowerCase();
-    if (!email || !isPlausibleEmail(email)) return { kind: 'unmapped', reason: `RingCentral person ${p.id} has no valid email address` };
+    if (!email || !isPlausibleEmail(email))
+      return { kind: 'unmapped', reason: `RingCentral person ${p.id} has no valid email address` };
 
     const target = await this.overrideFor(email);
     if (target === SKIP) return { kind: 'skip', reason: `excluded by a mapping override for ${email}` };
     if (target) {
       const user = await this.people.find(target);
       const problem = unusable(user);
-      if (problem) return { kind: 'unmapped', reason: `mapping override for ${email} points to ${target}, which ${problem}` };
+      if (problem)
+        return { kind: 'unmapped', reason: `mapping override for ${email} points to ${target}, which ${problem}` };
       return { kind: 'mailbox', mailbox: user!.mailbox, userId: user!.userId, via: 'override' };
     }
 
     const user = await this.people.find(email);
     const problem = unusable(user);
-    if (problem) return { kind: 'unmapped', reason: problem === 'has no Microsoft 365 mailbox' ? `no Microsoft 365 mailbox for ${email}` : `${email} ${problem}` };
+    if (problem)
+      return {
+        kind: 'unmapped',
+        reason:
+          problem === 'has no Microsoft 365 mailbox' ? `no Microsoft 365 mailbox for ${email}` : `${email} ${problem}`,
+      };
     return { kind: 'mailbox', mailbox: user!.mailbox, userId: user!.userId, via: 'automatic' };
   }
 
@@ -142,4 +156,3 @@ function keyOf(p: Participant): string {
   const email = p.person?.email?.trim().toLowerCase();
   return email && isPlausibleEmail(email) ? email : `person:${p.id}`;
 }
-

@@ -3,7 +3,11 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { isPlausibleEmail } from '../email-address';
 
-export interface DirectoryUser { id: string; mail: string; accountEnabled: boolean }
+export interface DirectoryUser {
+  id: string;
+  mail: string;
+  accountEnabled: boolean;
+}
 
 /** Finds the Microsoft 365 user behind an email address. */
 export interface UserDirectory {
@@ -31,7 +35,11 @@ export class GraphUserDirectory implements UserDirectory {
         .get();
       const user = res.value[0];
       if (!user?.id) return undefined;
-      return { id: user.id, mail: (user.mail ?? user.userPrincipalName ?? address).toLowerCase(), accountEnabled: user.accountEnabled !== false };
+      return {
+        id: user.id,
+        mail: (user.mail ?? user.userPrincipalName ?? address).toLowerCase(),
+        accountEnabled: user.accountEnabled !== false,
+      };
     } catch (err) {
       throw translateGraphError(err, 'look up user');
     }

@@ -26,12 +26,20 @@ export function startMetricsExport(telemetry: Config['telemetry']): MetricsExpor
     connectionString: telemetry.connectionString,
     // The resource accepts Entra tokens only (local auth off): the app's managed identity,
     // which holds Monitoring Metrics Publisher (infra/app/rbac.bicep).
-    credential: telemetry.entraAuth ? new ManagedIdentityCredential(telemetry.entraClientId ? { clientId: telemetry.entraClientId } : {}) : undefined,
+    credential: telemetry.entraAuth
+      ? new ManagedIdentityCredential(telemetry.entraClientId ? { clientId: telemetry.entraClientId } : {})
+      : undefined,
     // Failed sends are kept on local disk and retried, so a short ingestion outage loses nothing.
     storageDirectory: join(tmpdir(), 'ringcentral-archiver-telemetry'),
   });
   const provider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: telemetry.exportIntervalSeconds * 1000, exportTimeoutMillis: Math.min(30_000, telemetry.exportIntervalSeconds * 1000) })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: telemetry.exportIntervalSeconds * 1000,
+        exportTimeoutMillis: Math.min(30_000, telemetry.exportIntervalSeconds * 1000),
+      }),
+    ],
   });
   return {
     metrics: new MeterMetrics(provider.getMeter(METER)),

@@ -23,7 +23,11 @@ const GAUGES = {
 
 export type MetricName = keyof typeof COUNTERS | keyof typeof GAUGES;
 
-export interface MetricSample { name: MetricName; value: number; dimensions?: Record<string, string | number | undefined> }
+export interface MetricSample {
+  name: MetricName;
+  value: number;
+  dimensions?: Record<string, string | number | undefined>;
+}
 
 /** Where stages report their counts; one small interface so functions never touch an SDK. */
 export interface Metrics {
@@ -36,8 +40,13 @@ export class MeterMetrics implements Metrics {
   private readonly gauges = new Map<string, Gauge>();
 
   constructor(meter: Meter) {
-    for (const [name, description] of Object.entries(COUNTERS)) this.counters.set(name, meter.createCounter(name, { description }));
-    for (const [name, description] of Object.entries(GAUGES)) this.gauges.set(name, meter.createGauge(name, { description, unit: name === 'capture.lagHours' ? 'h' : undefined }));
+    for (const [name, description] of Object.entries(COUNTERS))
+      this.counters.set(name, meter.createCounter(name, { description }));
+    for (const [name, description] of Object.entries(GAUGES))
+      this.gauges.set(
+        name,
+        meter.createGauge(name, { description, unit: name === 'capture.lagHours' ? 'h' : undefined }),
+      );
   }
 
   record(samples: readonly MetricSample[]): void {
@@ -46,7 +55,10 @@ export class MeterMetrics implements Metrics {
       const attributes = definedOnly(s.dimensions);
       const counter = this.counters.get(s.name);
       // Counters only go up; a zero adds nothing and costs a data point.
-      if (counter) { if (s.value > 0) counter.add(s.value, attributes); continue; }
+      if (counter) {
+        if (s.value > 0) counter.add(s.value, attributes);
+        continue;
+      }
       this.gauges.get(s.name)?.record(s.value, attributes);
     }
   }
@@ -58,24 +70,37 @@ export const NO_METRICS: Metrics = new MeterMetrics(createNoopMeter());
 export function stageMetrics(stage: string, result: unknown, ids: { mailbox?: string } = {}): MetricSample[] {
   const r = result as Record<string, unknown> | string | undefined;
   if (stage === 'unpack' && r && typeof r === 'object') {
-    return [{ name: 'items.captured', value: num(r.converts) }, { name: 'items.invalid', value: num(r.invalid) }];
+    return [
+      { name: 'items.captured', value: num(r.converts) },
+      { name: 'items.invalid', value: num(r.invalid) },
+    ];
   }
   if (stage === 'convert' && r && typeof r === 'object') {
-    return [{ name: 'items.converted', value: 1 }, { name: 'deliveries.queued', value: num(r.deliveries) }, { name: 'deliveries.notDelivered', value: num(r.notDelivered) }];
+    return [
+      { name: 'items.converted', value: 1 },
+      { name: 'deliveries.queued', value: num(r.deliveries) },
+      { name: 'deliveries.notDelivered', value: num(r.notDelivered) },
+    ];
   }
   if (stage === 'deliver' && typeof r === 'string') {
-    if (r === 'delivered' || r === 'foundInMailbox') return [{ name: 'deliveries.delivered', value: 1, dimensions: { mailbox: ids.mailbox, outcome: r } }];
+    if (r === 'delivered' || r === 'foundInMailbox')
+      return [{ name: 'deliveries.delivered', value: 1, dimensions: { mailbox: ids.mailbox, outcome: r } }];
     if (r === 'failed') return [{ name: 'deliveries.failed', value: 1, dimensions: { mailbox: ids.mailbox } }];
   }
   return [];
 }
 
 /** Gauges taken from a status read: lag, pending and poison per queue. */
-export function statusMetrics(status: { capture: { lagHours?: number; retentionDays: number }; totals: { pending: number }; queues: Record<string, { poison: number }> }): MetricSample[] {
+export function statusMetrics(status: {
+  capture: { lagHours?: number; retentionDays: number };
+  totals: { pending: number };
+  queues: Record<string, { poison: number }>;
+}): MetricSample[] {
   const out: MetricSample[] = [];
   if (status.capture.lagHours !== undefined) out.push(lagSample(status.capture.lagHours, status.capture.retentionDays));
   out.push({ name: 'deliveries.pending', value: status.totals.pending });
-  for (const [queue, q] of Object.entries(status.queues)) out.push({ name: 'poison.messages', value: q.poison, dimensions: { queue } });
+  for (const [queue, q] of Object.entries(status.queues))
+    out.push({ name: 'poison.messages', value: q.poison, dimensions: { queue } });
   return out;
 }
 

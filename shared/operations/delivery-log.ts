@@ -21,7 +21,21 @@ export interface LogRow {
   error: string;
 }
 
-export const LOG_COLUMNS: Array<keyof LogRow> = ['time', 'kind', 'itemKey', 'sourceId', 'version', 'chatId', 'mailbox', 'status', 'graphMessageId', 'size', 'attempts', 'deliveredAt', 'error'];
+export const LOG_COLUMNS: Array<keyof LogRow> = [
+  'time',
+  'kind',
+  'itemKey',
+  'sourceId',
+  'version',
+  'chatId',
+  'mailbox',
+  'status',
+  'graphMessageId',
+  'size',
+  'attempts',
+  'deliveredAt',
+  'error',
+];
 
 export type LogFormat = 'csv' | 'jsonl';
 
@@ -63,7 +77,13 @@ export function toLogRow(row: DeliveryRow): LogRow {
  * Cells that start with = + - @ are prefixed with ' so a spreadsheet never evaluates data as a formula.
  */
 export function toCsv(rows: AsyncIterable<LogRow>): Readable {
-  const csv = stringify({ header: true, columns: LOG_COLUMNS, bom: true, record_delimiter: 'windows', cast: { string: neutraliseFormula } });
+  const csv = stringify({
+    header: true,
+    columns: LOG_COLUMNS,
+    bom: true,
+    record_delimiter: 'windows',
+    cast: { string: neutraliseFormula },
+  });
   // Written by hand with backpressure: piping Readable.from(rows) kept every row alive on Node 20.
   void (async () => {
     try {
@@ -83,7 +103,10 @@ export function toCsv(rows: AsyncIterable<LogRow>): Readable {
 async function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
   const cancel = new AbortController();
   try {
-    await Promise.race([once(stream, 'drain', { signal: cancel.signal }), once(stream, 'close', { signal: cancel.signal })]);
+    await Promise.race([
+      once(stream, 'drain', { signal: cancel.signal }),
+      once(stream, 'close', { signal: cancel.signal }),
+    ]);
   } finally {
     // Without this every wait would leave a 'close' listener behind: thousands on a long log.
     cancel.abort();
@@ -91,9 +114,11 @@ async function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
 }
 
 export function toJsonLines(rows: AsyncIterable<LogRow>): Readable {
-  return Readable.from((async function* () {
-    for await (const row of rows) yield `${JSON.stringify(row)}\n`;
-  })());
+  return Readable.from(
+    (async function* () {
+      for await (const row of rows) yield `${JSON.stringify(row)}\n`;
+    })(),
+  );
 }
 
 function neutraliseFormula(value: string): string {

@@ -33,12 +33,16 @@ export function parseInstant(name: string, value: unknown): Date | undefined {
 /** `from`/`to` where either end may be open (log, replay): the ends may be equal. */
 export function parseRange(from: unknown, to: unknown): TimeRange {
   const range = { from: parseInstant('from', from), to: parseInstant('to', to) };
-  if (range.from && range.to && range.from.getTime() > range.to.getTime()) throw new BadRequestError('from must not be after to');
+  if (range.from && range.to && range.from.getTime() > range.to.getTime())
+    throw new BadRequestError('from must not be after to');
   return range;
 }
 
 /** A range with both ends known, [from, to): what backfill and reconciliation work on. */
-export interface DateRange { from: Date; to: Date }
+export interface DateRange {
+  from: Date;
+  to: Date;
+}
 
 export interface DateRangeRules {
   /** The ends used when the caller leaves one out; without them both ends are required. */
@@ -58,14 +62,32 @@ export function parseDateRange(from: unknown, to: unknown, rules: DateRangeRules
   };
   const range = { from: end('from', from), to: end('to', to) };
   if (range.from.getTime() >= range.to.getTime()) throw new BadRequestError('from must be before to');
-  if (rules.latest && range.to.getTime() > rules.latest.getTime()) throw new BadRequestError('to must not be in the future');
+  if (rules.latest && range.to.getTime() > rules.latest.getTime())
+    throw new BadRequestError('to must not be in the future');
   if (!rules.wholeSeconds) return range;
-  return { from: new Date(Math.floor(range.from.getTime() / 1000) * 1000), to: new Date(Math.ceil(range.to.getTime() / 1000) * 1000) };
+  return {
+    from: new Date(Math.floor(range.from.getTime() / 1000) * 1000),
+    to: new Date(Math.ceil(range.to.getTime() / 1000) * 1000),
+  };
 }
 
 // Failures that say nothing about the request or our code: the network or a dependency's server.
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'REQUEST_SEND_ERROR']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'REQUEST_SEND_ERROR',
+]);
 
 /** Retry-After of a 503 when the dependency did not say: long enough for a storage blip or a restart to pass. */
 const OUTAGE_RETRY_AFTER_SECONDS = 30;
@@ -89,7 +111,11 @@ function dependencyStatus(e: ErrorShape): number | undefined {
  */
 export function isDependencyOutage(err: unknown): boolean {
   if (err instanceof RetryLaterError) return true;
-  for (let e = err as ErrorShape | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as ErrorShape | undefined, depth++) {
+  for (
+    let e = err as ErrorShape | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = e.cause as ErrorShape | undefined, depth++
+  ) {
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
     const status = dependencyStatus(e);
     if (status !== undefined) return status >= 500 || status === 429 || status === 408;
@@ -106,14 +132,25 @@ export function errorKind(err: unknown): { error: string; errorType: string; sta
   const e = (err !== null && typeof err === 'object' ? err : {}) as ErrorShape;
   const errorType = err instanceof Error ? err.name || err.constructor.name : typeof err;
   const cause = (e.cause !== null && typeof e.cause === 'object' ? e.cause : {}) as ErrorShape;
-  const code = (typeof e.code === 'string' ? e.code : typeof cause.code === 'string' ? cause.code : undefined)?.slice(0, 80);
+  const code = (typeof e.code === 'string' ? e.code : typeof cause.code === 'string' ? cause.code : undefined)?.slice(
+    0,
+    80,
+  );
   const statusCode = dependencyStatus(e);
   // `error` is what the workbook's recent-errors query shows (infra/workbook/recent-errors.kql).
-  return { error: [errorType, statusCode, code].filter((part) => part !== undefined).join(' '), errorType, statusCode, code };
+  return {
+    error: [errorType, statusCode, code].filter((part) => part !== undefined).join(' '),
+    errorType,
+    statusCode,
+    code,
+  };
 }
 
 /** Runs an HTTP handler: bad input → 400, a dependency outage → 503, anything else → 500; no detail or stack leaves. */
-export async function answer(context: InvocationContext, work: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+export async function answer(
+  context: InvocationContext,
+  work: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
   try {
     return await work();
   } catch (err) {
@@ -124,12 +161,39 @@ export async function answer(context: InvocationContext, work: () => Promise<Htt
     const outage = isDependencyOutage(err);
     // A bug's log names where it happened (the top stack frames: code locations, no message) so
     // "see the function logs" leads somewhere without the logs carrying what the error quoted.
-    const where = !outage && err instanceof Error ? err.stack?.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 3).map((l) => l.trim()) : undefined;
-    context.error(JSON.stringify({ event: `${context.functionName}.failed`, outcome: outage ? 'unavailable' : 'bug', ...errorKind(err), where }));
+    const where =
+      !outage && err instanceof Error
+        ? err.stack
+            ?.split('\n')
+            .filter((l) => /^\s+at /.test(l))
+            .slice(0, 3)
+            .map((l) => l.trim())
+        : undefined;
+    context.error(
+      JSON.stringify({
+        event: `${context.functionName}.failed`,
+        outcome: outage ? 'unavailable' : 'bug',
+        ...errorKind(err),
+        where,
+      }),
+    );
     if (outage) {
-      const retryAfter = err instanceof RetryLaterError ? String(Math.max(1, Math.ceil(err.delaySeconds))) : String(OUTAGE_RETRY_AFTER_SECONDS);
-      return { status: 503, headers: { 'retry-after': retryAfter }, jsonBody: { error: `${context.functionName} is unavailable: a service it depends on did not answer; try again later`, invocationId: context.invocationId } };
+      const retryAfter =
+        err instanceof RetryLaterError
+          ? String(Math.max(1, Math.ceil(err.delaySeconds)))
+          : String(OUTAGE_RETRY_AFTER_SECONDS);
+      return {
+        status: 503,
+        headers: { 'retry-after': retryAfter },
+        jsonBody: {
+          error: `${context.functionName} is unavailable: a service it depends on did not answer; try again later`,
+          invocationId: context.invocationId,
+        },
+      };
     }
-    return { status: 500, jsonBody: { error: `${context.functionName} failed; see the function logs`, invocationId: context.invocationId } };
+    return {
+      status: 500,
+      jsonBody: { error: `${context.functionName} failed; see the function logs`, invocationId: context.invocationId },
+    };
   }
 }

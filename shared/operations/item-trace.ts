@@ -11,8 +11,18 @@ import type { LedgerScan } from './ledger-scan';
 import { BadRequestError } from './http-input';
 import { isNotFound } from '../store/storage-errors';
 
-export interface BlobFact { container: string; name: string; exists: boolean; createdAt?: string; size?: number }
-export interface TraceEvent { at: string; stage: string; detail: string }
+export interface BlobFact {
+  container: string;
+  name: string;
+  exists: boolean;
+  createdAt?: string;
+  size?: number;
+}
+export interface TraceEvent {
+  at: string;
+  stage: string;
+  detail: string;
+}
 
 export interface ItemVersionTrace {
   itemKey: string;
@@ -25,39 +35,61 @@ export interface ItemVersionTrace {
   reason?: string;
   window?: { windowId: string; from?: string; to?: string; storedAt?: string };
   blobs: BlobFact[];
-  deliveries: Array<Pick<DeliveryRow, 'mailbox' | 'status' | 'graphMessageId' | 'deliveredAt' | 'attempts' | 'reason' | 'size'>>;
+  deliveries: Array<
+    Pick<DeliveryRow, 'mailbox' | 'status' | 'graphMessageId' | 'deliveredAt' | 'attempts' | 'reason' | 'size'>
+  >;
   errors: ErrorEntry[];
   /** Every dated step, oldest first: captured, stored, converted, delivered per mailbox, errors. */
   timeline: TraceEvent[];
 }
 
-export interface ItemTrace { id: string; versions: ItemVersionTrace[] }
+export interface ItemTrace {
+  id: string;
+  versions: ItemVersionTrace[];
+}
 
 const ITEM_KEY = /^([a-z]+):([^:]+):(.+)$/;
 
 /** Parses `<kind>:<source id>:<version>` or a bare source id; anything else is a 400. */
 export function parseItemId(id: string): { itemKey: string } | { sourceId: string } {
-  if (!id || id.length > 512 || /[\u0000-\u001f\u007f]/.test(id)) throw new BadRequestError('item id must be 1-512 printable characters: an item key (post:<id>:<version>) or a RingCentral id');
+  if (!id || id.length > 512 || /[\u0000-\u001f\u007f]/.test(id))
+    throw new BadRequestError(
+      'item id must be 1-512 printable characters: an item key (post:<id>:<version>) or a RingCentral id',
+    );
   if (!id.includes(':')) return { sourceId: id };
   const m = ITEM_KEY.exec(id);
-  if (!m || Number.isNaN(Date.parse(m[3]!))) throw new BadRequestError('an item key is <kind>:<RingCentral id>:<version time>, e.g. post:123:2025-01-31T08:00:00.000Z');
+  if (!m || Number.isNaN(Date.parse(m[3]!)))
+    throw new BadRequestError(
+      'an item key is <kind>:<RingCentral id>:<version time>, e.g. post:123:2025-01-31T08:00:00.000Z',
+    );
   return { itemKey: id };
 }
 
 /** The whole path of one item (or every version of a RingCentral id) through the pipeline, read from storage. */
 export class ItemTracer {
-  constructor(private readonly account: StorageAccount, private readonly scan: LedgerScan, private readonly windows: CaptureWindows) {}
+  constructor(
+    private readonly account: StorageAccount,
+    private readonly scan: LedgerScan,
+    private readonly windows: CaptureWindows,
+  ) {}
 
   /** undefined when nothing is known about the id. */
   async trace(id: string): Promise<ItemTrace | undefined> {
     const parsed = parseItemId(id);
     const rows: ItemRow[] = [];
-    const filter = 'itemKey' in parsed ? `RowKey eq ${odata(tableKey(parsed.itemKey))}` : `sourceId eq ${odata(parsed.sourceId)}`;
+    const filter =
+      'itemKey' in parsed ? `RowKey eq ${odata(tableKey(parsed.itemKey))}` : `sourceId eq ${odata(parsed.sourceId)}`;
     for await (const row of this.scan.items(filter)) rows.push(row);
     if ('itemKey' in parsed && rows.length === 0) {
       // The ledger may have lost the item row; deliveries still name it.
       for await (const d of this.scan.deliveries({ itemKey: parsed.itemKey })) {
-        rows.push({ itemKey: d.itemKey, kind: d.kind ?? parsed.itemKey.split(':')[0]!, state: 'captured', chatId: d.chatId, itemTime: d.itemTime });
+        rows.push({
+          itemKey: d.itemKey,
+          kind: d.kind ?? parsed.itemKey.split(':')[0]!,
+          state: 'captured',
+          chatId: d.chatId,
+          itemTime: d.itemTime,
+        });
         break;
       }
     }
@@ -85,7 +117,9 @@ export class ItemTracer {
     ]);
 
     const timeline: TraceEvent[] = [];
-    const add = (at: string | undefined, stage: string, detail: string) => { if (at) timeline.push({ at, stage, detail }); };
+    const add = (at: string | undefined, stage: string, detail: string) => {
+      if (at) timeline.push({ at, stage, detail });
+    };
     add(item.itemTime, 'created', `created in RingCentral${item.chatId ? ` in chat ${item.chatId}` : ''}`);
     if (window) add(window.storedAt, 'window stored', `capture window ${window.from} .. ${window.to} stored`);
     add(item.capturedAt, 'captured', `unpacked from window ${item.windowId ?? '?'}`);
@@ -106,7 +140,9 @@ export class ItemTracer {
       itemTime: item.itemTime,
       state: item.state,
       reason: item.reason,
-      window: item.windowId ? { windowId: item.windowId, from: window?.from, to: window?.to, storedAt: window?.storedAt } : undefined,
+      window: item.windowId
+        ? { windowId: item.windowId, from: window?.from, to: window?.to, storedAt: window?.storedAt }
+        : undefined,
       blobs,
       deliveries,
       errors,
@@ -117,7 +153,15 @@ export class ItemTracer {
   private async deliveriesOf(itemKey: string): Promise<ItemVersionTrace['deliveries']> {
     const out: ItemVersionTrace['deliveries'] = [];
     for await (const d of this.scan.deliveries({ itemKey })) {
-      out.push({ mailbox: d.mailbox, status: d.status, graphMessageId: d.graphMessageId || undefined, deliveredAt: d.deliveredAt, attempts: d.attempts, reason: d.reason || undefined, size: d.size });
+      out.push({
+        mailbox: d.mailbox,
+        status: d.status,
+        graphMessageId: d.graphMessageId || undefined,
+        deliveredAt: d.deliveredAt,
+        attempts: d.attempts,
+        reason: d.reason || undefined,
+        size: d.size,
+      });
     }
     return out.sort((a, b) => a.mailbox.localeCompare(b.mailbox));
   }
@@ -128,7 +172,14 @@ export class ItemTracer {
     const filter = [...new Set(keys)].map((k) => `itemKey eq ${odata(k)}`).join(' or ');
     const out: ErrorEntry[] = [];
     for await (const e of this.account.table(TABLES.errors).listEntities<ErrorEntry>({ queryOptions: { filter } })) {
-      out.push({ stage: e.stage, reason: e.reason, itemKey: e.itemKey, windowId: e.windowId, mailbox: e.mailbox, at: e.at });
+      out.push({
+        stage: e.stage,
+        reason: e.reason,
+        itemKey: e.itemKey,
+        windowId: e.windowId,
+        mailbox: e.mailbox,
+        at: e.at,
+      });
       if (out.length >= 100) break;
     }
     return out.sort((a, b) => a.at.localeCompare(b.at));

@@ -5,7 +5,10 @@ import { TABLES } from '../store/names';
 import { odata, tableKey } from '../store/keys';
 
 /** Item time range, inclusive `from`, exclusive `to`; either end may be open. */
-export interface TimeRange { from?: Date; to?: Date }
+export interface TimeRange {
+  from?: Date;
+  to?: Date;
+}
 
 const PAGE_SIZE = 1000;
 /** Leaves out the tally rows each ledger partition keeps of its counts (RowKey '~tally|…'). */
@@ -23,7 +26,9 @@ export class LedgerScan {
   }
 
   /** Delivery rows (every status, notDelivered included), optionally for one mailbox and an item time range. */
-  async *deliveries(opts: { range?: TimeRange; mailbox?: string; status?: DeliveryRow['status']; itemKey?: string } = {}): AsyncGenerator<DeliveryRow> {
+  async *deliveries(
+    opts: { range?: TimeRange; mailbox?: string; status?: DeliveryRow['status']; itemKey?: string } = {},
+  ): AsyncGenerator<DeliveryRow> {
     const clauses: string[] = [];
     if (opts.mailbox) clauses.push(`PartitionKey eq ${odata(tableKey(opts.mailbox))}`);
     if (opts.itemKey) clauses.push(`RowKey eq ${odata(tableKey(opts.itemKey))}`);
@@ -32,8 +37,14 @@ export class LedgerScan {
     yield* this.pages<DeliveryRow>(TABLES.deliveries, clauses.join(' and ') || undefined);
   }
 
-  private async *pages<T extends object>(table: (typeof TABLES)[keyof typeof TABLES], filter?: string): AsyncGenerator<T> {
-    const pages = this.account.table(table).listEntities<T>({ queryOptions: filter ? { filter } : {} }).byPage({ maxPageSize: PAGE_SIZE });
+  private async *pages<T extends object>(
+    table: (typeof TABLES)[keyof typeof TABLES],
+    filter?: string,
+  ): AsyncGenerator<T> {
+    const pages = this.account
+      .table(table)
+      .listEntities<T>({ queryOptions: filter ? { filter } : {} })
+      .byPage({ maxPageSize: PAGE_SIZE });
     for await (const page of pages) {
       for (const row of page) yield row as T;
     }

@@ -7,15 +7,25 @@ import type { DeliverItemMessage } from '../pipeline/messages';
 import type { LedgerScan, TimeRange } from './ledger-scan';
 import { isNotFound } from '../store/storage-errors';
 
-export interface PoisonReplay { moved: Record<string, number>; total: number }
-export interface FailedReplay { requeued: number; mailboxes: string[] }
+export interface PoisonReplay {
+  moved: Record<string, number>;
+  total: number;
+}
+export interface FailedReplay {
+  requeued: number;
+  mailboxes: string[];
+}
 
 // Long enough that one replay never receives the same poison message twice.
 const RECEIVE_INVISIBLE_SECONDS = 300;
 
 /** Admin replays: poison messages back into their queues, failed deliveries back into `deliver`. */
 export class Replayer {
-  constructor(private readonly account: StorageAccount, private readonly queues: WorkQueues, private readonly scan: LedgerScan) {}
+  constructor(
+    private readonly account: StorageAccount,
+    private readonly queues: WorkQueues,
+    private readonly scan: LedgerScan,
+  ) {}
 
   /**
    * Moves every message of every `<queue>-poison` back to `<queue>`. The poison copy holds the
@@ -31,7 +41,10 @@ export class Replayer {
       const target = this.account.queue(queue);
       moved[queue] = 0;
       for (;;) {
-        const { receivedMessageItems } = await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: RECEIVE_INVISIBLE_SECONDS });
+        const { receivedMessageItems } = await poison.receiveMessages({
+          numberOfMessages: 32,
+          visibilityTimeout: RECEIVE_INVISIBLE_SECONDS,
+        });
         if (receivedMessageItems.length === 0) break;
         for (const message of receivedMessageItems) {
           await target.sendMessage(freshText(message.messageText), { messageTimeToLive: -1 });
@@ -52,7 +65,12 @@ export class Replayer {
     for await (const row of this.scan.deliveries({ mailbox: opts.mailbox, range: opts.range, status: 'failed' })) {
       let userId = userIds.get(row.mailbox);
       if (!userId) userIds.set(row.mailbox, (userId = await this.userIdOf(row.mailbox)));
-      const message: DeliverItemMessage = { itemKey: row.itemKey, mailbox: row.mailbox, userId, messageBlob: messageBlobName(row.itemKey) };
+      const message: DeliverItemMessage = {
+        itemKey: row.itemKey,
+        mailbox: row.mailbox,
+        userId,
+        messageBlob: messageBlobName(row.itemKey),
+      };
       await this.queues.send(QUEUES.deliver as QueueName, message);
       mailboxes.add(row.mailbox);
       requeued++;
@@ -69,7 +87,9 @@ export class Replayer {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    for await (const row of people.listEntities<{ userId?: string }>({ queryOptions: { filter: `mail eq ${odata(mailbox)}` } })) {
+    for await (const row of people.listEntities<{ userId?: string }>({
+      queryOptions: { filter: `mail eq ${odata(mailbox)}` },
+    })) {
       if (row.userId) return row.userId;
     }
     return mailbox;
@@ -80,11 +100,14 @@ function freshText(poisonText: string): string {
   const decoded = Buffer.from(poisonText, 'base64').toString('utf8');
   let message: unknown;
   try {
-    message = JSON.parse(Buffer.from(decoded, 'utf8').toString('base64') === poisonText.replace(/\s/g, '') ? decoded : poisonText);
+    message = JSON.parse(
+      Buffer.from(decoded, 'utf8').toString('base64') === poisonText.replace(/\s/g, '') ? decoded : poisonText,
+    );
   } catch {
     // Not JSON: hand it back exactly as the host wrote it.
     return poisonText;
   }
-  if (message && typeof message === 'object' && !Array.isArray(message)) delete (message as { reschedules?: number }).reschedules;
+  if (message && typeof message === 'object' && !Array.isArray(message))
+    delete (message as { reschedules?: number }).reschedules;
   return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 }

@@ -1,7 +1,10 @@
 import type { StatusReport, Totals } from './status-report';
 
 /** The `npm start -- --once` summary: the same totals /api/status reports, so the two agree. */
-export interface RunSummary extends Pick<Totals, 'captured' | 'converted' | 'delivered' | 'failed' | 'notDelivered' | 'mailboxes' | 'invalid'> {
+export interface RunSummary extends Pick<
+  Totals,
+  'captured' | 'converted' | 'delivered' | 'failed' | 'notDelivered' | 'mailboxes' | 'invalid'
+> {
   /** Captured item versions per kind: post, task, note, event, file (and record for unknown types). */
   byKind: Record<string, number>;
 }
@@ -18,6 +21,13 @@ export async function runSummary(status: StatusReport): Promise<RunSummary> {
     notDelivered: totals.notDelivered,
     mailboxes: totals.mailboxes,
     invalid: totals.invalid,
-    byKind: { post: 0, task: 0, note: 0, event: 0, file: 0, ...Object.fromEntries(Object.entries(totals.byKind).map(([kind, k]) => [kind, k.captured])) },
+    byKind: {
+      post: 0,
+      task: 0,
+      note: 0,
+      event: 0,
+      file: 0,
+      ...Object.fromEntries(Object.entries(totals.byKind).map(([kind, k]) => [kind, k.captured])),
+    },
   };
 }

@@ -7,7 +7,13 @@ import type { DeliveryLedger } from '../store/delivery-ledger';
 import type { MailboxRegistry } from '../store/mailbox-registry';
 import { mapLimited } from '../parallel';
 
-export interface KindTotals { captured: number; converted: number; invalid: number; delivered: number; failed: number }
+export interface KindTotals {
+  captured: number;
+  converted: number;
+  invalid: number;
+  delivered: number;
+  failed: number;
+}
 
 export interface Totals {
   captured: number;
@@ -23,7 +29,14 @@ export interface Totals {
 }
 
 /** Per UTC day of the item's own time: items captured, and mailbox copies delivered / failed / pending. */
-export interface DayTotals { day: string; captured: number; delivered: number; failed: number; pending: number; notDelivered: number }
+export interface DayTotals {
+  day: string;
+  captured: number;
+  delivered: number;
+  failed: number;
+  pending: number;
+  notDelivered: number;
+}
 
 export type MailboxTotals = { delivered: number; failed: number; pending: number };
 
@@ -55,10 +68,17 @@ export interface ArchiverStatus {
   filesKeptInBlob: FileNoticeRow[];
 }
 
-export interface CaptureLatency { windows: number; medianMinutes?: number; p95Minutes?: number }
+export interface CaptureLatency {
+  windows: number;
+  medianMinutes?: number;
+  p95Minutes?: number;
+}
 
 /** Median and 95th percentile (nearest rank) of storedAt − from over regular windows stored in the last day. */
-export function captureLatency(windows: Array<{ from: string; storedAt?: string; backfill?: boolean; status: string }>, now: Date): CaptureLatency {
+export function captureLatency(
+  windows: Array<{ from: string; storedAt?: string; backfill?: boolean; status: string }>,
+  now: Date,
+): CaptureLatency {
   const since = now.getTime() - DAY_MS;
   const minutes = windows
     .filter((w) => !w.backfill && w.status === 'stored' && w.storedAt && Date.parse(w.storedAt) >= since)
@@ -69,7 +89,14 @@ export function captureLatency(windows: Array<{ from: string; storedAt?: string;
   return { windows: minutes.length, medianMinutes: rank(0.5), p95Minutes: rank(0.95) };
 }
 
-export interface FileNoticeRow { itemKey: string; name: string; size?: number; sha256?: string; location?: string; reason: string }
+export interface FileNoticeRow {
+  itemKey: string;
+  name: string;
+  size?: number;
+  sha256?: string;
+  location?: string;
+  reason: string;
+}
 const MAX_NOTICES_LISTED = 100;
 
 const DAY_MS = 86_400_000;
@@ -93,8 +120,23 @@ export class StatusReport {
     private readonly retentionDays: number,
   ) {}
 
-  async totals(): Promise<{ totals: Totals; byMailbox: Record<string, MailboxTotals>; byDay: DayTotals[]; fileNotices: FileNoticeRow[] }> {
-    const totals: Totals = { captured: 0, converted: 0, delivered: 0, failed: 0, notDelivered: 0, mailboxes: 0, invalid: 0, pending: 0, byKind: {} };
+  async totals(): Promise<{
+    totals: Totals;
+    byMailbox: Record<string, MailboxTotals>;
+    byDay: DayTotals[];
+    fileNotices: FileNoticeRow[];
+  }> {
+    const totals: Totals = {
+      captured: 0,
+      converted: 0,
+      delivered: 0,
+      failed: 0,
+      notDelivered: 0,
+      mailboxes: 0,
+      invalid: 0,
+      pending: 0,
+      byKind: {},
+    };
     const days = new Map<string, DayTotals>();
     const day = (group: string) => {
       const name = group.slice('day:'.length);
@@ -102,11 +144,16 @@ export class StatusReport {
       if (!d) days.set(name, (d = { day: name, captured: 0, delivered: 0, failed: 0, pending: 0, notDelivered: 0 }));
       return d;
     };
-    const kindOf = (kind: string) => (totals.byKind[kind || 'unknown'] ??= { captured: 0, converted: 0, invalid: 0, delivered: 0, failed: 0 });
+    const kindOf = (kind: string) =>
+      (totals.byKind[kind || 'unknown'] ??= { captured: 0, converted: 0, invalid: 0, delivered: 0, failed: 0 });
 
     const kinds: string[] = [];
     for await (const kind of this.items.kinds()) kinds.push(kind);
-    for (const [kind, tally] of await mapLimited(kinds, PARALLEL_READS, async (k) => [k, await this.items.tally(k)] as const)) {
+    for (const [kind, tally] of await mapLimited(
+      kinds,
+      PARALLEL_READS,
+      async (k) => [k, await this.items.tally(k)] as const,
+    )) {
       const all = tally['all'] ?? {};
       const k = kindOf(kind);
       // A converted item is a captured one that went further.
@@ -126,7 +173,11 @@ export class StatusReport {
     const mailboxes: string[] = [];
     for await (const mailbox of this.mailboxes.list()) mailboxes.push(mailbox);
     const byMailbox: Record<string, MailboxTotals> = {};
-    for (const [mailbox, tally] of await mapLimited(mailboxes, PARALLEL_READS, async (m) => [m, await this.deliveries.tally(m)] as const)) {
+    for (const [mailbox, tally] of await mapLimited(
+      mailboxes,
+      PARALLEL_READS,
+      async (m) => [m, await this.deliveries.tally(m)] as const,
+    )) {
       const all = tally['all'] ?? {};
       const m = { delivered: all['delivered'] ?? 0, failed: all['failed'] ?? 0, pending: all['pending'] ?? 0 };
       // Addresses that only ever had copies not delivered (guests, people without a mailbox) are not mailboxes.
@@ -153,10 +204,15 @@ export class StatusReport {
     const fileNotices: FileNoticeRow[] = [];
     for (const item of await this.items.recentFileNotices(MAX_NOTICES_LISTED)) {
       try {
-        for (const n of JSON.parse(item.fileNotices) as Array<Omit<FileNoticeRow, 'itemKey'>>) fileNotices.push({ itemKey: item.itemKey, ...n });
-      } catch { /* a truncated list is still counted by the item itself */ }
+        for (const n of JSON.parse(item.fileNotices) as Array<Omit<FileNoticeRow, 'itemKey'>>)
+          fileNotices.push({ itemKey: item.itemKey, ...n });
+      } catch {
+        /* a truncated list is still counted by the item itself */
+      }
     }
-    const byDay = [...days.values()].filter((d) => d.captured || d.delivered || d.failed || d.pending || d.notDelivered).sort((a, b) => a.day.localeCompare(b.day));
+    const byDay = [...days.values()]
+      .filter((d) => d.captured || d.delivered || d.failed || d.pending || d.notDelivered)
+      .sort((a, b) => a.day.localeCompare(b.day));
     return { totals, byMailbox, byDay, fileNotices: fileNotices.slice(0, MAX_NOTICES_LISTED) };
   }
 
@@ -170,23 +226,35 @@ export class StatusReport {
     ]);
     const stored = windows.filter((w) => w.status === 'stored');
     const last = stored[stored.length - 1];
-    const lagHours = checkpoint?.capturedThrough ? (now.getTime() - Date.parse(checkpoint.capturedThrough)) / 3_600_000 : undefined;
+    const lagHours = checkpoint?.capturedThrough
+      ? (now.getTime() - Date.parse(checkpoint.capturedThrough)) / 3_600_000
+      : undefined;
     const lagShare = lagHours === undefined ? undefined : lagHours / (this.retentionDays * 24);
 
     const reasons: string[] = [];
     let state: ArchiverStatus['health']['state'] = 'ok';
-    const degrade = (reason: string) => { if (state === 'ok') state = 'degraded'; reasons.push(reason); };
+    const degrade = (reason: string) => {
+      if (state === 'ok') state = 'degraded';
+      reasons.push(reason);
+    };
     const poisonTotal = Object.values(queues).reduce((n, q) => n + q.poison, 0);
     if (poisonTotal > 0) degrade(`${poisonTotal} message(s) in poison queues`);
-    if (totals.failed > 0) degrade(`${totals.failed} failed deliveries in ${Object.values(byMailbox).filter((m) => m.failed > 0).length} mailbox(es)`);
+    if (totals.failed > 0)
+      degrade(
+        `${totals.failed} failed deliveries in ${Object.values(byMailbox).filter((m) => m.failed > 0).length} mailbox(es)`,
+      );
     if (lagShare !== undefined && lagShare > 0.5) {
       state = 'failing';
-      reasons.push(`capture lag ${lagHours!.toFixed(1)} h is over half the ${this.retentionDays}-day retention: data may be purged before it is captured`);
+      reasons.push(
+        `capture lag ${lagHours!.toFixed(1)} h is over half the ${this.retentionDays}-day retention: data may be purged before it is captured`,
+      );
     } else if (lagHours !== undefined && lagHours > 48) {
       degrade(`capture lag ${lagHours.toFixed(1)} h: capture is behind`);
     }
     if (lagHours === undefined) reasons.push('no window captured yet');
-    const stalled = windows.filter((w) => w.status !== 'stored' && w.plannedAt && now.getTime() - Date.parse(w.plannedAt) > DAY_MS);
+    const stalled = windows.filter(
+      (w) => w.status !== 'stored' && w.plannedAt && now.getTime() - Date.parse(w.plannedAt) > DAY_MS,
+    );
     if (stalled.length) degrade(`${stalled.length} capture window(s) not stored a day after planning`);
 
     return {
@@ -215,7 +283,16 @@ export class StatusReport {
   /** Each stage's queue depth and its poison queue's, read once and in parallel. */
   async queueDepths(): Promise<ArchiverStatus['queues']> {
     const entries = await Promise.all(
-      Object.values(QUEUES).map(async (q) => [q, { depth: await this.queues.approximateDepth(q), poison: await this.queues.approximateDepth(poisonQueueOf(q)) }] as const),
+      Object.values(QUEUES).map(
+        async (q) =>
+          [
+            q,
+            {
+              depth: await this.queues.approximateDepth(q),
+              poison: await this.queues.approximateDepth(poisonQueueOf(q)),
+            },
+          ] as const,
+      ),
     );
     return Object.fromEntries(entries);
   }

@@ -25,21 +25,33 @@ export async function runQueueStage<M extends Rescheduled, R>(
   work: (message: M) => Promise<R>,
   describe: (message: M) => Record<string, string | undefined>,
 ): Promise<R | 'rescheduled' | 'rejected'> {
-  const ids: Record<string, string | undefined> = { stage, ...describe(message), dequeueCount: String(context.triggerMetadata?.dequeueCount ?? '') };
+  const ids: Record<string, string | undefined> = {
+    stage,
+    ...describe(message),
+    dequeueCount: String(context.triggerMetadata?.dequeueCount ?? ''),
+  };
   try {
     const result = await work(message);
-    context.log(JSON.stringify({ event: `${stage}.done`, ...ids, result: typeof result === 'object' ? result : String(result) }));
+    context.log(
+      JSON.stringify({ event: `${stage}.done`, ...ids, result: typeof result === 'object' ? result : String(result) }),
+    );
     deps.metrics.record(stageMetrics(stage, result, { mailbox: ids.mailbox }));
     return result;
   } catch (err) {
     if (err instanceof RetryLaterError) {
       const reschedules = (message.reschedules ?? 0) + 1;
       if (reschedules > MAX_RESCHEDULES) {
-        await deps.errors.report({ stage, reason: `gave up after ${MAX_RESCHEDULES} reschedules: ${err.reason}`, ...pick(ids) });
+        await deps.errors.report({
+          stage,
+          reason: `gave up after ${MAX_RESCHEDULES} reschedules: ${err.reason}`,
+          ...pick(ids),
+        });
         throw new Error(`too many reschedules: ${err.reason}`);
       }
       await deps.queues.send(stage, { ...message, reschedules }, { delaySeconds: err.delaySeconds });
-      context.log(JSON.stringify({ event: `${stage}.rescheduled`, ...ids, delaySeconds: err.delaySeconds, reason: err.reason }));
+      context.log(
+        JSON.stringify({ event: `${stage}.rescheduled`, ...ids, delaySeconds: err.delaySeconds, reason: err.reason }),
+      );
       return 'rescheduled';
     }
     if (err instanceof InvalidInputError) {
@@ -51,7 +63,14 @@ export async function runQueueStage<M extends Rescheduled, R>(
     context.error(JSON.stringify({ event: `${stage}.failed`, ...ids, error: errorMessage(err) }));
     deps.metrics.record([{ name: 'stage.errors', value: 1, dimensions: { stage, outcome: 'failed' } }]);
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 0);
-    if (dequeueCount >= 5) await deps.errors.report({ stage, reason: `moving to poison after ${dequeueCount} attempts: ${errorMessage(err)}`, ...pick(ids) }).catch(() => undefined);
+    if (dequeueCount >= 5)
+      await deps.errors
+        .report({
+          stage,
+          reason: `moving to poison after ${dequeueCount} attempts: ${errorMessage(err)}`,
+          ...pick(ids),
+        })
+        .catch(() => undefined);
     throw err;
   }
 }

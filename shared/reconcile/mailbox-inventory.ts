@@ -7,11 +7,18 @@ import { timeoutSignal, translateGraphError } from '../mailbox/graph-client';
 import { RetryLaterError } from '../errors';
 
 /** One archive message as the mailbox holds it; `itemKey` is absent on messages the archiver did not write. */
-export interface HeldMessage { id: string; itemKey?: string; hasAttachments?: boolean }
+export interface HeldMessage {
+  id: string;
+  itemKey?: string;
+  hasAttachments?: boolean;
+}
 
 /** What a mailbox's archive folder holds for a time range. */
 /** A half-open range of item time, [from, to), in whole seconds (Exchange keeps message times to the second). */
-export interface ReconcileRange { from: Date; to: Date }
+export interface ReconcileRange {
+  from: Date;
+  to: Date;
+}
 
 export interface MailboxInventory {
   heldIn(target: MailboxRef, range: ReconcileRange): Promise<HeldMessage[]>;
@@ -57,8 +64,9 @@ export class GraphMailboxInventory implements MailboxInventory {
       `&$select=id,receivedDateTime,hasAttachments&$expand=singleValueExtendedProperties($filter=id eq '${ITEM_KEY_PROPERTY}')`;
     while (next) {
       const url: string = next;
-      const page = await this.call<{ value: MicrosoftGraph.Message[]; '@odata.nextLink'?: string }>('list archive folder', () =>
-        this.graph.api(url).options({ signal: timeoutSignal() }).get(),
+      const page = await this.call<{ value: MicrosoftGraph.Message[]; '@odata.nextLink'?: string }>(
+        'list archive folder',
+        () => this.graph.api(url).options({ signal: timeoutSignal() }).get(),
       );
       let passedStart = false;
       for (const m of page.value) {
@@ -68,7 +76,9 @@ export class GraphMailboxInventory implements MailboxInventory {
           continue;
         }
         if (at >= range.to.getTime()) continue;
-        const itemKey = m.singleValueExtendedProperties?.find((p) => p.id?.toLowerCase() === ITEM_KEY_PROPERTY.toLowerCase())?.value ?? undefined;
+        const itemKey =
+          m.singleValueExtendedProperties?.find((p) => p.id?.toLowerCase() === ITEM_KEY_PROPERTY.toLowerCase())
+            ?.value ?? undefined;
         held.push({ id: m.id!, itemKey, hasAttachments: m.hasAttachments ?? undefined });
       }
       next = passedStart ? undefined : page['@odata.nextLink'];

@@ -18,9 +18,24 @@ const PARALLEL_STEPS = 8;
  * against real endpoints, with no host running); otherwise a running host does, and this only waits.
  */
 /** What driving a job needs of the archiver (the composition root's Archiver has all of it). */
-export interface ReconcileDriverParts { storage: StorageAccount; queues: WorkQueues; errors: ErrorLog; metrics: Metrics; reconcileJobs: ReconcileJobs }
+export interface ReconcileDriverParts {
+  storage: StorageAccount;
+  queues: WorkQueues;
+  errors: ErrorLog;
+  metrics: Metrics;
+  reconcileJobs: ReconcileJobs;
+}
 
-export async function reconcileToEnd(a: ReconcileDriverParts, jobId: string, opts: { process: boolean; onProgress?: (p: ReconcileProgress) => void; log?: (line: string) => void; pollMs?: number }): Promise<Reconciliation> {
+export async function reconcileToEnd(
+  a: ReconcileDriverParts,
+  jobId: string,
+  opts: {
+    process: boolean;
+    onProgress?: (p: ReconcileProgress) => void;
+    log?: (line: string) => void;
+    pollMs?: number;
+  },
+): Promise<Reconciliation> {
   const queue = a.storage.queue(QUEUES.reconcileStep);
   let last = '';
   for (;;) {
@@ -30,17 +45,30 @@ export async function reconcileToEnd(a: ReconcileDriverParts, jobId: string, opt
     if (line !== last) opts.onProgress?.(progress);
     last = line;
     if (progress.state === 'finished') return a.reconcileJobs.result(jobId);
-    const received = opts.process ? (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems : [];
+    const received = opts.process
+      ? (await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems
+      : [];
     if (!received.length) {
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
       continue;
     }
     await mapLimited(received, PARALLEL_STEPS, async (item) => {
       // Step logs go to stderr: stdout's last line is the CLI's answer.
-      const context = new InvocationContext({ functionName: QUEUES.reconcileStep, triggerMetadata: { dequeueCount: item.dequeueCount }, logHandler: (_level, ...args) => opts.log?.(args.join(' ')) });
+      const context = new InvocationContext({
+        functionName: QUEUES.reconcileStep,
+        triggerMetadata: { dequeueCount: item.dequeueCount },
+        logHandler: (_level, ...args) => opts.log?.(args.join(' ')),
+      });
       try {
         const message = JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as ReconcileStepMessage;
-        await runQueueStage(QUEUES.reconcileStep, message, context, a, (m) => a.reconcileJobs.handle(m), (m) => ({ jobId: m.jobId, step: m.step }));
+        await runQueueStage(
+          QUEUES.reconcileStep,
+          message,
+          context,
+          a,
+          (m) => a.reconcileJobs.handle(m),
+          (m) => ({ jobId: m.jobId, step: m.step }),
+        );
       } catch {
         // Left on the queue: it comes back after its visibility timeout, and goes to poison at the limit.
         if (item.dequeueCount < MAX_ATTEMPTS) return;

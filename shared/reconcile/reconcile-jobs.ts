@@ -8,7 +8,13 @@ import { CONTAINERS, QUEUES, TABLES } from '../store/names';
 import { tableKey } from '../store/keys';
 import { isNotFound, isConflict } from '../store/storage-errors';
 import { InvalidInputError } from '../errors';
-import { summarize, type MailboxReconciliation, type NotConverted, type ReconcileRange, type Reconciler } from './reconciler';
+import {
+  summarize,
+  type MailboxReconciliation,
+  type NotConverted,
+  type ReconcileRange,
+  type Reconciler,
+} from './reconciler';
 
 /** reconcile-step queue: one step of a job. `page` counts registry pages; `continuation` is the registry's own token. */
 export type ReconcileStepMessage =
@@ -30,9 +36,23 @@ export interface ReconcileProgress {
   updatedAt: string;
 }
 
-interface JobRow { from: string; to: string; startedAt: string; state: 'running' | 'finished'; finishedAt?: string }
+interface JobRow {
+  from: string;
+  to: string;
+  startedAt: string;
+  state: 'running' | 'finished';
+  finishedAt?: string;
+}
 /** A mailbox's answer, the unconverted items (count, keys) or a planned registry page (count, last). */
-interface StepRow { doneAt: string; mailbox?: string; result?: string; resultBlob?: string; count?: number; keys?: string; last?: boolean }
+interface StepRow {
+  doneAt: string;
+  mailbox?: string;
+  result?: string;
+  resultBlob?: string;
+  count?: number;
+  keys?: string;
+  last?: boolean;
+}
 
 const JOB = 'job';
 const MAILBOX_PREFIX = 'mailbox-';
@@ -68,14 +88,20 @@ export class ReconcileJobs {
 
   async start(range: ReconcileRange, now = new Date()): Promise<string> {
     const jobId = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
-    const row: JobRow = { from: range.from.toISOString(), to: range.to.toISOString(), startedAt: now.toISOString(), state: 'running' };
+    const row: JobRow = {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      startedAt: now.toISOString(),
+      state: 'running',
+    };
     await this.table.createEntity({ partitionKey: jobId, rowKey: JOB, ...row });
     await this.queues.send(QUEUES.reconcileStep, { jobId, step: 'plan', page: 0 } satisfies ReconcileStepMessage);
     return jobId;
   }
 
   async handle(message: ReconcileStepMessage): Promise<string> {
-    if (!message || typeof message.jobId !== 'string' || !isJobId(message.jobId)) throw new InvalidInputError('reconcile step without a valid jobId');
+    if (!message || typeof message.jobId !== 'string' || !isJobId(message.jobId))
+      throw new InvalidInputError('reconcile step without a valid jobId');
     const job = await this.job(message.jobId);
     if (!job) throw new InvalidInputError(`unknown reconciliation job ${message.jobId}`);
     if (job.state === 'finished') return 'finished';
@@ -95,9 +121,15 @@ export class ReconcileJobs {
     const [done, plan] = await Promise.all([this.mailboxesDone(jobId), this.planned(jobId)]);
     const updatedAt = [job.finishedAt ?? job.startedAt, done.lastAt].filter(Boolean).sort().at(-1)!;
     return {
-      id: jobId, state: job.state, from: job.from, to: job.to,
-      mailboxesDone: done.count, mailboxesTotal: plan.done ? plan.count : null, mailboxesPlanned: plan.count,
-      startedAt: job.startedAt, updatedAt,
+      id: jobId,
+      state: job.state,
+      from: job.from,
+      to: job.to,
+      mailboxesDone: done.count,
+      mailboxesTotal: plan.done ? plan.count : null,
+      mailboxesPlanned: plan.count,
+      startedAt: job.startedAt,
+      updatedAt,
     };
   }
 
@@ -108,10 +140,12 @@ export class ReconcileJobs {
   async openResult(progress: ReconcileProgress): Promise<Readable> {
     const blob = await this.blobs.openRead(CONTAINERS.reconciliations, resultBlobName(progress.id), 1);
     const head = JSON.stringify(progress).slice(0, -1) + ',';
-    return Readable.from((async function* () {
-      yield Buffer.from(head, 'utf8');
-      for await (const chunk of blob) yield chunk as Buffer;
-    })());
+    return Readable.from(
+      (async function* () {
+        yield Buffer.from(head, 'utf8');
+        for await (const chunk of blob) yield chunk as Buffer;
+      })(),
+    );
   }
 
   /** The finished answer as the reconciler's type (the CLI and tests; a few MB at most per thousand mailboxes). */
@@ -127,18 +161,32 @@ export class ReconcileJobs {
     const marker = PLAN_PREFIX + String(message.page).padStart(6, '0');
     if (await this.row(message.jobId, marker)) return 'alreadyDone';
     const page = await this.mailboxes.page(this.planPage, message.continuation);
-    const steps: ReconcileStepMessage[] = page.mailboxes.map((mailbox) => ({ jobId: message.jobId, step: 'mailbox', mailbox }));
+    const steps: ReconcileStepMessage[] = page.mailboxes.map((mailbox) => ({
+      jobId: message.jobId,
+      step: 'mailbox',
+      mailbox,
+    }));
     if (message.page === 0) steps.push({ jobId: message.jobId, step: 'notConverted' });
     await this.queues.sendAll(QUEUES.reconcileStep, steps);
     if (page.continuation) {
-      await this.queues.send(QUEUES.reconcileStep, { jobId: message.jobId, step: 'plan', page: message.page + 1, continuation: page.continuation } satisfies ReconcileStepMessage);
+      await this.queues.send(QUEUES.reconcileStep, {
+        jobId: message.jobId,
+        step: 'plan',
+        page: message.page + 1,
+        continuation: page.continuation,
+      } satisfies ReconcileStepMessage);
     }
-    await this.createOnce(message.jobId, marker, { doneAt: new Date().toISOString(), count: page.mailboxes.length, last: !page.continuation } satisfies StepRow);
+    await this.createOnce(message.jobId, marker, {
+      doneAt: new Date().toISOString(),
+      count: page.mailboxes.length,
+      last: !page.continuation,
+    } satisfies StepRow);
     return 'planned';
   }
 
   private async mailbox(jobId: string, mailbox: string, range: ReconcileRange): Promise<string> {
-    if (typeof mailbox !== 'string' || !mailbox) throw new InvalidInputError('reconcile mailbox step without a mailbox');
+    if (typeof mailbox !== 'string' || !mailbox)
+      throw new InvalidInputError('reconcile mailbox step without a mailbox');
     const rowKey = MAILBOX_PREFIX + tableKey(mailbox);
     if (await this.row(jobId, rowKey)) return 'alreadyDone';
     const result = await this.reconciler.mailbox(mailbox, range);
@@ -158,7 +206,11 @@ export class ReconcileJobs {
   private async notConverted(jobId: string, range: ReconcileRange): Promise<string> {
     if (await this.row(jobId, NOT_CONVERTED)) return 'alreadyDone';
     const found = await this.reconciler.notConverted(range);
-    await this.createOnce(jobId, NOT_CONVERTED, { doneAt: new Date().toISOString(), count: found.count, keys: JSON.stringify(found.keys) });
+    await this.createOnce(jobId, NOT_CONVERTED, {
+      doneAt: new Date().toISOString(),
+      count: found.count,
+      keys: JSON.stringify(found.keys),
+    });
     return 'counted';
   }
 
@@ -176,13 +228,20 @@ export class ReconcileJobs {
     const perMailbox: MailboxReconciliation[] = [];
     for await (const row of this.rows(jobId, MAILBOX_PREFIX, ['mailbox', 'result', 'resultBlob'])) {
       if (row.result) perMailbox.push(JSON.parse(row.result) as MailboxReconciliation);
-      else if (row.resultBlob) perMailbox.push(await this.blobs.getJson<MailboxReconciliation>(CONTAINERS.reconciliations, row.resultBlob));
+      else if (row.resultBlob)
+        perMailbox.push(await this.blobs.getJson<MailboxReconciliation>(CONTAINERS.reconciliations, row.resultBlob));
     }
     perMailbox.sort((a, b) => (a.mailbox < b.mailbox ? -1 : a.mailbox > b.mailbox ? 1 : 0));
-    const notConverted: NotConverted = { count: notConvertedRow.count ?? 0, keys: JSON.parse(notConvertedRow.keys ?? '[]') as string[] };
+    const notConverted: NotConverted = {
+      count: notConvertedRow.count ?? 0,
+      keys: JSON.parse(notConvertedRow.keys ?? '[]') as string[],
+    };
     const answer = summarize({ from: new Date(job.from), to: new Date(job.to) }, perMailbox, notConverted);
     await this.blobs.putJsonOnce(CONTAINERS.reconciliations, resultBlobName(jobId), answer);
-    await this.table.updateEntity({ partitionKey: jobId, rowKey: JOB, state: 'finished', finishedAt: new Date().toISOString() }, 'Merge');
+    await this.table.updateEntity(
+      { partitionKey: jobId, rowKey: JOB, state: 'finished', finishedAt: new Date().toISOString() },
+      'Merge',
+    );
     return true;
   }
 

@@ -78,10 +78,18 @@ export interface Reconciliation extends ReconcileCounts {
   perMailbox: MailboxReconciliation[];
 }
 
-export interface ExpectedRow { itemKey: string; status: DeliveryStatus; graphMessageId?: string; files?: number }
+export interface ExpectedRow {
+  itemKey: string;
+  status: DeliveryStatus;
+  graphMessageId?: string;
+  files?: number;
+}
 
 /** Captured item versions in a range that convert has not fanned out yet: the count and the first keys. */
-export interface NotConverted { count: number; keys: string[] }
+export interface NotConverted {
+  count: number;
+  keys: string[];
+}
 
 /**
  * Source × mapping (the deliveries ledger rows convert wrote) against what each mailbox holds,
@@ -123,7 +131,9 @@ export class Reconciler {
   /** Pages the items table on its state; keeps the count and the first keys in key order only. */
   async notConverted(range: ReconcileRange): Promise<NotConverted> {
     const filter = odata`state eq ${'captured'} and itemTime ge ${range.from.toISOString()} and itemTime lt ${range.to.toISOString()}`;
-    const rows = this.storage.table(TABLES.items).listEntities<ItemRow>({ queryOptions: { filter, select: ['itemKey', 'itemTime'] } });
+    const rows = this.storage
+      .table(TABLES.items)
+      .listEntities<ItemRow>({ queryOptions: { filter, select: ['itemKey', 'itemTime'] } });
     let count = 0;
     let keys: string[] = [];
     for await (const row of rows) {
@@ -140,7 +150,12 @@ export class Reconciler {
    * attachment was created with. Only messages that should carry files, or do, cost a request.
    */
   async compareFiles(target: MailboxRef, expected: Map<string, ExpectedRow>, held: HeldMessage[]) {
-    const out = { attachmentsMissing: 0, attachmentsDuplicated: 0, attachmentsMissingKeys: [] as string[], attachmentsDuplicatedKeys: [] as string[] };
+    const out = {
+      attachmentsMissing: 0,
+      attachmentsDuplicated: 0,
+      attachmentsMissingKeys: [] as string[],
+      attachmentsDuplicatedKeys: [] as string[],
+    };
     for (const message of held) {
       const row = message.itemKey ? expected.get(message.itemKey) : undefined;
       // Rows written before the ledger counted files say nothing: read the archive message then.
@@ -150,8 +165,10 @@ export class Reconciler {
       const { missing, duplicated } = compareAttachments(files, await this.inventory.attachmentsOf(target, message.id));
       out.attachmentsMissing += missing.length;
       out.attachmentsDuplicated += duplicated;
-      if (missing.length && out.attachmentsMissingKeys.length < MAX_LISTED_KEYS) out.attachmentsMissingKeys.push(row.itemKey);
-      if (duplicated && out.attachmentsDuplicatedKeys.length < MAX_LISTED_KEYS) out.attachmentsDuplicatedKeys.push(row.itemKey);
+      if (missing.length && out.attachmentsMissingKeys.length < MAX_LISTED_KEYS)
+        out.attachmentsMissingKeys.push(row.itemKey);
+      if (duplicated && out.attachmentsDuplicatedKeys.length < MAX_LISTED_KEYS)
+        out.attachmentsDuplicatedKeys.push(row.itemKey);
     }
     return out;
   }
@@ -159,12 +176,17 @@ export class Reconciler {
   private filesOf(itemKey: string): Promise<ExpectedAttachment[]> {
     let files = this.expectedFiles.get(itemKey);
     if (!files) {
-      files = this.blobs
-        .getJson<ArchiveMessage>(CONTAINERS.messages, messageBlobName(itemKey))
-        .then((m) => (m.attachments ?? []).map((file, i) => ({ contentId: attachmentIdentity(file, i), name: file.name, size: file.size })));
+      files = this.blobs.getJson<ArchiveMessage>(CONTAINERS.messages, messageBlobName(itemKey)).then((m) =>
+        (m.attachments ?? []).map((file, i) => ({
+          contentId: attachmentIdentity(file, i),
+          name: file.name,
+          size: file.size,
+        })),
+      );
       // A failed read is not remembered: the next mailbox holding the item tries again.
       files.catch(() => this.expectedFiles.delete(itemKey));
-      if (this.expectedFiles.size >= EXPECTED_FILES_CACHE) this.expectedFiles.delete(this.expectedFiles.keys().next().value!);
+      if (this.expectedFiles.size >= EXPECTED_FILES_CACHE)
+        this.expectedFiles.delete(this.expectedFiles.keys().next().value!);
       this.expectedFiles.set(itemKey, files);
     }
     return files;
@@ -179,8 +201,14 @@ export class Reconciler {
       queryOptions: { filter, select: ['mailbox', 'itemKey', 'status', 'graphMessageId', 'itemTime', 'files'] },
     });
     for await (const row of rows) {
-      if (!row.itemKey || row.mailbox !== mailbox || !EXPECTED.has(row.status) || !inRange(row.itemTime, range)) continue;
-      keys.set(row.itemKey, { itemKey: row.itemKey, status: row.status, graphMessageId: row.graphMessageId, files: row.files });
+      if (!row.itemKey || row.mailbox !== mailbox || !EXPECTED.has(row.status) || !inRange(row.itemTime, range))
+        continue;
+      keys.set(row.itemKey, {
+        itemKey: row.itemKey,
+        status: row.status,
+        graphMessageId: row.graphMessageId,
+        files: row.files,
+      });
     }
     return keys;
   }
@@ -188,7 +216,9 @@ export class Reconciler {
   /** The mapping cache knows the mailbox's directory id (a point read); the address works as a fallback. */
   private async userId(mailbox: string): Promise<string> {
     try {
-      const row = await this.storage.table(TABLES.people).getEntity<{ userId?: string; mail?: string; found?: boolean }>('email', tableKey(mailbox));
+      const row = await this.storage
+        .table(TABLES.people)
+        .getEntity<{ userId?: string; mail?: string; found?: boolean }>('email', tableKey(mailbox));
       if (row.found && row.userId && row.mail === mailbox) return row.userId;
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -198,8 +228,13 @@ export class Reconciler {
 }
 
 /** The answer for a range from its per-mailbox answers (in mailbox order) and the unconverted items. */
-export function summarize(range: ReconcileRange, perMailbox: MailboxReconciliation[], notConverted: NotConverted): Reconciliation {
-  const firstPairs = (pick: (m: MailboxReconciliation) => string[]) => perMailbox.flatMap((m) => pick(m).map((k) => `${m.mailbox} ${k}`)).slice(0, MAX_LISTED_KEYS);
+export function summarize(
+  range: ReconcileRange,
+  perMailbox: MailboxReconciliation[],
+  notConverted: NotConverted,
+): Reconciliation {
+  const firstPairs = (pick: (m: MailboxReconciliation) => string[]) =>
+    perMailbox.flatMap((m) => pick(m).map((k) => `${m.mailbox} ${k}`)).slice(0, MAX_LISTED_KEYS);
   const sum = (pick: (m: MailboxReconciliation) => number) => perMailbox.reduce((n, m) => n + pick(m), 0);
   const result = {
     from: range.from.toISOString(),
@@ -222,7 +257,13 @@ export function summarize(range: ReconcileRange, perMailbox: MailboxReconciliati
     unreadable: perMailbox.filter((m) => m.error).length,
     perMailbox,
   };
-  const complete = result.missing === 0 && result.duplicates === 0 && result.attachmentsMissing === 0 && result.attachmentsDuplicated === 0 && result.notConverted === 0 && result.unreadable === 0;
+  const complete =
+    result.missing === 0 &&
+    result.duplicates === 0 &&
+    result.attachmentsMissing === 0 &&
+    result.attachmentsDuplicated === 0 &&
+    result.notConverted === 0 &&
+    result.unreadable === 0;
   return { ...result, complete };
 }
 
@@ -232,8 +273,17 @@ export function hasLossOrDuplicate(r: Reconciliation): boolean {
 }
 
 /** One mailbox's messages against the ledger rows that say it should hold them. */
-export function compareMailbox(mailbox: string, expected: Map<string, ExpectedRow>, held: HeldMessage[]): MailboxReconciliation {
-  const noFileProblems = { attachmentsMissing: 0, attachmentsDuplicated: 0, attachmentsMissingKeys: [], attachmentsDuplicatedKeys: [] };
+export function compareMailbox(
+  mailbox: string,
+  expected: Map<string, ExpectedRow>,
+  held: HeldMessage[],
+): MailboxReconciliation {
+  const noFileProblems = {
+    attachmentsMissing: 0,
+    attachmentsDuplicated: 0,
+    attachmentsMissingKeys: [],
+    attachmentsDuplicatedKeys: [],
+  };
   const copies = new Map<string, string[]>();
   for (const m of held) {
     if (!m.itemKey) continue; // not written by the archiver
@@ -266,14 +316,26 @@ function inRange(time: string | undefined, range: ReconcileRange): boolean {
   return t >= range.from.getTime() && t < range.to.getTime();
 }
 
-
 /** The short form the CLI prints and the tests assert on. */
 export function reconciliationSummary(r: Reconciliation) {
   return {
-    expected: r.expected, found: r.found, missing: r.missing, duplicates: r.duplicates, unexpected: r.unexpected,
-    attachmentsMissing: r.attachmentsMissing, attachmentsDuplicated: r.attachmentsDuplicated,
-    attachmentsMissingKeys: r.attachmentsMissingKeys, attachmentsDuplicatedKeys: r.attachmentsDuplicatedKeys,
-    mailboxes: r.mailboxes, ledgerDelivered: r.ledgerDelivered, notInLedger: r.notInLedger, ledgerWithoutMessage: r.ledgerWithoutMessage,
-    notConverted: r.notConverted, unreadable: r.unreadable, complete: r.complete, from: r.from, to: r.to,
+    expected: r.expected,
+    found: r.found,
+    missing: r.missing,
+    duplicates: r.duplicates,
+    unexpected: r.unexpected,
+    attachmentsMissing: r.attachmentsMissing,
+    attachmentsDuplicated: r.attachmentsDuplicated,
+    attachmentsMissingKeys: r.attachmentsMissingKeys,
+    attachmentsDuplicatedKeys: r.attachmentsDuplicatedKeys,
+    mailboxes: r.mailboxes,
+    ledgerDelivered: r.ledgerDelivered,
+    notInLedger: r.notInLedger,
+    ledgerWithoutMessage: r.ledgerWithoutMessage,
+    notConverted: r.notConverted,
+    unreadable: r.unreadable,
+    complete: r.complete,
+    from: r.from,
+    to: r.to,
   };
 }

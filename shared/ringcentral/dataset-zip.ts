@@ -9,7 +9,11 @@ import type { ContainerName } from '../store/names';
  * access (the central directory sits at the end), and ranges keep memory flat at any zip size.
  */
 class BlobRangeReader extends yauzl.RandomAccessReader {
-  constructor(private readonly blobs: ArchiveBlobs, private readonly container: ContainerName, private readonly name: string) {
+  constructor(
+    private readonly blobs: ArchiveBlobs,
+    private readonly container: ContainerName,
+    private readonly name: string,
+  ) {
     super();
   }
 
@@ -27,14 +31,24 @@ class BlobRangeReader extends yauzl.RandomAccessReader {
   }
 }
 
-export interface DatasetEntry { fileName: string; uncompressedSize: number }
+export interface DatasetEntry {
+  fileName: string;
+  uncompressedSize: number;
+}
 
 export class DatasetZip {
-  private constructor(private readonly zip: yauzl.ZipFile, readonly entries: yauzl.Entry[]) {}
+  private constructor(
+    private readonly zip: yauzl.ZipFile,
+    readonly entries: yauzl.Entry[],
+  ) {}
 
   static async open(blobs: ArchiveBlobs, container: ContainerName, name: string): Promise<DatasetZip> {
     const size = await blobs.size(container, name);
-    const zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blobs, container, name), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
+    const zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blobs, container, name), size, {
+      lazyEntries: true,
+      autoClose: false,
+      validateEntrySizes: true,
+    });
     const entries: yauzl.Entry[] = [];
     for await (const entry of zip.eachEntry()) entries.push(entry);
     return new DatasetZip(zip, entries);
@@ -75,8 +89,12 @@ export class DatasetZip {
     let depth = 0;
     let lastKeyAtTop: unknown;
     let sawRecordsArray = false;
-    parser.onValue = ({ value }) => { ready.push(value); };
-    parser.onError = (err) => { failure ??= err; };
+    parser.onValue = ({ value }) => {
+      ready.push(value);
+    };
+    parser.onError = (err) => {
+      failure ??= err;
+    };
     parser.onToken = ({ token, value }) => {
       // The last string at depth 1 before a '[' at depth 1 is that array's key.
       if (depth === 1 && token === TokenType.STRING) lastKeyAtTop = value;
@@ -87,7 +105,8 @@ export class DatasetZip {
     const stream = await this.zip.openReadStreamPromise(entry);
     try {
       for await (const chunk of stream) {
-        if (parser.isEnded) throw new DatasetFileError(`${entry.fileName} is not valid JSON: data after the end of the document`);
+        if (parser.isEnded)
+          throw new DatasetFileError(`${entry.fileName} is not valid JSON: data after the end of the document`);
         parser.write(chunk as Buffer);
         const batch = ready;
         ready = [];

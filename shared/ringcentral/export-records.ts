@@ -5,14 +5,31 @@
 import type { ItemKind } from '../store/item-keys';
 
 export type ExportFolder = 'chats' | 'members' | 'guests' | 'posts' | 'events' | 'tasks' | 'notes' | 'files';
-export const EXPORT_FOLDERS: readonly ExportFolder[] = ['chats', 'members', 'guests', 'posts', 'events', 'tasks', 'notes', 'files'];
+export const EXPORT_FOLDERS: readonly ExportFolder[] = [
+  'chats',
+  'members',
+  'guests',
+  'posts',
+  'events',
+  'tasks',
+  'notes',
+  'files',
+];
 
 /** Export folders whose records are archived as messages, by kind. */
-export const ITEM_FOLDERS: Record<string, ItemKind> = { posts: 'post', tasks: 'task', notes: 'note', events: 'event', files: 'file' };
+export const ITEM_FOLDERS: Record<string, ItemKind> = {
+  posts: 'post',
+  tasks: 'task',
+  notes: 'note',
+  events: 'event',
+  files: 'file',
+};
 /** Export folders that are context for items (who, where), not messages themselves. */
 export const CONTEXT_FOLDERS = ['chats', 'members', 'guests'] as const satisfies readonly ExportFolder[];
 
-export interface IdRef { id: string }
+export interface IdRef {
+  id: string;
+}
 
 export interface ExportChat {
   id: string;
@@ -59,38 +76,77 @@ export interface ExportPost {
 }
 
 export interface ExportEvent {
-  id: string; creationTime: string; lastModifiedTime: string; type: 'Event';
-  creator: IdRef; chatIds: string[]; subject?: string; startTime?: string; endTime?: string;
-  color?: string; location?: string; description?: string;
+  id: string;
+  creationTime: string;
+  lastModifiedTime: string;
+  type: 'Event';
+  creator: IdRef;
+  chatIds: string[];
+  subject?: string;
+  startTime?: string;
+  endTime?: string;
+  color?: string;
+  location?: string;
+  description?: string;
   recurrence?: { schedule?: string; endingCondition?: string; endingAfter?: number; endingOn?: string };
   deleted?: boolean;
 }
 
 export interface ExportFile {
-  id: string; creationTime: string; lastModifiedTime: string; type: 'File';
-  creator: IdRef; lastModifiedBy?: IdRef; chatIds: string[]; name: string; size: number;
-  contentUri: string; deleted?: boolean;
+  id: string;
+  creationTime: string;
+  lastModifiedTime: string;
+  type: 'File';
+  creator: IdRef;
+  lastModifiedBy?: IdRef;
+  chatIds: string[];
+  name: string;
+  size: number;
+  contentUri: string;
+  deleted?: boolean;
 }
 
 export interface ExportNote {
-  id: string; creationTime: string; lastModifiedTime: string; type: 'Note';
-  creator: IdRef; lastModifiedBy?: IdRef; lockedBy?: IdRef; chatIds: string[];
-  status?: 'Draft' | 'Active' | string; title?: string; body?: string; deleted?: boolean;
+  id: string;
+  creationTime: string;
+  lastModifiedTime: string;
+  type: 'Note';
+  creator: IdRef;
+  lastModifiedBy?: IdRef;
+  lockedBy?: IdRef;
+  chatIds: string[];
+  status?: 'Draft' | 'Active' | string;
+  title?: string;
+  body?: string;
+  deleted?: boolean;
 }
 
 export interface ExportTask {
-  id: string; creationTime: string; lastModifiedTime: string; type: 'Task';
-  creator: IdRef; chatIds: string[]; status?: 'Pending' | 'InProgress' | 'Completed' | string;
-  subject?: string; assignees?: Array<{ id: string; status?: string }>;
-  completenessCondition?: string; completenessPercentage?: number;
-  startDate?: string; dueDate?: string; color?: string; section?: string; description?: string;
+  id: string;
+  creationTime: string;
+  lastModifiedTime: string;
+  type: 'Task';
+  creator: IdRef;
+  chatIds: string[];
+  status?: 'Pending' | 'InProgress' | 'Completed' | string;
+  subject?: string;
+  assignees?: Array<{ id: string; status?: string }>;
+  completenessCondition?: string;
+  completenessPercentage?: number;
+  startDate?: string;
+  dueDate?: string;
+  color?: string;
+  section?: string;
+  description?: string;
   recurrence?: { schedule?: string; endingCondition?: string; endingAfter?: number; endingOn?: string };
   attachments?: Array<{ id: string; type: 'File' | string; contentUri?: string; name?: string }>;
   deleted?: boolean;
 }
 
 /** One export file: `<folder>/<folder>_<n>.json`. */
-export interface ExportRecordFile<T> { records: T[] }
+export interface ExportRecordFile<T> {
+  records: T[];
+}
 
 /** `request_info.json` at the root of the zip. */
 export interface ExportRequestInfo {

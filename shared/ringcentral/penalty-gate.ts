@@ -13,20 +13,27 @@ const ROW = 'penalty';
 export class PenaltyGate {
   constructor(private readonly account: StorageAccount) {}
 
-  private get table() { return this.account.table(TABLES.rateLimit); }
+  private get table() {
+    return this.account.table(TABLES.rateLimit);
+  }
 
   /** Throws RetryLaterError while a penalty runs, or while the group's window is used up. */
   async assertOpen(group?: string, now = Date.now()): Promise<void> {
     const until = await this.penaltyUntil();
-    if (until > now) throw new RetryLaterError(Math.ceil((until - now) / 1000), 'RingCentral rate-limit penalty in force');
+    if (until > now)
+      throw new RetryLaterError(Math.ceil((until - now) / 1000), 'RingCentral rate-limit penalty in force');
     if (!group) return;
     const groupUntil = await this.readUntil(`group-${group}`);
-    if (groupUntil > now) throw new RetryLaterError(Math.ceil((groupUntil - now) / 1000), `RingCentral ${group} group window used up`);
+    if (groupUntil > now)
+      throw new RetryLaterError(Math.ceil((groupUntil - now) / 1000), `RingCentral ${group} group window used up`);
   }
 
   /** X-Rate-Limit-Remaining reached 0: nobody calls this group until its window turns over. */
   async exhaustGroup(group: string, windowSeconds: number, now = Date.now()): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: `group-${group}`, until: new Date(now + windowSeconds * 1000).toISOString() }, 'Replace');
+    await this.table.upsertEntity(
+      { partitionKey: PARTITION, rowKey: `group-${group}`, until: new Date(now + windowSeconds * 1000).toISOString() },
+      'Replace',
+    );
   }
 
   private async readUntil(row: string): Promise<number> {
@@ -52,7 +59,11 @@ export class PenaltyGate {
         const row = await this.table.getEntity<{ until: string; penalties?: number }>(PARTITION, ROW);
         if (Date.parse(row.until) >= Date.parse(until)) return;
         etag = row.etag;
-        await this.table.updateEntity({ partitionKey: PARTITION, rowKey: ROW, until, penalties: (row.penalties ?? 0) + 1 }, 'Merge', { etag });
+        await this.table.updateEntity(
+          { partitionKey: PARTITION, rowKey: ROW, until, penalties: (row.penalties ?? 0) + 1 },
+          'Merge',
+          { etag },
+        );
         return;
       } catch (err) {
         if (isNotFound(err)) {

@@ -23,7 +23,11 @@ const chatItemSchema = z.looseObject({
   creator: idRef.optional(),
   chatIds: z.array(id).default([]),
 });
-const fileSchema = chatItemSchema.extend({ name: z.string().nullish(), size: z.number().int().min(0).nullish(), contentUri: z.string().nullish() });
+const fileSchema = chatItemSchema.extend({
+  name: z.string().nullish(),
+  size: z.number().int().min(0).nullish(),
+  contentUri: z.string().nullish(),
+});
 const chatSchema = z.looseObject({ id, lastModifiedTime: isoTime.optional(), creationTime: isoTime.optional() });
 const personSchema = z.looseObject({ id, email: z.string().nullish() });
 /** Unknown folders: we archive whatever has an id. */
@@ -39,21 +43,40 @@ function validate<T>(schema: z.ZodType, raw: unknown): Validated<T> {
   return { ok: false, id: typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : undefined, reason };
 }
 
-export interface ChatItemRecord { id: string; creationTime: string; lastModifiedTime: string; creator?: { id: string }; chatIds: string[]; deleted?: boolean; [field: string]: unknown }
+export interface ChatItemRecord {
+  id: string;
+  creationTime: string;
+  lastModifiedTime: string;
+  creator?: { id: string };
+  chatIds: string[];
+  deleted?: boolean;
+  [field: string]: unknown;
+}
 
 export const validatePost = (raw: unknown) => validate<ExportPost>(postSchema, raw);
 export const validateChat = (raw: unknown) => validate<ExportChat>(chatSchema, raw);
 export const validatePerson = (raw: unknown) => validate<ExportPerson>(personSchema, raw);
 
 /** The validator for any export folder; unknown folders get the generic one. */
-export function validatorFor(folder: string): (raw: unknown) => Validated<{ id: string; lastModifiedTime?: string; creationTime?: string }> {
+export function validatorFor(
+  folder: string,
+): (raw: unknown) => Validated<{ id: string; lastModifiedTime?: string; creationTime?: string }> {
   switch (folder) {
-    case 'posts': return validatePost;
-    case 'chats': return validateChat;
-    case 'members': case 'guests': return validatePerson;
-    case 'files': return (raw) => validate(fileSchema, raw);
-    case 'tasks': case 'notes': case 'events': return (raw) => validate(chatItemSchema, raw);
-    default: return (raw) => validate(genericSchema, raw);
+    case 'posts':
+      return validatePost;
+    case 'chats':
+      return validateChat;
+    case 'members':
+    case 'guests':
+      return validatePerson;
+    case 'files':
+      return (raw) => validate(fileSchema, raw);
+    case 'tasks':
+    case 'notes':
+    case 'events':
+      return (raw) => validate(chatItemSchema, raw);
+    default:
+      return (raw) => validate(genericSchema, raw);
   }
 }
 

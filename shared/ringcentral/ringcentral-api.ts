@@ -17,7 +17,18 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Server errors and resets: 1, 2, 4, ... seconds, at most this, with jitter. */
 const MAX_BACKOFF_SECONDS = 30;
 /** Network failures that say nothing about the request itself: worth another try later. */
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 /** The RingCentral calls the archiver makes, behind the shared penalty gate. */
 export interface RingCentralGateway {
@@ -28,7 +39,12 @@ export interface RingCentralGateway {
   openMedia(uri: string, start?: number): Promise<MediaResponse>;
 }
 
-export interface MediaResponse { status: number; body: Readable; contentLength?: number; contentType?: string }
+export interface MediaResponse {
+  status: number;
+  body: Readable;
+  contentLength?: number;
+  contentType?: string;
+}
 
 export class RingCentralApi implements RingCentralGateway {
   private readonly rc: RingCentral;
@@ -44,37 +60,72 @@ export class RingCentralApi implements RingCentralGateway {
     private readonly budget: GroupBudget,
     private readonly random: () => number = Math.random,
   ) {
-    this.rc = new RingCentral({ server: settings.serverUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, appName: 'rc-m365-archiver', appVersion: '0.1.0' });
+    this.rc = new RingCentral({
+      server: settings.serverUrl,
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      appName: 'rc-m365-archiver',
+      appVersion: '0.1.0',
+    });
   }
 
   async createExportTask(timeFrom: string, timeTo: string): Promise<DataExportTask> {
     const body: CreateDataExportTaskRequest = { timeFrom, timeTo };
-    return this.call('Heavy', async () => this.observe('Heavy', await this.rc.post<DataExportTask>(this.rc.teamMessaging().v1().dataExport().path(false), body)));
+    return this.call('Heavy', async () =>
+      this.observe(
+        'Heavy',
+        await this.rc.post<DataExportTask>(this.rc.teamMessaging().v1().dataExport().path(false), body),
+      ),
+    );
   }
 
   async getExportTask(taskId: string): Promise<DataExportTask> {
-    return this.call('Medium', async () => this.observe('Medium', await this.rc.get<DataExportTask>(this.rc.teamMessaging().v1().dataExport(taskId).path())));
+    return this.call('Medium', async () =>
+      this.observe('Medium', await this.rc.get<DataExportTask>(this.rc.teamMessaging().v1().dataExport(taskId).path())),
+    );
   }
 
   async listExportTasks(): Promise<DataExportTask[]> {
-    const list = await this.call('Medium', async () => this.observe('Medium', await this.rc.get<DataExportTaskList>(this.rc.teamMessaging().v1().dataExport().path(false), { perPage: 100 })));
+    const list = await this.call('Medium', async () =>
+      this.observe(
+        'Medium',
+        await this.rc.get<DataExportTaskList>(this.rc.teamMessaging().v1().dataExport().path(false), { perPage: 100 }),
+      ),
+    );
     return list.tasks ?? [];
   }
 
   async openMedia(uri: string, start = 0): Promise<MediaResponse> {
     return this.call('Light', async () => {
-      const res = await fetch(uri, { headers: { Authorization: `Bearer ${this.rc.token?.access_token}`, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) } });
+      const res = await fetch(uri, {
+        headers: {
+          Authorization: `Bearer ${this.rc.token?.access_token}`,
+          ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
+        },
+      });
       if (res.status === 429 || res.status === 401 || res.status >= 500) {
         await res.body?.cancel();
-        throw { response: { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? undefined } } };
+        throw {
+          response: { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? undefined } },
+        };
       }
       if (!res.ok || !res.body) {
         await res.body?.cancel();
         return { status: res.status, body: Readable.from([]) };
       }
-      await this.observe('Light', { headers: Object.fromEntries(['x-rate-limit-remaining', 'x-rate-limit-window'].map((h) => [h, res.headers.get(h) ?? undefined])), data: undefined });
+      await this.observe('Light', {
+        headers: Object.fromEntries(
+          ['x-rate-limit-remaining', 'x-rate-limit-window'].map((h) => [h, res.headers.get(h) ?? undefined]),
+        ),
+        data: undefined,
+      });
       const length = res.headers.get('content-length');
-      return { status: res.status, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), contentLength: length ? Number(length) : undefined, contentType: res.headers.get('content-type') ?? undefined };
+      return {
+        status: res.status,
+        body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+        contentLength: length ? Number(length) : undefined,
+        contentType: res.headers.get('content-type') ?? undefined,
+      };
     });
   }
 
@@ -126,7 +177,10 @@ export class RingCentralApi implements RingCentralGateway {
   private backOff(reason: string): RetryLaterError {
     this.serverFailures++;
     const ceiling = Math.min(MAX_BACKOFF_SECONDS, 2 ** (this.serverFailures - 1));
-    return new RetryLaterError(Math.max(1, Math.ceil(ceiling / 2 + (this.random() * ceiling) / 2)), `${reason} (${this.serverFailures} in a row)`);
+    return new RetryLaterError(
+      Math.max(1, Math.ceil(ceiling / 2 + (this.random() * ceiling) / 2)),
+      `${reason} (${this.serverFailures} in a row)`,
+    );
   }
 
   /** A 429 starts (or extends) the penalty every instance obeys, then reschedules this call. */
@@ -146,7 +200,8 @@ export class RingCentralApi implements RingCentralGateway {
         this.tokenExpiresAt = Date.now() + (token.expires_in ?? 3600) * 1000;
       } catch (err) {
         if (err instanceof RetryLaterError) throw err;
-        if ((err as RestException).response?.status === 429) throw await this.penalty(err as RestException, 'RingCentral auth answered 429');
+        if ((err as RestException).response?.status === 429)
+          throw await this.penalty(err as RestException, 'RingCentral auth answered 429');
         throw describe(err, 'RingCentral login failed');
       } finally {
         this.login = undefined;
@@ -159,7 +214,10 @@ export class RingCentralApi implements RingCentralGateway {
 function isTransient(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string }; message?: string };
   const code = e?.code ?? e?.cause?.code;
-  return (code !== undefined && TRANSIENT_CODES.has(code)) || /fetch failed|socket hang up|network error/i.test(e?.message ?? '');
+  return (
+    (code !== undefined && TRANSIENT_CODES.has(code)) ||
+    /fetch failed|socket hang up|network error/i.test(e?.message ?? '')
+  );
 }
 
 function retryAfterSeconds(headers: unknown): number | undefined {
@@ -172,7 +230,8 @@ function retryAfterSeconds(headers: unknown): number | undefined {
 function describe(err: unknown, prefix = 'RingCentral request failed'): Error {
   const response = (err as RestException).response;
   if (!response) return err instanceof Error ? err : new Error(String(err));
-  const data = response.data as { errorCode?: string; error?: string; message?: string; error_description?: string } | undefined;
+  const data = response.data as
+    { errorCode?: string; error?: string; message?: string; error_description?: string } | undefined;
   const code = data?.errorCode ?? data?.error ?? '';
   const message = data?.message ?? data?.error_description ?? '';
   return new Error(`${prefix}: HTTP ${response.status} ${code} ${message}`.trim());

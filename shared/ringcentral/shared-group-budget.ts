@@ -25,27 +25,39 @@ const WINDOW_MS = 60_000;
 export class SharedGroupBudget implements GroupBudget {
   private readonly pacers = new Map<RateGroup, MailboxPacer>();
 
-  constructor(private readonly table: TableClient, private readonly limits: Record<RateGroup, number>, private readonly clock?: PacerClock) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly limits: Record<RateGroup, number>,
+    private readonly clock?: PacerClock,
+  ) {}
 
   async take(group: RateGroup): Promise<void> {
     let pacer = this.pacers.get(group);
     if (!pacer) {
       const limit = this.limits[group];
-      pacer = new MailboxPacer(this.table, {
-        requestsPerWindow: Math.max(1, Math.floor(limit * (1 - SAFETY_MARGIN))),
-        requestWindowMs: WINDOW_MS,
-        uploadBytesPerWindow: Number.MAX_SAFE_INTEGER,
-        uploadWindowMs: WINDOW_MS,
-        // Blocks live one second, so keep them small: two for the 40–50/min groups, one below.
-        requestBlock: Math.max(1, Math.floor(limit / 20)),
-      }, this.clock);
+      pacer = new MailboxPacer(
+        this.table,
+        {
+          requestsPerWindow: Math.max(1, Math.floor(limit * (1 - SAFETY_MARGIN))),
+          requestWindowMs: WINDOW_MS,
+          uploadBytesPerWindow: Number.MAX_SAFE_INTEGER,
+          uploadWindowMs: WINDOW_MS,
+          // Blocks live one second, so keep them small: two for the 40–50/min groups, one below.
+          requestBlock: Math.max(1, Math.floor(limit / 20)),
+        },
+        this.clock,
+      );
       this.pacers.set(group, pacer);
     }
     try {
       await pacer.take(`ringcentral-${group}`, 1, 0);
     } catch (err) {
       // The pacer speaks of mailboxes; say which RingCentral budget is spent.
-      if (err instanceof RetryLaterError) throw new RetryLaterError(err.delaySeconds, `RingCentral ${group} budget (${this.limits[group]}/min, all instances) spent`);
+      if (err instanceof RetryLaterError)
+        throw new RetryLaterError(
+          err.delaySeconds,
+          `RingCentral ${group} budget (${this.limits[group]}/min, all instances) spent`,
+        );
       throw err;
     }
   }

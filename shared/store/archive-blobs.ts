@@ -13,10 +13,13 @@ export class ArchiveBlobs {
   async putJsonOnce(container: ContainerName, name: string, value: unknown): Promise<'created' | 'exists'> {
     const body = JSON.stringify(value);
     try {
-      await this.account.container(container).getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
-        conditions: { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
-      });
+      await this.account
+        .container(container)
+        .getBlockBlobClient(name)
+        .upload(body, Buffer.byteLength(body), {
+          conditions: { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
+        });
       return 'created';
     } catch (err) {
       if (isAlreadyExists(err)) return 'exists';
@@ -24,12 +27,20 @@ export class ArchiveBlobs {
     }
   }
 
-  async putTextOnce(container: ContainerName, name: string, text: string, contentType: string): Promise<'created' | 'exists'> {
+  async putTextOnce(
+    container: ContainerName,
+    name: string,
+    text: string,
+    contentType: string,
+  ): Promise<'created' | 'exists'> {
     try {
-      await this.account.container(container).getBlockBlobClient(name).upload(text, Buffer.byteLength(text), {
-        conditions: { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: contentType },
-      });
+      await this.account
+        .container(container)
+        .getBlockBlobClient(name)
+        .upload(text, Buffer.byteLength(text), {
+          conditions: { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: contentType },
+        });
       return 'created';
     } catch (err) {
       if (isAlreadyExists(err)) return 'exists';
@@ -38,20 +49,37 @@ export class ArchiveBlobs {
   }
 
   /** Streams into a blob in blocks; memory stays at a few blocks whatever the size. */
-  async putStream(container: ContainerName, name: string, stream: Readable, contentType: string, metadata?: Record<string, string>): Promise<void> {
-    await this.account.container(container).getBlockBlobClient(name).uploadStream(stream, 4 * 1024 * 1024, 4, {
-      blobHTTPHeaders: { blobContentType: contentType },
-      metadata,
-    });
+  async putStream(
+    container: ContainerName,
+    name: string,
+    stream: Readable,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void> {
+    await this.account
+      .container(container)
+      .getBlockBlobClient(name)
+      .uploadStream(stream, 4 * 1024 * 1024, 4, {
+        blobHTTPHeaders: { blobContentType: contentType },
+        metadata,
+      });
   }
 
   /** Streams into a blob that must not exist yet; an existing blob is kept as it is. */
-  async putStreamOnce(container: ContainerName, name: string, stream: Readable, contentType: string): Promise<'created' | 'exists'> {
+  async putStreamOnce(
+    container: ContainerName,
+    name: string,
+    stream: Readable,
+    contentType: string,
+  ): Promise<'created' | 'exists'> {
     try {
-      await this.account.container(container).getBlockBlobClient(name).uploadStream(stream, 4 * 1024 * 1024, 4, {
-        blobHTTPHeaders: { blobContentType: contentType },
-        conditions: { ifNoneMatch: '*' },
-      });
+      await this.account
+        .container(container)
+        .getBlockBlobClient(name)
+        .uploadStream(stream, 4 * 1024 * 1024, 4, {
+          blobHTTPHeaders: { blobContentType: contentType },
+          conditions: { ifNoneMatch: '*' },
+        });
       return 'created';
     } catch (err) {
       if (isAlreadyExists(err)) {
@@ -90,7 +118,12 @@ export class ArchiveBlobs {
   }
 
   /** Reads `count` bytes at `offset`: the building block of random-access zip reading. */
-  async readRange(container: ContainerName, name: string, offset: number, count: number): Promise<NodeJS.ReadableStream> {
+  async readRange(
+    container: ContainerName,
+    name: string,
+    offset: number,
+    count: number,
+  ): Promise<NodeJS.ReadableStream> {
     const response = await this.account.container(container).getBlockBlobClient(name).download(offset, count);
     return response.readableStreamBody!;
   }

@@ -47,8 +47,12 @@ const WINDOW_PARTITION = 'window';
 export class CaptureWindows {
   constructor(private readonly account: StorageAccount) {}
 
-  private get windows() { return this.account.table(TABLES.exportTasks); }
-  private get checkpoints() { return this.account.table(TABLES.checkpoints); }
+  private get windows() {
+    return this.account.table(TABLES.exportTasks);
+  }
+  private get checkpoints() {
+    return this.account.table(TABLES.checkpoints);
+  }
 
   async checkpoint(): Promise<TableEntityResult<Checkpoint> | undefined> {
     try {
@@ -68,7 +72,17 @@ export class CaptureWindows {
     let outcome: 'reserved' | 'taken' = 'reserved';
     let to = window.to;
     try {
-      await this.windows.createEntity({ partitionKey: WINDOW_PARTITION, rowKey: window.from, windowId: window.from, from: window.from, to: window.to, status: 'planned', plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0 });
+      await this.windows.createEntity({
+        partitionKey: WINDOW_PARTITION,
+        rowKey: window.from,
+        windowId: window.from,
+        from: window.from,
+        to: window.to,
+        status: 'planned',
+        plannedAt: now.toISOString(),
+        taskCreateAttempts: 0,
+        failures: 0,
+      });
     } catch (err) {
       if (!isConflict(err)) throw err;
       outcome = 'taken';
@@ -78,7 +92,12 @@ export class CaptureWindows {
       const current = await this.checkpoint();
       if (current?.plannedThrough && current.plannedThrough >= to) return outcome;
       try {
-        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to }, 'Merge', { etag: current.etag });
+        if (current)
+          await this.checkpoints.updateEntity(
+            { partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to },
+            'Merge',
+            { etag: current.etag },
+          );
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to });
         return outcome;
       } catch (err) {
@@ -93,7 +112,12 @@ export class CaptureWindows {
       const current = await this.checkpoint();
       if (current?.targetThrough && current.targetThrough >= to) return;
       try {
-        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to }, 'Merge', { etag: current.etag });
+        if (current)
+          await this.checkpoints.updateEntity(
+            { partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to },
+            'Merge',
+            { etag: current.etag },
+          );
         else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to });
         return;
       } catch (err) {
@@ -105,7 +129,12 @@ export class CaptureWindows {
   /** Windows not yet stored whose row has not moved for `minutes`: their poll chain was lost. */
   async stalled(minutes: number, now = new Date()): Promise<CaptureWindow[]> {
     const cutoff = now.getTime() - minutes * 60_000;
-    return (await this.list()).filter((w) => w.status !== 'stored' && w.status !== 'queued' && Date.parse((w as { timestamp?: string }).timestamp ?? now.toISOString()) < cutoff);
+    return (await this.list()).filter(
+      (w) =>
+        w.status !== 'stored' &&
+        w.status !== 'queued' &&
+        Date.parse((w as { timestamp?: string }).timestamp ?? now.toISOString()) < cutoff,
+    );
   }
 
   async get(windowId: string): Promise<TableEntityResult<CaptureWindow> | undefined> {
@@ -118,7 +147,11 @@ export class CaptureWindows {
   }
 
   async update(windowId: string, patch: Partial<CaptureWindow>, etag?: string): Promise<void> {
-    await this.windows.updateEntity({ partitionKey: WINDOW_PARTITION, rowKey: windowId, ...stripUndefined(patch) }, 'Merge', etag ? { etag } : undefined);
+    await this.windows.updateEntity(
+      { partitionKey: WINDOW_PARTITION, rowKey: windowId, ...stripUndefined(patch) },
+      'Merge',
+      etag ? { etag } : undefined,
+    );
   }
 
   /**
@@ -128,13 +161,30 @@ export class CaptureWindows {
   async split(windowId: string, middle: string, now = new Date()): Promise<void> {
     const w = await this.get(windowId);
     if (!w || middle <= w.from || middle >= w.to) return;
-    await this.windows.upsertEntity({ partitionKey: WINDOW_PARTITION, rowKey: middle, windowId: middle, from: middle, to: w.to, status: 'planned', plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0, backfill: w.backfill }, 'Merge');
+    await this.windows.upsertEntity(
+      {
+        partitionKey: WINDOW_PARTITION,
+        rowKey: middle,
+        windowId: middle,
+        from: middle,
+        to: w.to,
+        status: 'planned',
+        plannedAt: now.toISOString(),
+        taskCreateAttempts: 0,
+        failures: 0,
+        backfill: w.backfill,
+      },
+      'Merge',
+    );
     await this.update(windowId, { to: middle });
   }
 
   async list(): Promise<CaptureWindow[]> {
     const out: CaptureWindow[] = [];
-    for await (const w of this.windows.listEntities<CaptureWindow>({ queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` } })) out.push(w);
+    for await (const w of this.windows.listEntities<CaptureWindow>({
+      queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` },
+    }))
+      out.push(w);
     return out.sort((a, b) => a.from.localeCompare(b.from));
   }
 
@@ -143,12 +193,33 @@ export class CaptureWindows {
   }
 
   /** Backfill windows (admin request) wait as 'queued' until an export slot is free. */
-  async queueBackfill(from: Date, to: Date, maxHours: number, now = new Date()): Promise<Array<{ windowId: string; from: string; to: string }>> {
+  async queueBackfill(
+    from: Date,
+    to: Date,
+    maxHours: number,
+    now = new Date(),
+  ): Promise<Array<{ windowId: string; from: string; to: string }>> {
     const created: Array<{ windowId: string; from: string; to: string }> = [];
     for (let start = from.getTime(); start < to.getTime(); start += maxHours * 3_600_000) {
-      const w = { from: new Date(start).toISOString(), to: new Date(Math.min(to.getTime(), start + maxHours * 3_600_000)).toISOString() };
+      const w = {
+        from: new Date(start).toISOString(),
+        to: new Date(Math.min(to.getTime(), start + maxHours * 3_600_000)).toISOString(),
+      };
       const windowId = `backfill-${w.from}`;
-      await this.windows.upsertEntity({ partitionKey: WINDOW_PARTITION, rowKey: windowId, windowId, ...w, status: 'queued', backfill: true, plannedAt: now.toISOString(), taskCreateAttempts: 0, failures: 0 }, 'Replace');
+      await this.windows.upsertEntity(
+        {
+          partitionKey: WINDOW_PARTITION,
+          rowKey: windowId,
+          windowId,
+          ...w,
+          status: 'queued',
+          backfill: true,
+          plannedAt: now.toISOString(),
+          taskCreateAttempts: 0,
+          failures: 0,
+        },
+        'Replace',
+      );
       created.push({ windowId, ...w });
     }
     return created;
@@ -173,7 +244,15 @@ export class CaptureWindows {
       unpacked.add(datasetBlob);
       const complete = w.datasets !== undefined && unpacked.size >= w.datasets;
       try {
-        await this.update(windowId, { unpacked: JSON.stringify([...unpacked]), records: counted, ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}) }, w.etag);
+        await this.update(
+          windowId,
+          {
+            unpacked: JSON.stringify([...unpacked]),
+            records: counted,
+            ...(complete ? { status: 'stored', storedAt: now.toISOString() } : {}),
+          },
+          w.etag,
+        );
         return complete;
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
@@ -194,8 +273,14 @@ export class CaptureWindows {
       }
       if (through === current?.capturedThrough) return through;
       try {
-        if (current) await this.checkpoints.updateEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through }, 'Merge', { etag: current.etag });
-        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through });
+        if (current)
+          await this.checkpoints.updateEntity(
+            { partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through },
+            'Merge',
+            { etag: current.etag },
+          );
+        else
+          await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through });
         return through;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;

@@ -32,9 +32,18 @@ export class ErrorLog {
     const out: ErrorEntry[] = [];
     for (let day = 0; day < 7 && out.length < limit; day++) {
       const partition = new Date(now.getTime() - day * 86_400_000).toISOString().slice(0, 10);
-      const rows = this.account.table(TABLES.errors).listEntities<ErrorEntry>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } });
+      const rows = this.account
+        .table(TABLES.errors)
+        .listEntities<ErrorEntry>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } });
       for await (const row of rows) {
-        out.push({ stage: row.stage, reason: row.reason, itemKey: row.itemKey, windowId: row.windowId, mailbox: row.mailbox, at: row.at });
+        out.push({
+          stage: row.stage,
+          reason: row.reason,
+          itemKey: row.itemKey,
+          windowId: row.windowId,
+          mailbox: row.mailbox,
+          at: row.at,
+        });
         if (out.length >= limit) break;
       }
     }

@@ -58,7 +58,11 @@ export class ItemLedger {
       try {
         await this.tallied.write(
           entity.partitionKey,
-          [existing ? ['update', entity, 'Merge', { etag: (existing as ItemRow & { etag: string }).etag }] : ['create', entity]],
+          [
+            existing
+              ? ['update', entity, 'Merge', { etag: (existing as ItemRow & { etag: string }).etag }]
+              : ['create', entity],
+          ],
           movesBetween(counted(existing), counted({ ...existing, ...row })),
         );
         break;
@@ -91,7 +95,11 @@ export class ItemLedger {
         const chunk = entries.slice(i, i + BATCH_SIZE);
         batches.push(
           this.tallied
-            .write(kind, chunk.map((row) => ['create', { ...this.keys(row.itemKey, row.kind), ...stripUndefined(row) }] as const), chunk.flatMap((row) => movesBetween(undefined, counted(row))))
+            .write(
+              kind,
+              chunk.map((row) => ['create', { ...this.keys(row.itemKey, row.kind), ...stripUndefined(row) }] as const),
+              chunk.flatMap((row) => movesBetween(undefined, counted(row))),
+            )
             .catch(async (err: unknown) => {
               if (!isConflict(err)) throw err;
               for (const row of chunk) await this.record(row);
@@ -114,7 +122,9 @@ export class ItemLedger {
 
   /** The kinds the ledger holds rows of (each a partition with its own counts). */
   async *kinds(): AsyncGenerator<string> {
-    const rows = this.account.table(TABLES.totals).listEntities<{ kind: string }>({ queryOptions: { filter: `PartitionKey eq '${KINDS_PARTITION}'`, select: ['kind'] } });
+    const rows = this.account.table(TABLES.totals).listEntities<{ kind: string }>({
+      queryOptions: { filter: `PartitionKey eq '${KINDS_PARTITION}'`, select: ['kind'] },
+    });
     for await (const row of rows) yield row.kind;
   }
 
@@ -125,8 +135,11 @@ export class ItemLedger {
 
   /** Items whose files stay in Blob storage behind a notice, newest item first. */
   async recentFileNotices(limit: number): Promise<Array<{ itemKey: string; fileNotices: string }>> {
-    const pages = this.account.table(TABLES.totals)
-      .listEntities<{ itemKey: string; fileNotices: string }>({ queryOptions: { filter: `PartitionKey eq '${NOTICES_PARTITION}'` } })
+    const pages = this.account
+      .table(TABLES.totals)
+      .listEntities<{ itemKey: string; fileNotices: string }>({
+        queryOptions: { filter: `PartitionKey eq '${NOTICES_PARTITION}'` },
+      })
       .byPage({ maxPageSize: limit });
     for await (const page of pages) return page.slice(0, limit);
     return [];
@@ -134,7 +147,9 @@ export class ItemLedger {
 
   private async registerKind(kind: string): Promise<void> {
     if (this.knownKinds.has(kind)) return;
-    await this.account.table(TABLES.totals).upsertEntity({ partitionKey: KINDS_PARTITION, rowKey: tableKey(kind), kind }, 'Replace');
+    await this.account
+      .table(TABLES.totals)
+      .upsertEntity({ partitionKey: KINDS_PARTITION, rowKey: tableKey(kind), kind }, 'Replace');
     this.knownKinds.add(kind);
   }
 
@@ -142,10 +157,17 @@ export class ItemLedger {
   private async noteFiles(itemKey: string, itemTime: string | undefined, fileNotices: string): Promise<void> {
     const t = Date.parse(itemTime ?? '');
     const newestFirst = String(9_999_999_999_999 - (Number.isNaN(t) ? 0 : t)).padStart(13, '0');
-    await this.account.table(TABLES.totals).upsertEntity({ partitionKey: NOTICES_PARTITION, rowKey: `${newestFirst}|${tableKey(itemKey)}`, itemKey, fileNotices }, 'Replace');
+    await this.account
+      .table(TABLES.totals)
+      .upsertEntity(
+        { partitionKey: NOTICES_PARTITION, rowKey: `${newestFirst}|${tableKey(itemKey)}`, itemKey, fileNotices },
+        'Replace',
+      );
   }
 }
 
-function counted(row: Partial<Pick<ItemRow, 'state' | 'itemTime'>> | undefined): { groups: string[]; bucket: string } | undefined {
+function counted(
+  row: Partial<Pick<ItemRow, 'state' | 'itemTime'>> | undefined,
+): { groups: string[]; bucket: string } | undefined {
   return row?.state ? { groups: tallyGroups(row.itemTime), bucket: row.state } : undefined;
 }

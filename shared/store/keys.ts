@@ -3,7 +3,10 @@ import { createHash } from 'node:crypto';
 // Table storage forbids / \ # ? and control characters in PartitionKey/RowKey and caps
 // them at 1 KiB. Percent-encoding keeps keys readable and reversible; very long ids are hashed.
 export function tableKey(value: string): string {
-  const encoded = value.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  const encoded = value.replace(
+    /[%/\\#?\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+  );
   if (encoded.length <= 512) return encoded;
   return `sha256-${createHash('sha256').update(value).digest('hex')}`;
 }

@@ -5,7 +5,11 @@ import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 export type Tally = Record<string, Record<string, number>>;
 
 /** One row leaving (-1) or entering (+1) a bucket, counted in each of its groups. */
-export interface TallyMove { groups: string[]; bucket: string; delta: 1 | -1 }
+export interface TallyMove {
+  groups: string[];
+  bucket: string;
+  delta: 1 | -1;
+}
 
 /** Tally rows sort after every ledger row key (which never start with '~'). */
 export const TALLY_ROW_PREFIX = '~tally|';
@@ -31,8 +35,12 @@ function applyMoves(tally: Tally, moves: TallyMove[]): Tally {
 }
 
 /** A row's change of bucket as moves; nothing when it stays where it was. */
-export function movesBetween(before: { groups: string[]; bucket: string } | undefined, after: { groups: string[]; bucket: string } | undefined): TallyMove[] {
-  if (before && after && before.bucket === after.bucket && before.groups.join('\n') === after.groups.join('\n')) return [];
+export function movesBetween(
+  before: { groups: string[]; bucket: string } | undefined,
+  after: { groups: string[]; bucket: string } | undefined,
+): TallyMove[] {
+  if (before && after && before.bucket === after.bucket && before.groups.join('\n') === after.groups.join('\n'))
+    return [];
   return [...(before ? [{ ...before, delta: -1 as const }] : []), ...(after ? [{ ...after, delta: 1 as const }] : [])];
 }
 
@@ -79,7 +87,10 @@ export class TalliedPartition {
   /** The partition's counts: the sum of its tally rows. */
   async tally(partitionKey: string): Promise<Tally> {
     const rows = this.table.listEntities<{ tally?: string }>({
-      queryOptions: { filter: `PartitionKey eq '${partitionKey.replace(/'/g, "''")}' and RowKey ge '${TALLY_ROW_PREFIX}' and RowKey lt '~tally}'`, select: ['tally'] },
+      queryOptions: {
+        filter: `PartitionKey eq '${partitionKey.replace(/'/g, "''")}' and RowKey ge '${TALLY_ROW_PREFIX}' and RowKey lt '~tally}'`,
+        select: ['tally'],
+      },
     });
     const sum: Tally = {};
     for await (const row of rows) if (row.tally) addTally(sum, JSON.parse(row.tally) as Tally);
@@ -100,5 +111,9 @@ export class TalliedPartition {
 /** The groups a row is counted in: everything, its UTC day (when it has a time) and its kind. */
 export function tallyGroups(itemTime: string | undefined, kind?: string): string[] {
   const t = itemTime ? Date.parse(itemTime) : NaN;
-  return ['all', ...(Number.isNaN(t) ? [] : [`day:${new Date(t).toISOString().slice(0, 10)}`]), ...(kind ? [`kind:${kind}`] : [])];
+  return [
+    'all',
+    ...(Number.isNaN(t) ? [] : [`day:${new Date(t).toISOString().slice(0, 10)}`]),
+    ...(kind ? [`kind:${kind}`] : []),
+  ];
 }

@@ -19,7 +19,9 @@ export class MailboxRegistry {
   async register(mailbox: string): Promise<void> {
     if (this.known.has(mailbox)) return;
     try {
-      await this.account.table(TABLES.totals).createEntity({ partitionKey: PARTITION, rowKey: tableKey(mailbox), mailbox });
+      await this.account
+        .table(TABLES.totals)
+        .createEntity({ partitionKey: PARTITION, rowKey: tableKey(mailbox), mailbox });
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
@@ -28,16 +30,22 @@ export class MailboxRegistry {
 
   /** The registered mailboxes, a page (at most 1,000) at a time. */
   async *list(): AsyncGenerator<string> {
-    const pages = this.account.table(TABLES.totals)
-      .listEntities<{ mailbox: string }>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['mailbox'] } })
+    const pages = this.account
+      .table(TABLES.totals)
+      .listEntities<{ mailbox: string }>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['mailbox'] },
+      })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) for (const row of page) yield row.mailbox;
   }
 
   /** One page of registered mailboxes and the token of the next: a job can carry it in a queue message. */
   async page(size: number, continuation?: string): Promise<{ mailboxes: string[]; continuation?: string }> {
-    const pages = this.account.table(TABLES.totals)
-      .listEntities<{ mailbox: string }>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['mailbox'] } })
+    const pages = this.account
+      .table(TABLES.totals)
+      .listEntities<{ mailbox: string }>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['mailbox'] },
+      })
       .byPage({ maxPageSize: size, continuationToken: continuation });
     const first = await pages.next();
     if (first.done) return { mailboxes: [] };

@@ -11,7 +11,10 @@ const DEFAULT_MAX_ENTRIES = 2_000;
 export class RawRecords {
   private readonly cache = new Map<string, { at: number; value: Promise<unknown | undefined> }>();
 
-  constructor(private readonly blobs: ArchiveBlobs, private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor(
+    private readonly blobs: ArchiveBlobs,
+    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
+  ) {}
 
   /** Entries in the process cache (for tests). */
   get cachedEntries(): number {

@@ -20,7 +20,8 @@ export class StorageAccount {
       this.blobs = BlobServiceClient.fromConnectionString(cs);
       this.queues = QueueServiceClient.fromConnectionString(cs);
       this.tableService = TableServiceClient.fromConnectionString(cs, { allowInsecureConnection: isLoopback(cs) });
-      this.tableFactory = (name) => TableClient.fromConnectionString(cs, name, { allowInsecureConnection: isLoopback(cs) });
+      this.tableFactory = (name) =>
+        TableClient.fromConnectionString(cs, name, { allowInsecureConnection: isLoopback(cs) });
     } else {
       const credential: TokenCredential = new ManagedIdentityCredential(
         settings.managedIdentityClientId ? { clientId: settings.managedIdentityClientId } : {},
@@ -49,7 +50,10 @@ export class StorageAccount {
     this.ensured ??= (async () => {
       await Promise.all([
         ...Object.values(CONTAINERS).map((c) => this.blobs.getContainerClient(c).createIfNotExists()),
-        ...Object.values(QUEUES).flatMap((q) => [this.queues.getQueueClient(q).createIfNotExists(), this.queues.getQueueClient(poisonQueueOf(q)).createIfNotExists()]),
+        ...Object.values(QUEUES).flatMap((q) => [
+          this.queues.getQueueClient(q).createIfNotExists(),
+          this.queues.getQueueClient(poisonQueueOf(q)).createIfNotExists(),
+        ]),
         ...Object.values(TABLES).map((t) => this.tableService.createTable(t).catch(ignoreConflict)),
       ]);
     })().catch((err) => {

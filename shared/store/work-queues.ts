@@ -21,7 +21,10 @@ export class WorkQueues {
   }
 
   async approximateDepth(queue: string): Promise<number> {
-    const props = await this.account.queue(queue).getProperties().catch(() => ({ approximateMessagesCount: 0 }));
+    const props = await this.account
+      .queue(queue)
+      .getProperties()
+      .catch(() => ({ approximateMessagesCount: 0 }));
     return props.approximateMessagesCount ?? 0;
   }
 }

@@ -14,7 +14,10 @@ test('mentions become names, in HTML and in text', () => {
 });
 
 test('links and bare URLs become anchors; javascript: URLs do not', () => {
-  const html = markupToHtml('Read [the memo](https://intranet.example/memo?a=1&b=2) or https://example.com/x. Not [this](javascript:alert(1))', resolve);
+  const html = markupToHtml(
+    'Read [the memo](https://intranet.example/memo?a=1&b=2) or https://example.com/x. Not [this](javascript:alert(1))',
+    resolve,
+  );
   assert.ok(html.includes('<a href="https://intranet.example/memo?a=1&amp;b=2">the memo</a>'));
   assert.ok(html.includes('<a href="https://example.com/x">https://example.com/x</a>.'));
   assert.ok(!/href="javascript/i.test(html));

@@ -11,19 +11,57 @@ import { FUNCTION_KEY, startPipeline, windowsOf, type CapturePipeline } from './
 const HOUR = 3_600_000;
 const start = new Date(Math.floor((Date.now() - 12 * HOUR) / HOUR) * HOUR);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
-const person = (id: string, first: string): ExportPerson => ({ id, firstName: first, lastName: 'Cadence', email: `${first.toLowerCase()}@cadence.example`, creationTime: at(-600), lastModifiedTime: at(-600) });
+const person = (id: string, first: string): ExportPerson => ({
+  id,
+  firstName: first,
+  lastName: 'Cadence',
+  email: `${first.toLowerCase()}@cadence.example`,
+  creationTime: at(-600),
+  lastModifiedTime: at(-600),
+});
 const members = [person('k1', 'Kim'), person('k2', 'Kai')];
-const chat: ExportChat = { id: 'c-cadence', Type: 'Group', name: 'Cadence', memberIds: ['k1', 'k2'], guestIds: [], creationTime: at(-600), lastModifiedTime: at(-600), accountId: 'acc-cad' };
-const posts: ExportPost[] = Array.from({ length: 12 }, (_, i) => ({ id: `k${i}`, chatId: chat.id, creator: { id: 'k1' }, text: `Cadence ${i}`, creationTime: at(i * 60 + 10), lastModifiedTime: at(i * 60 + 10) }));
-const org: ExportOrganisation = { accountId: 'acc-cad', chats: [chat], members, guests: [], posts, events: [], tasks: [], notes: [], files: [] };
+const chat: ExportChat = {
+  id: 'c-cadence',
+  Type: 'Group',
+  name: 'Cadence',
+  memberIds: ['k1', 'k2'],
+  guestIds: [],
+  creationTime: at(-600),
+  lastModifiedTime: at(-600),
+  accountId: 'acc-cad',
+};
+const posts: ExportPost[] = Array.from({ length: 12 }, (_, i) => ({
+  id: `k${i}`,
+  chatId: chat.id,
+  creator: { id: 'k1' },
+  text: `Cadence ${i}`,
+  creationTime: at(i * 60 + 10),
+  lastModifiedTime: at(i * 60 + 10),
+}));
+const org: ExportOrganisation = {
+  accountId: 'acc-cad',
+  chats: [chat],
+  members,
+  guests: [],
+  posts,
+  events: [],
+  tasks: [],
+  notes: [],
+  files: [],
+};
 
 let p: CapturePipeline;
-const checkpoint = async () => p.archiver.storage.table(TABLES.checkpoints).getEntity<Checkpoint>('teammessaging', 'checkpoint');
+const checkpoint = async () =>
+  p.archiver.storage.table(TABLES.checkpoints).getEntity<Checkpoint>('teammessaging', 'checkpoint');
 
 before(async () => {
   p = await startPipeline({
     org,
-    settings: { CAPTURE_START: start.toISOString(), MAX_WINDOW_HOURS: '3', RINGCENTRAL_RATE_LIMITS: 'Light=100,Medium=100,Heavy=100,Auth=5' },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      MAX_WINDOW_HOURS: '3',
+      RINGCENTRAL_RATE_LIMITS: 'Light=100,Medium=100,Heavy=100,Auth=5',
+    },
     ringCentral: { rateLimits: { Light: 100, Medium: 100, Heavy: 100 } },
   });
 });
@@ -63,11 +101,16 @@ test('steady state: the next tick captures exactly one window, from the last tar
 
 test('/api/status reports the measured capture latency (median and 95th percentile over the last day)', async () => {
   const res = await fetch(`${p.host.url}/api/status`, { headers: { 'x-functions-key': FUNCTION_KEY } });
-  const status = (await res.json()) as { capture: { captureLatency: { windows: number; medianMinutes: number; p95Minutes: number } } };
+  const status = (await res.json()) as {
+    capture: { captureLatency: { windows: number; medianMinutes: number; p95Minutes: number } };
+  };
   const latency = status.capture.captureLatency;
   const windows = await windowsOf(p.archiver);
   assert.equal(latency.windows, windows.length);
   // The oldest window began 12 h before it was stored; the last one about a minute before.
   assert.ok(latency.p95Minutes >= 11 * 60 && latency.p95Minutes <= 13 * 60, `p95 ${latency.p95Minutes}`);
-  assert.ok(latency.medianMinutes > 0 && latency.medianMinutes <= latency.p95Minutes, `median ${latency.medianMinutes}`);
+  assert.ok(
+    latency.medianMinutes > 0 && latency.medianMinutes <= latency.p95Minutes,
+    `median ${latency.medianMinutes}`,
+  );
 });

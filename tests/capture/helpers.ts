@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
-import { startLocalEnvironment, type LocalEnvironment, type LocalEnvironmentOptions } from '../../dev/local-environment';
+import {
+  startLocalEnvironment,
+  type LocalEnvironment,
+  type LocalEnvironmentOptions,
+} from '../../dev/local-environment';
 import { LocalFunctionsHost } from '../../dev/host/local-functions-host';
 import type { StoredMessage } from '../../dev/doubles/graph/mailbox-state';
 import { createArchiver, type Archiver } from '../../shared/composition';
@@ -27,18 +31,31 @@ export async function startPipeline(opts: LocalEnvironmentOptions): Promise<Capt
   const env = await startLocalEnvironment({
     azurite: { inMemory: true },
     ...opts,
-    settings: { CAPTURE_LAG_MINUTES: '0', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY, ...opts.settings },
+    settings: {
+      CAPTURE_LAG_MINUTES: '0',
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+      ...opts.settings,
+    },
   });
   const logLines: string[] = [];
   // Short visibility timeout: a stage that throws (a cut download) is retried within a second.
   const host = new LocalFunctionsHost({
-    repoRoot, settings: env.settings, httpPort: 0, timers: false, pollIntervalMs: 50, log: (line) => logLines.push(line),
+    repoRoot,
+    settings: env.settings,
+    httpPort: 0,
+    timers: false,
+    pollIntervalMs: 50,
+    log: (line) => logLines.push(line),
     hostJson: { extensions: { queues: { visibilityTimeout: '00:00:01' } } },
   });
   await host.start();
   const archiver = createArchiver(loadConfig(env.settings));
   return {
-    env, host, archiver, logLines,
+    env,
+    host,
+    archiver,
+    logLines,
     async cycle(timeoutMs = 150_000) {
       await host.runTimer('ingest');
       await host.waitForIdle({ timeoutMs });
@@ -63,13 +80,17 @@ export function bodyOf(m: StoredMessage): string {
 /** Forgets the checkpoint and every window, so the same range is exported and processed again. */
 export async function forgetCheckpoint(archiver: Archiver): Promise<void> {
   for (const table of [TABLES.checkpoints, TABLES.exportTasks]) {
-    for await (const row of archiver.storage.table(table).listEntities()) await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
+    for await (const row of archiver.storage.table(table).listEntities())
+      await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
   }
 }
 
 export async function windowsOf(archiver: Archiver): Promise<CaptureWindow[]> {
   const out: CaptureWindow[] = [];
-  for await (const w of archiver.storage.table(TABLES.exportTasks).listEntities<CaptureWindow>({ queryOptions: { filter: "PartitionKey eq 'window'" } })) out.push(w);
+  for await (const w of archiver.storage
+    .table(TABLES.exportTasks)
+    .listEntities<CaptureWindow>({ queryOptions: { filter: "PartitionKey eq 'window'" } }))
+    out.push(w);
   return out.sort((a, b) => a.from.localeCompare(b.from));
 }
 
@@ -77,7 +98,10 @@ export async function windowsOf(archiver: Archiver): Promise<CaptureWindow[]> {
  * Samples the checkpoint and the windows while a cycle runs and records every moment the
  * checkpoint stood past the start of a regular window that was not yet stored.
  */
-export function watchCheckpoint(archiver: Archiver, everyMs = 100): { violations: string[]; samples: () => number; heldBack: () => number; stop(): Promise<void> } {
+export function watchCheckpoint(
+  archiver: Archiver,
+  everyMs = 100,
+): { violations: string[]; samples: () => number; heldBack: () => number; stop(): Promise<void> } {
   const violations: string[] = [];
   let samples = 0;
   let heldBack = 0;
@@ -86,15 +110,21 @@ export function watchCheckpoint(archiver: Archiver, everyMs = 100): { violations
     while (running) {
       try {
         // Checkpoint first: a window read afterwards can only be further along, never behind it.
-        const checkpoint = await archiver.storage.table(TABLES.checkpoints).getEntity<{ capturedThrough?: string }>('teammessaging', 'checkpoint').catch(() => undefined);
+        const checkpoint = await archiver.storage
+          .table(TABLES.checkpoints)
+          .getEntity<{ capturedThrough?: string }>('teammessaging', 'checkpoint')
+          .catch(() => undefined);
         const windows = await windowsOf(archiver);
         const through = checkpoint?.capturedThrough;
         if (through) {
           samples++;
           const unstored = windows.filter((w) => !w.backfill && w.status !== 'stored');
-          for (const w of unstored) if (Date.parse(w.from) < Date.parse(through)) violations.push(`checkpoint ${through} passed window ${w.from} (${w.status})`);
+          for (const w of unstored)
+            if (Date.parse(w.from) < Date.parse(through))
+              violations.push(`checkpoint ${through} passed window ${w.from} (${w.status})`);
           // A later window is stored while an earlier one is not: the checkpoint had to wait.
-          if (unstored.some((u) => windows.some((s) => !s.backfill && s.status === 'stored' && s.from > u.from))) heldBack++;
+          if (unstored.some((u) => windows.some((s) => !s.backfill && s.status === 'stored' && s.from > u.from)))
+            heldBack++;
         }
       } catch {
         // Tables not created yet.
@@ -102,5 +132,13 @@ export function watchCheckpoint(archiver: Archiver, everyMs = 100): { violations
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
-  return { violations, samples: () => samples, heldBack: () => heldBack, async stop() { running = false; await loop; } };
+  return {
+    violations,
+    samples: () => samples,
+    heldBack: () => heldBack,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
 }

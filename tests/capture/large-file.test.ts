@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { ExportChat, ExportFile, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import type {
+  ExportChat,
+  ExportFile,
+  ExportOrganisation,
+  ExportPerson,
+  ExportPost,
+} from '../../shared/ringcentral/export-records';
 import { MEDIA_PLACEHOLDER, fileContentPath, fileContentStream } from '../../dev/demo-org';
 import { FileCapture } from '../../shared/capture/file-capture';
 import { CONTAINERS } from '../../shared/store/names';
@@ -16,20 +22,72 @@ const v = (iso: string) => new Date(iso).toISOString();
 
 const LARGE_SIZE = 52 * 1024 * 1024 + 12_345;
 const CUT_AFTER = 20_000_000;
-const person = (id: string, first: string, email: string): ExportPerson => ({ id, firstName: first, lastName: 'Files', email, creationTime: at(0), lastModifiedTime: at(0) });
+const person = (id: string, first: string, email: string): ExportPerson => ({
+  id,
+  firstName: first,
+  lastName: 'Files',
+  email,
+  creationTime: at(0),
+  lastModifiedTime: at(0),
+});
 const members = [person('m1', 'Alice', 'alice@files.example'), person('m2', 'Bob', 'bob@files.example')];
-const chats: ExportChat[] = [{ id: 'c-team', Type: 'Team', name: 'Files desk', memberIds: ['m1', 'm2'], guestIds: [], creationTime: at(0), lastModifiedTime: at(0), accountId: 'acc-files' }];
+const chats: ExportChat[] = [
+  {
+    id: 'c-team',
+    Type: 'Team',
+    name: 'Files desk',
+    memberIds: ['m1', 'm2'],
+    guestIds: [],
+    creationTime: at(0),
+    lastModifiedTime: at(0),
+    accountId: 'acc-files',
+  },
+];
 const fileRecord = (id: string, name: string, size: number, contentId: string, minute: number): ExportFile => ({
-  id, type: 'File', name, size, creationTime: at(minute), lastModifiedTime: at(minute), creator: { id: 'm1' }, chatIds: ['c-team'], contentUri: MEDIA_PLACEHOLDER + fileContentPath(contentId),
+  id,
+  type: 'File',
+  name,
+  size,
+  creationTime: at(minute),
+  lastModifiedTime: at(minute),
+  creator: { id: 'm1' },
+  chatIds: ['c-team'],
+  contentUri: MEDIA_PLACEHOLDER + fileContentPath(contentId),
 });
 const large = fileRecord('f-large', 'recording.mp4', LARGE_SIZE, 'f-large', 60);
 // Its contentUri points at content the double does not have: RingCentral answers 404.
 const gone = fileRecord('f-gone', 'lost-report.pdf', 4096, 'no-such-content', 90);
 const posts: ExportPost[] = [
-  { id: 'p-large', chatId: 'c-team', creator: { id: 'm1' }, creationTime: at(61), lastModifiedTime: at(61), text: 'The full recording', attachments: [{ id: 'f-large', type: 'File' }] },
-  { id: 'p-gone', chatId: 'c-team', creator: { id: 'm2' }, creationTime: at(91), lastModifiedTime: at(91), text: 'The report', attachments: [{ id: 'f-gone', type: 'File' }] },
+  {
+    id: 'p-large',
+    chatId: 'c-team',
+    creator: { id: 'm1' },
+    creationTime: at(61),
+    lastModifiedTime: at(61),
+    text: 'The full recording',
+    attachments: [{ id: 'f-large', type: 'File' }],
+  },
+  {
+    id: 'p-gone',
+    chatId: 'c-team',
+    creator: { id: 'm2' },
+    creationTime: at(91),
+    lastModifiedTime: at(91),
+    text: 'The report',
+    attachments: [{ id: 'f-gone', type: 'File' }],
+  },
 ];
-const org: ExportOrganisation = { accountId: 'acc-files', chats, members, guests: [], posts, events: [], tasks: [], notes: [], files: [large, gone] };
+const org: ExportOrganisation = {
+  accountId: 'acc-files',
+  chats,
+  members,
+  guests: [],
+  posts,
+  events: [],
+  tasks: [],
+  notes: [],
+  files: [large, gone],
+};
 
 let p: CapturePipeline;
 const fileRequests: Array<{ url: string; range?: string }> = [];
@@ -51,7 +109,8 @@ function azuritePeakKb(): number {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('azurite')) return kbOf(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
+      if (ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('azurite'))
+        return kbOf(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM');
     } catch {
       // The process ended while we looked.
     }
@@ -60,12 +119,16 @@ function azuritePeakKb(): number {
 }
 
 before(async () => {
-  p = await startPipeline({ org, settings: { CAPTURE_START: start.toISOString(), MAX_WINDOW_HOURS: '24', MAX_MESSAGE_SIZE_MB: '35' } });
+  p = await startPipeline({
+    org,
+    settings: { CAPTURE_START: start.toISOString(), MAX_WINDOW_HOURS: '24', MAX_MESSAGE_SIZE_MB: '35' },
+  });
   // The host runs in this process: record the Range header of every file download it makes.
   const realFetch = globalThis.fetch;
   globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = String(input instanceof Request ? input.url : input);
-    if (url.includes('/file/')) fileRequests.push({ url, range: (init?.headers as Record<string, string> | undefined)?.Range });
+    if (url.includes('/file/'))
+      fileRequests.push({ url, range: (init?.headers as Record<string, string> | undefined)?.Range });
     return realFetch(input, init);
   }) as typeof fetch;
   p.env.ringCentral.faults.truncateNextDownload(CUT_AFTER, fileContentPath('f-large'));
@@ -73,7 +136,9 @@ before(async () => {
   global.gc?.();
   memory.baselineRss = process.memoryUsage().rss;
   memory.peakRss = memory.baselineRss;
-  const sampler = setInterval(() => { memory.peakRss = Math.max(memory.peakRss, process.memoryUsage().rss); }, 20);
+  const sampler = setInterval(() => {
+    memory.peakRss = Math.max(memory.peakRss, process.memoryUsage().rss);
+  }, 20);
   try {
     await p.cycle(170_000);
   } finally {
@@ -86,7 +151,9 @@ before(async () => {
 
 after(async () => {
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  console.log(`# large file ${mb(LARGE_SIZE)}: test+host process RSS baseline ${mb(memory.baselineRss)}, peak ${mb(memory.peakRss)} (+${mb(memory.peakRss - memory.baselineRss)}), VmHWM ${mb(memory.hostHwmKb * 1024)}; Azurite VmHWM ${mb(memory.azuritePeakKb * 1024)}; file requests ${JSON.stringify(fileRequests.map((r) => `${r.url.split('/file/')[1]} ${r.range ?? 'full'}`))}; media bytes served ${p?.env.ringCentral.stats.bytesServed}`);
+  console.log(
+    `# large file ${mb(LARGE_SIZE)}: test+host process RSS baseline ${mb(memory.baselineRss)}, peak ${mb(memory.peakRss)} (+${mb(memory.peakRss - memory.baselineRss)}), VmHWM ${mb(memory.hostHwmKb * 1024)}; Azurite VmHWM ${mb(memory.azuritePeakKb * 1024)}; file requests ${JSON.stringify(fileRequests.map((r) => `${r.url.split('/file/')[1]} ${r.range ?? 'full'}`))}; media bytes served ${p?.env.ringCentral.stats.bytesServed}`,
+  );
   await p?.stop();
 });
 
@@ -99,9 +166,14 @@ test('a cut download of a file over 50 MB resumes with Range, and the stored byt
   assert.ok(offset > 0 && offset <= CUT_AFTER, `resumed at ${offset}, inside what was already received`);
   // One cut download and one resumed one: the file item and the post carrying it share them.
   assert.equal(largeRequests.length, 2, JSON.stringify(largeRequests));
-  assert.ok(p.env.ringCentral.stats.bytesServed < LARGE_SIZE + CUT_AFTER, 'no byte before the resume point was downloaded twice, beyond the cut-off tail');
+  assert.ok(
+    p.env.ringCentral.stats.bytesServed < LARGE_SIZE + CUT_AFTER,
+    'no byte before the resume point was downloaded twice, beyond the cut-off tail',
+  );
 
-  const blob = p.archiver.storage.container(CONTAINERS.files).getBlockBlobClient(FileCapture.blobName('f-large', v(large.lastModifiedTime)));
+  const blob = p.archiver.storage
+    .container(CONTAINERS.files)
+    .getBlockBlobClient(FileCapture.blobName('f-large', v(large.lastModifiedTime)));
   const props = await blob.getProperties();
   assert.equal(props.contentLength, LARGE_SIZE);
   const stored = await sha256Of((await blob.download()).readableStreamBody!);
@@ -129,14 +201,25 @@ test('a file over MAX_MESSAGE_SIZE_MB stays in Blob storage; the message carries
 });
 
 test('a file whose content is gone (404) gives a notice in the message and an error in status', async () => {
-  const m = p.env.graph.messagesIn('bob@files.example', 'Inbox/RingCentral').find((x) => itemKeyOfMessage(x) === `post:p-gone:${v(at(91))}`);
+  const m = p.env.graph
+    .messagesIn('bob@files.example', 'Inbox/RingCentral')
+    .find((x) => itemKeyOfMessage(x) === `post:p-gone:${v(at(91))}`);
   assert.ok(m);
   assert.equal(header(m, 'X-RingCentral-Kind'), 'post');
-  assert.match(bodyOf(m), /File &quot;lost-report\.pdf&quot; is not attached: content is gone from RingCentral \(HTTP 404\)/);
+  assert.match(
+    bodyOf(m),
+    /File &quot;lost-report\.pdf&quot; is not attached: content is gone from RingCentral \(HTTP 404\)/,
+  );
   assert.equal(m.attachments.length, 0);
   const res = await fetch(`${p.host.url}/api/status`, { headers: { 'x-functions-key': FUNCTION_KEY } });
-  const status = (await res.json()) as { totals: { failed: number; delivered: number }; recentErrors: Array<{ reason: string; itemKey?: string }> };
-  assert.ok(status.recentErrors.some((e) => /file f-gone \(lost-report\.pdf\) not captured: content is gone/.test(e.reason)), 'the 404 is reported');
+  const status = (await res.json()) as {
+    totals: { failed: number; delivered: number };
+    recentErrors: Array<{ reason: string; itemKey?: string }>;
+  };
+  assert.ok(
+    status.recentErrors.some((e) => /file f-gone \(lost-report\.pdf\) not captured: content is gone/.test(e.reason)),
+    'the 404 is reported',
+  );
   assert.equal(status.totals.failed, 0);
   // Two posts and two file items, each in both mailboxes.
   assert.equal(status.totals.delivered, 8);

@@ -1,25 +1,69 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZipFile } from 'yazl';
-import type { ExportChat, ExportEvent, ExportFile, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask } from '../../shared/ringcentral/export-records';
+import type {
+  ExportChat,
+  ExportEvent,
+  ExportFile,
+  ExportNote,
+  ExportOrganisation,
+  ExportPerson,
+  ExportPost,
+  ExportTask,
+} from '../../shared/ringcentral/export-records';
 import { MEDIA_PLACEHOLDER, fileContentPath } from '../../dev/demo-org';
 import { rawBlobName } from '../../shared/store/blob-names';
 import { runSummary } from '../../shared/operations/run-summary';
 import { CONTAINERS, QUEUES } from '../../shared/store/names';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
 import type { StoredMessage } from '../../dev/doubles/graph/mailbox-state';
-import { bodyOf, header, itemKeyOfMessage, startPipeline, windowsOf, FUNCTION_KEY, type CapturePipeline } from './helpers';
+import {
+  bodyOf,
+  header,
+  itemKeyOfMessage,
+  startPipeline,
+  windowsOf,
+  FUNCTION_KEY,
+  type CapturePipeline,
+} from './helpers';
 
 // Every record type of the compliance export, every chat type, thread replies, mentions,
 // attachments, an edit and a deletion, through the whole pipeline into the Graph double.
 const start = new Date(Math.floor((Date.now() - 2 * 86_400_000) / 3_600_000) * 3_600_000);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 
-const person = (id: string, first: string, email: string): ExportPerson => ({ id, firstName: first, lastName: 'Kinds', email, creationTime: at(0), lastModifiedTime: at(0) });
-const members = [person('m1', 'Alice', 'alice@kinds.example'), person('m2', 'Bob', 'bob@kinds.example'), person('m3', 'Carol', 'carol@kinds.example'), person('m4', 'Dan', 'dan@kinds.example')];
+const person = (id: string, first: string, email: string): ExportPerson => ({
+  id,
+  firstName: first,
+  lastName: 'Kinds',
+  email,
+  creationTime: at(0),
+  lastModifiedTime: at(0),
+});
+const members = [
+  person('m1', 'Alice', 'alice@kinds.example'),
+  person('m2', 'Bob', 'bob@kinds.example'),
+  person('m3', 'Carol', 'carol@kinds.example'),
+  person('m4', 'Dan', 'dan@kinds.example'),
+];
 const guest = person('g1', 'Gina', 'gina@partner.example');
-const chat = (id: string, Type: ExportChat['Type'], name: string | undefined, memberIds: string[], guestIds: string[] = []): ExportChat =>
-  ({ id, Type, name, memberIds, guestIds, creationTime: at(0), lastModifiedTime: at(0), accountId: 'acc-kinds', status: 'Active' });
+const chat = (
+  id: string,
+  Type: ExportChat['Type'],
+  name: string | undefined,
+  memberIds: string[],
+  guestIds: string[] = [],
+): ExportChat => ({
+  id,
+  Type,
+  name,
+  memberIds,
+  guestIds,
+  creationTime: at(0),
+  lastModifiedTime: at(0),
+  accountId: 'acc-kinds',
+  status: 'Active',
+});
 const chats = [
   chat('c-personal', 'Personal', undefined, ['m1']),
   chat('c-direct', 'Direct', undefined, ['m1', 'm2']),
@@ -27,24 +71,76 @@ const chats = [
   chat('c-team', 'Team', 'Deals desk', ['m1', 'm2', 'm3', 'm4'], ['g1']),
   chat('c-everyone', 'Everyone', 'All Employees', ['m1', 'm2', 'm3', 'm4']),
 ];
-const post = (id: string, chatId: string, creator: string, minute: number, text: string, extra: Partial<ExportPost> = {}): ExportPost =>
-  ({ id, chatId, creator: { id: creator }, creationTime: at(minute), lastModifiedTime: at(minute), text, ...extra });
+const post = (
+  id: string,
+  chatId: string,
+  creator: string,
+  minute: number,
+  text: string,
+  extra: Partial<ExportPost> = {},
+): ExportPost => ({
+  id,
+  chatId,
+  creator: { id: creator },
+  creationTime: at(minute),
+  lastModifiedTime: at(minute),
+  text,
+  ...extra,
+});
 
 // Fields RingCentral may add one day: they must survive in the raw blob.
 const futureFields = { reactions: [{ emoji: ':+1:', count: 2 }], futureField: { nested: true, list: [1, 2, 3] } };
 const file: ExportFile = {
-  id: 'f-small', type: 'File', creationTime: at(100), lastModifiedTime: at(100), creator: { id: 'm1' }, chatIds: ['c-team'],
-  name: 'budget.xlsx', size: 3000, contentUri: MEDIA_PLACEHOLDER + fileContentPath('f-small'),
+  id: 'f-small',
+  type: 'File',
+  creationTime: at(100),
+  lastModifiedTime: at(100),
+  creator: { id: 'm1' },
+  chatIds: ['c-team'],
+  name: 'budget.xlsx',
+  size: 3000,
+  contentUri: MEDIA_PLACEHOLDER + fileContentPath('f-small'),
 };
 const task: ExportTask = {
-  id: 't1', type: 'Task', creationTime: at(100), lastModifiedTime: at(100), creator: { id: 'm1' }, chatIds: ['c-team'], status: 'Pending',
-  subject: 'Prepare the Q3 deck', assignees: [{ id: 'm2', status: 'Pending' }, { id: 'm3', status: 'Completed' }], dueDate: at(3000),
-  description: 'Slides for the board', ...{ futureTaskField: 'kept' },
+  id: 't1',
+  type: 'Task',
+  creationTime: at(100),
+  lastModifiedTime: at(100),
+  creator: { id: 'm1' },
+  chatIds: ['c-team'],
+  status: 'Pending',
+  subject: 'Prepare the Q3 deck',
+  assignees: [
+    { id: 'm2', status: 'Pending' },
+    { id: 'm3', status: 'Completed' },
+  ],
+  dueDate: at(3000),
+  description: 'Slides for the board',
+  ...{ futureTaskField: 'kept' },
 };
-const note: ExportNote = { id: 'n1', type: 'Note', creationTime: at(120), lastModifiedTime: at(120), creator: { id: 'm2' }, chatIds: ['c-group'], status: 'Active', title: 'Meeting notes', body: '<p>Agreed on plan B</p><ul><li>Ship Friday</li></ul>' };
+const note: ExportNote = {
+  id: 'n1',
+  type: 'Note',
+  creationTime: at(120),
+  lastModifiedTime: at(120),
+  creator: { id: 'm2' },
+  chatIds: ['c-group'],
+  status: 'Active',
+  title: 'Meeting notes',
+  body: '<p>Agreed on plan B</p><ul><li>Ship Friday</li></ul>',
+};
 const event: ExportEvent = {
-  id: 'e1', type: 'Event', creationTime: at(130), lastModifiedTime: at(130), creator: { id: 'm3' }, chatIds: ['c-team'], subject: 'Weekly sync',
-  startTime: at(1440), endTime: at(1470), location: 'Room 4.01', recurrence: { schedule: 'Weekly', endingCondition: 'Count', endingAfter: 4 },
+  id: 'e1',
+  type: 'Event',
+  creationTime: at(130),
+  lastModifiedTime: at(130),
+  creator: { id: 'm3' },
+  chatIds: ['c-team'],
+  subject: 'Weekly sync',
+  startTime: at(1440),
+  endTime: at(1470),
+  location: 'Room 4.01',
+  recurrence: { schedule: 'Weekly', endingCondition: 'Count', endingAfter: 4 },
 };
 const posts: ExportPost[] = [
   post('p-personal', 'c-personal', 'm1', 30, 'Note to self'),
@@ -54,7 +150,12 @@ const posts: ExportPost[] = [
   post('p-reply', 'c-team', 'm3', 70, 'Reply in the thread', { chainId: 'p-root' }),
   post('p-mention', 'c-team', 'm4', 80, '![:Person](m2) please review', { mentions: [{ id: 'm2', type: 'Person' }] }),
   post('p-everyone', 'c-everyone', 'm2', 90, 'Company news'),
-  post('p-attach', 'c-team', 'm1', 110, 'See attached', { attachments: [{ id: 'f-small', type: 'File' }, { id: 't1', type: 'Task' }] }),
+  post('p-attach', 'c-team', 'm1', 110, 'See attached', {
+    attachments: [
+      { id: 'f-small', type: 'File' },
+      { id: 't1', type: 'Task' },
+    ],
+  }),
   post('p-edit', 'c-direct', 'm2', 150, 'Original wording'),
   post('p-del', 'c-group', 'm3', 160, 'To be deleted'),
 ];
@@ -62,19 +163,41 @@ const posts: ExportPost[] = [
 const edited: ExportPost = { ...posts[8], lastModifiedTime: at(12 * 60 + 30), text: 'Corrected wording' };
 const { text: _t, ...deletedBase } = posts[9];
 const deleted: ExportPost = { ...deletedBase, lastModifiedTime: at(12 * 60 + 40), deleted: true };
-const org: ExportOrganisation = { accountId: 'acc-kinds', chats, members, guests: [guest], posts: [...posts, edited, deleted], events: [event], tasks: [task], notes: [note], files: [file] };
+const org: ExportOrganisation = {
+  accountId: 'acc-kinds',
+  chats,
+  members,
+  guests: [guest],
+  posts: [...posts, edited, deleted],
+  events: [event],
+  tasks: [task],
+  notes: [note],
+  files: [file],
+};
 
-const mailboxOf: Record<string, string> = { m1: 'alice@kinds.example', m2: 'bob@kinds.example', m3: 'carol@kinds.example', m4: 'dan@kinds.example' };
+const mailboxOf: Record<string, string> = {
+  m1: 'alice@kinds.example',
+  m2: 'bob@kinds.example',
+  m3: 'carol@kinds.example',
+  m4: 'dan@kinds.example',
+};
 const v = (iso: string) => new Date(iso).toISOString();
 
 /** Who must hold which item versions: creator, chat members and (tasks) assignees. */
 function expectedKeys(memberId: string): Set<string> {
   const keys = new Set<string>();
   const inChat = (chatId: string) => chats.find((c) => c.id === chatId)!.memberIds!.includes(memberId);
-  for (const p of [...posts, edited, deleted]) if (inChat(p.chatId) || p.creator.id === memberId) keys.add(`post:${p.id}:${v(p.lastModifiedTime)}`);
-  for (const [kind, r] of [['task', task], ['note', note], ['event', event], ['file', file]] as const) {
+  for (const p of [...posts, edited, deleted])
+    if (inChat(p.chatId) || p.creator.id === memberId) keys.add(`post:${p.id}:${v(p.lastModifiedTime)}`);
+  for (const [kind, r] of [
+    ['task', task],
+    ['note', note],
+    ['event', event],
+    ['file', file],
+  ] as const) {
     const assigned = kind === 'task' && task.assignees!.some((a) => a.id === memberId);
-    if (r.chatIds.some(inChat) || r.creator.id === memberId || assigned) keys.add(`${kind}:${r.id}:${v(r.lastModifiedTime)}`);
+    if (r.chatIds.some(inChat) || r.creator.id === memberId || assigned)
+      keys.add(`${kind}:${r.id}:${v(r.lastModifiedTime)}`);
   }
   keys.add(`record:poll-1:${v(at(200))}`);
   return keys;
@@ -96,13 +219,31 @@ const messageFor = (mailbox: StoredMessage[], itemKey: string) => {
 async function unpackUnknownFolder(): Promise<void> {
   const zip = new ZipFile();
   const add = (path: string, records: unknown[]) => zip.addBuffer(Buffer.from(JSON.stringify({ records })), path);
-  add('chats/chats_1.json', chats.filter((c) => c.id === 'c-team'));
+  add(
+    'chats/chats_1.json',
+    chats.filter((c) => c.id === 'c-team'),
+  );
   add('members/members_1.json', members);
   add('guests/guests_1.json', [guest]);
-  add('polls/polls_1.json', [{ id: 'poll-1', creationTime: at(200), lastModifiedTime: at(200), creator: { id: 'm1' }, chatIds: ['c-team'], question: 'Pizza or sushi?', options: ['Pizza', 'Sushi'] }]);
+  add('polls/polls_1.json', [
+    {
+      id: 'poll-1',
+      creationTime: at(200),
+      lastModifiedTime: at(200),
+      creator: { id: 'm1' },
+      chatIds: ['c-team'],
+      question: 'Pizza or sushi?',
+      options: ['Pizza', 'Sushi'],
+    },
+  ]);
   zip.end();
   const name = 'hand-made/unknown-folder.zip';
-  await blobs().putStream(CONTAINERS.exports, name, zip.outputStream as import('node:stream').Readable, 'application/zip');
+  await blobs().putStream(
+    CONTAINERS.exports,
+    name,
+    zip.outputStream as import('node:stream').Readable,
+    'application/zip',
+  );
   const stored = (await windowsOf(p.archiver)).find((w) => w.status === 'stored')!;
   await p.archiver.queues.send(QUEUES.unpack, { windowId: stored.windowId, datasetBlob: name });
   await p.host.waitForIdle({ timeoutMs: 60_000 });
@@ -132,7 +273,8 @@ test('every participant with a mailbox holds exactly the item versions of their 
 
 test('posts, tasks, notes, events and files are each archived as their own kind of message', () => {
   const kinds = new Set(alice().map((m) => header(m, 'X-RingCentral-Kind')));
-  for (const kind of ['post', 'task', 'note', 'event', 'file', 'record']) assert.ok(kinds.has(kind), `a ${kind} message exists`);
+  for (const kind of ['post', 'task', 'note', 'event', 'file', 'record'])
+    assert.ok(kinds.has(kind), `a ${kind} message exists`);
   for (const m of alice()) {
     const [kind, id] = itemKeyOfMessage(m).split(':');
     assert.equal(header(m, 'X-RingCentral-Kind'), kind);
@@ -145,7 +287,12 @@ test('chats of every type are archived, and Personal chats reach only their owne
   const chatIds = new Set(alice().map((m) => header(m, 'X-RingCentral-Chat-Id')));
   for (const c of chats) assert.ok(chatIds.has(c.id), `${c.Type} chat ${c.id} archived`);
   for (const mailbox of ['bob@kinds.example', 'carol@kinds.example', 'dan@kinds.example']) {
-    assert.ok(!p.env.graph.messagesIn(mailbox, 'Inbox/RingCentral').some((m) => header(m, 'X-RingCentral-Chat-Id') === 'c-personal'), mailbox);
+    assert.ok(
+      !p.env.graph
+        .messagesIn(mailbox, 'Inbox/RingCentral')
+        .some((m) => header(m, 'X-RingCentral-Chat-Id') === 'c-personal'),
+      mailbox,
+    );
   }
   const team = messageFor(alice(), `post:p-root:${v(at(60))}`);
   assert.match(team.subject!, /Deals desk/);
@@ -153,7 +300,7 @@ test('chats of every type are archived, and Personal chats reach only their owne
   assert.match(direct.subject!, /Bob Kinds/);
 });
 
-test('a thread reply quotes its parent; a mention shows the person\'s name', () => {
+test("a thread reply quotes its parent; a mention shows the person's name", () => {
   const reply = bodyOf(messageFor(alice(), `post:p-reply:${v(at(70))}`));
   assert.match(reply, /In reply to <strong>Alice Kinds<\/strong>/);
   assert.match(reply, /Root of the thread/);
@@ -162,25 +309,43 @@ test('a thread reply quotes its parent; a mention shows the person\'s name', () 
   assert.doesNotMatch(mention, /!\[:Person\]/);
 });
 
-test('a post\'s attachments resolve to the file name and the task subject; the file travels with it', () => {
+test("a post's attachments resolve to the file name and the task subject; the file travels with it", () => {
   const m = messageFor(alice(), `post:p-attach:${v(at(110))}`);
   const body = bodyOf(m);
   assert.match(body, /budget\.xlsx/);
   assert.match(body, /Prepare the Q3 deck/);
-  assert.deepEqual(m.attachments.map((a) => a.name), ['budget.xlsx']);
+  assert.deepEqual(
+    m.attachments.map((a) => a.name),
+    ['budget.xlsx'],
+  );
   assert.equal(m.attachments[0].size, 3000);
 });
 
 test('tasks, notes and events are rendered with their own fields', () => {
   const t = bodyOf(messageFor(alice(), `task:t1:${v(at(100))}`));
-  for (const expected of [/Prepare the Q3 deck/, /Pending/, /Bob Kinds \(Pending\)/, /Carol Kinds \(Completed\)/, new RegExp(at(3000).slice(0, 16)), /Slides for the board/]) assert.match(t, expected);
+  for (const expected of [
+    /Prepare the Q3 deck/,
+    /Pending/,
+    /Bob Kinds \(Pending\)/,
+    /Carol Kinds \(Completed\)/,
+    new RegExp(at(3000).slice(0, 16)),
+    /Slides for the board/,
+  ])
+    assert.match(t, expected);
   const n = bodyOf(messageFor(alice(), `note:n1:${v(at(120))}`));
   assert.match(n, /Meeting notes/);
   assert.match(n, /Agreed on plan B/);
   assert.match(n, /Ship Friday/);
   assert.doesNotMatch(n, /<li>/);
   const e = bodyOf(messageFor(alice(), `event:e1:${v(at(130))}`));
-  for (const expected of [/Weekly sync/, new RegExp(at(1440).slice(0, 16)), new RegExp(at(1470).slice(0, 16)), /Room 4\.01/, /Weekly, ending Count, after 4 occurrences/]) assert.match(e, expected);
+  for (const expected of [
+    /Weekly sync/,
+    new RegExp(at(1440).slice(0, 16)),
+    new RegExp(at(1470).slice(0, 16)),
+    /Room 4\.01/,
+    /Weekly, ending Count, after 4 occurrences/,
+  ])
+    assert.match(e, expected);
   const f = messageFor(alice(), `file:f-small:${v(at(100))}`);
   assert.match(bodyOf(f), /budget\.xlsx/);
   assert.match(bodyOf(f), /3000 bytes/);
@@ -206,7 +371,8 @@ test('a deleted post produces a deletion notice and keeps the original message',
 });
 
 test('raw blobs keep every version, unchanged, with fields the archiver does not know', async () => {
-  const raw = (folder: string, id: string, version: string) => blobs().getJson<Record<string, unknown>>(CONTAINERS.raw, rawBlobName(folder, id, v(version)));
+  const raw = (folder: string, id: string, version: string) =>
+    blobs().getJson<Record<string, unknown>>(CONTAINERS.raw, rawBlobName(folder, id, v(version)));
   assert.equal((await raw('posts', 'p-edit', at(150))).text, 'Original wording');
   assert.equal((await raw('posts', 'p-edit', edited.lastModifiedTime)).text, 'Corrected wording');
   assert.equal((await raw('posts', 'p-del', at(160))).text, 'To be deleted');
@@ -227,7 +393,9 @@ test('a record of an unknown type is archived generically, every field shown', (
 
 test('status counts captured items per kind', async () => {
   const res = await fetch(`${p.host.url}/api/status`, { headers: { 'x-functions-key': FUNCTION_KEY } });
-  const status = (await res.json()) as { totals: { captured: number; failed: number; byKind: Record<string, { captured: number; delivered: number }> } };
+  const status = (await res.json()) as {
+    totals: { captured: number; failed: number; byKind: Record<string, { captured: number; delivered: number }> };
+  };
   const expected = { post: 12, task: 1, note: 1, event: 1, file: 1, record: 1 };
   assert.equal(status.totals.captured, 17);
   assert.equal(status.totals.failed, 0);
@@ -237,5 +405,14 @@ test('status counts captured items per kind', async () => {
 test('the --once summary gains byKind: post, task, note, event, file', async () => {
   const summary = (await runSummary(p.archiver.status)) as unknown as { byKind?: Record<string, number> };
   assert.ok(summary.byKind, 'runSummary returns byKind');
-  assert.deepEqual({ post: summary.byKind.post, task: summary.byKind.task, note: summary.byKind.note, event: summary.byKind.event, file: summary.byKind.file }, { post: 12, task: 1, note: 1, event: 1, file: 1 });
+  assert.deepEqual(
+    {
+      post: summary.byKind.post,
+      task: summary.byKind.task,
+      note: summary.byKind.note,
+      event: summary.byKind.event,
+      file: summary.byKind.file,
+    },
+    { post: 12, task: 1, note: 1, event: 1, file: 1 },
+  );
 });

@@ -8,9 +8,19 @@ import type { WorkQueues } from '../../shared/store/work-queues';
 // Window width follows the record counts of earlier windows, under MAX_WINDOW_HOURS and
 // RingCentral's 6-month range. (Planning against storage is covered in tests/capture.)
 const HOUR = 3_600_000;
-const planner = (maxWindowHours: number) => new WindowPlanner({ start: new Date(0), lagMinutes: 15, retentionDays: 90, maxWindowHours, exportPollSeconds: 30 }, {} as CaptureWindows, {} as WorkQueues);
+const planner = (maxWindowHours: number) =>
+  new WindowPlanner(
+    { start: new Date(0), lagMinutes: 15, retentionDays: 90, maxWindowHours, exportPollSeconds: 30 },
+    {} as CaptureWindows,
+    {} as WorkQueues,
+  );
 const stored = (fromH: number, toH: number, records: number, backfill = false): CaptureWindow => ({
-  windowId: String(fromH), from: new Date(fromH * HOUR).toISOString(), to: new Date(toH * HOUR).toISOString(), status: 'stored', records, backfill,
+  windowId: String(fromH),
+  from: new Date(fromH * HOUR).toISOString(),
+  to: new Date(toH * HOUR).toISOString(),
+  status: 'stored',
+  records,
+  backfill,
 });
 
 test('with nothing known, a window is as wide as allowed: MAX_WINDOW_HOURS, never past 180 days', () => {
@@ -29,7 +39,11 @@ test('sparse data keeps windows wide; dense data narrows them to about the targe
 });
 
 test('only recent regular windows with counts guide the width; backfills and old windows do not', () => {
-  const history = [stored(0, 24, 10_000_000), ...Array.from({ length: 5 }, (_, i) => stored(24 + i, 25 + i, 1)), stored(100, 101, 10_000_000, true)];
+  const history = [
+    stored(0, 24, 10_000_000),
+    ...Array.from({ length: 5 }, (_, i) => stored(24 + i, 25 + i, 1)),
+    stored(100, 101, 10_000_000, true),
+  ];
   assert.equal(planner(4320).widthMs(history), MAX_EXPORT_RANGE_MS, 'the last 5 regular windows are sparse');
   const unknown: CaptureWindow = { ...stored(30, 31, 0), records: undefined };
   assert.equal(planner(4320).widthMs([unknown]), MAX_EXPORT_RANGE_MS);
@@ -37,9 +51,16 @@ test('only recent regular windows with counts guide the width; backfills and old
 
 test('capture latency: median and 95th percentile of storedAt − from over regular windows stored in the last day', () => {
   const now = new Date('2026-01-02T12:00:00Z');
-  const w = (fromIso: string, storedIso: string, extra: Partial<CaptureWindow> = {}) => ({ from: fromIso, storedAt: storedIso, status: 'stored', ...extra });
+  const w = (fromIso: string, storedIso: string, extra: Partial<CaptureWindow> = {}) => ({
+    from: fromIso,
+    storedAt: storedIso,
+    status: 'stored',
+    ...extra,
+  });
   const windows = [
-    ...Array.from({ length: 19 }, (_, i) => w(`2026-01-02T${String(i % 10).padStart(2, '0')}:00:00Z`, `2026-01-02T${String(i % 10).padStart(2, '0')}:30:00Z`)),
+    ...Array.from({ length: 19 }, (_, i) =>
+      w(`2026-01-02T${String(i % 10).padStart(2, '0')}:00:00Z`, `2026-01-02T${String(i % 10).padStart(2, '0')}:30:00Z`),
+    ),
     w('2026-01-01T12:00:00Z', '2026-01-02T11:00:00Z'), // 23 h: the slow one
     w('2025-12-01T00:00:00Z', '2026-01-01T00:00:00Z'), // stored over a day ago: left out
     w('2025-12-01T00:00:00Z', '2026-01-02T11:00:00Z', { backfill: true }), // an admin backfill: left out

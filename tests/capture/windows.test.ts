@@ -1,7 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
-import { ADMIN_KEY, FUNCTION_KEY, forgetCheckpoint, itemKeyOfMessage, startPipeline, watchCheckpoint, windowsOf, type CapturePipeline } from './helpers';
+import {
+  ADMIN_KEY,
+  FUNCTION_KEY,
+  forgetCheckpoint,
+  itemKeyOfMessage,
+  startPipeline,
+  watchCheckpoint,
+  windowsOf,
+  type CapturePipeline,
+} from './helpers';
 
 // Capture windows: contiguous 3-hour windows with export failures and a cut dataset download,
 // an admin backfill of a range before CAPTURE_START, a backfill window split after failing
@@ -11,23 +20,60 @@ const start = new Date(Math.floor((Date.now() - 26 * HOUR) / HOUR) * HOUR);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 const v = (iso: string) => new Date(iso).toISOString();
 
-const person = (id: string, first: string): ExportPerson => ({ id, firstName: first, lastName: 'Windows', email: `${first.toLowerCase()}@windows.example`, creationTime: at(-2000), lastModifiedTime: at(-2000) });
+const person = (id: string, first: string): ExportPerson => ({
+  id,
+  firstName: first,
+  lastName: 'Windows',
+  email: `${first.toLowerCase()}@windows.example`,
+  creationTime: at(-2000),
+  lastModifiedTime: at(-2000),
+});
 const members = [person('m1', 'Alice'), person('m2', 'Bob'), person('m3', 'Carol')];
-const chat = (id: string, Type: ExportChat['Type'], memberIds: string[]): ExportChat => ({ id, Type, name: id, memberIds, guestIds: [], creationTime: at(-2000), lastModifiedTime: at(-2000), accountId: 'acc-win' });
+const chat = (id: string, Type: ExportChat['Type'], memberIds: string[]): ExportChat => ({
+  id,
+  Type,
+  name: id,
+  memberIds,
+  guestIds: [],
+  creationTime: at(-2000),
+  lastModifiedTime: at(-2000),
+  accountId: 'acc-win',
+});
 const chats = [chat('c-ab', 'Group', ['m1', 'm2']), chat('c-all', 'Team', ['m1', 'm2', 'm3'])];
 const post = (id: string, minute: number): ExportPost => {
   const c = chats[Math.abs(minute / 30) % 2];
-  return { id, chatId: c.id, creator: { id: c.memberIds![0] }, creationTime: at(minute), lastModifiedTime: at(minute), text: `Window post ${id}` };
+  return {
+    id,
+    chatId: c.id,
+    creator: { id: c.memberIds![0] },
+    creationTime: at(minute),
+    lastModifiedTime: at(minute),
+    text: `Window post ${id}`,
+  };
 };
 // One post every 30 minutes for 24 hours: every 3-hour window boundary has a post exactly on it.
 const regular = Array.from({ length: 48 }, (_, i) => post(`p${i}`, i * 30));
 // Before CAPTURE_START: only an admin backfill reaches these.
 const early = Array.from({ length: 8 }, (_, i) => post(`early${i}`, -600 + i * 60));
-const org: ExportOrganisation = { accountId: 'acc-win', chats, members, guests: [], posts: [...regular, ...early], events: [], tasks: [], notes: [], files: [] };
+const org: ExportOrganisation = {
+  accountId: 'acc-win',
+  chats,
+  members,
+  guests: [],
+  posts: [...regular, ...early],
+  events: [],
+  tasks: [],
+  notes: [],
+  files: [],
+};
 
 const mailboxes = { m1: 'alice@windows.example', m2: 'bob@windows.example', m3: 'carol@windows.example' };
 function expected(memberId: string, ofPosts: ExportPost[]): Set<string> {
-  return new Set(ofPosts.filter((p) => chats.find((c) => c.id === p.chatId)!.memberIds!.includes(memberId)).map((p) => `post:${p.id}:${v(p.lastModifiedTime)}`));
+  return new Set(
+    ofPosts
+      .filter((p) => chats.find((c) => c.id === p.chatId)!.memberIds!.includes(memberId))
+      .map((p) => `post:${p.id}:${v(p.lastModifiedTime)}`),
+  );
 }
 function assertMailboxes(ofPosts: ExportPost[]): void {
   for (const [memberId, mailbox] of Object.entries(mailboxes)) {
@@ -37,12 +83,20 @@ function assertMailboxes(ofPosts: ExportPost[]): void {
   }
 }
 const creates = () => p.env.graph.stats.requests['messages.create'] ?? 0;
-async function status(): Promise<{ capture: { capturedThrough?: string }; recentErrors: Array<{ reason: string; windowId?: string }>; totals: { failed: number } }> {
+async function status(): Promise<{
+  capture: { capturedThrough?: string };
+  recentErrors: Array<{ reason: string; windowId?: string }>;
+  totals: { failed: number };
+}> {
   const res = await fetch(`${p.host.url}/api/status`, { headers: { 'x-functions-key': FUNCTION_KEY } });
   return (await res.json()) as never;
 }
 async function backfill(from: string, to: string, key?: string): Promise<Response> {
-  return fetch(`${p.host.url}/api/backfill`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) }, body: JSON.stringify({ from, to }) });
+  return fetch(`${p.host.url}/api/backfill`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
+    body: JSON.stringify({ from, to }),
+  });
 }
 
 let p: CapturePipeline;
@@ -52,7 +106,11 @@ before(async () => {
   // Rate limits are another test's subject: a Heavy budget of 10 tasks a minute would only make this one slow.
   p = await startPipeline({
     org,
-    settings: { CAPTURE_START: start.toISOString(), MAX_WINDOW_HOURS: '3', RINGCENTRAL_RATE_LIMITS: 'Light=100,Medium=100,Heavy=100,Auth=5' },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      MAX_WINDOW_HOURS: '3',
+      RINGCENTRAL_RATE_LIMITS: 'Light=100,Medium=100,Heavy=100,Auth=5',
+    },
     ringCentral: { rateLimits: { Light: 100, Medium: 100, Heavy: 100 } },
   });
   // The first export task reports AttemptFailed once, the second ends Failed; the first dataset download is cut.
@@ -65,7 +123,9 @@ before(async () => {
 
 after(async () => {
   await watch?.stop();
-  console.log(`# checkpoint samples ${watch?.samples()}, samples where it waited for an earlier window ${watch?.heldBack()}`);
+  console.log(
+    `# checkpoint samples ${watch?.samples()}, samples where it waited for an earlier window ${watch?.heldBack()}`,
+  );
   await p?.stop();
 });
 
@@ -84,8 +144,14 @@ test('consecutive windows cover [CAPTURE_START, now) without a gap, and every po
 
 test('AttemptFailed and Failed export tasks are retried and reported', async () => {
   const reasons = (await status()).recentErrors.map((e) => e.reason);
-  assert.ok(reasons.some((r) => /an attempt failed; RingCentral retries it/.test(r)), 'AttemptFailed reported');
-  assert.ok(reasons.some((r) => /ended Failed; retrying in \d+s/.test(r)), 'Failed reported');
+  assert.ok(
+    reasons.some((r) => /an attempt failed; RingCentral retries it/.test(r)),
+    'AttemptFailed reported',
+  );
+  assert.ok(
+    reasons.some((r) => /ended Failed; retrying in \d+s/.test(r)),
+    'Failed reported',
+  );
   const windows = await windowsOf(p.archiver);
   assert.ok(p.env.ringCentral.stats.tasksCreated >= windows.length + 1, 'the Failed window got a new task');
 });
@@ -93,8 +159,14 @@ test('AttemptFailed and Failed export tasks are retried and reported', async () 
 test('a cut dataset download is retried and reported, and the checkpoint never passed a window that was not stored', async () => {
   const windows = await windowsOf(p.archiver);
   assert.equal(p.env.ringCentral.stats.byKind.dataset, windows.length + 1, 'one dataset downloaded twice');
-  assert.ok(p.logLines.some((l) => /poll-export\.failed/.test(l)), 'the cut download failed the stage, so the host retried it');
-  assert.ok((await status()).recentErrors.some((e) => /dataset .* (truncated|cut off|download failed)/.test(e.reason)), 'the cut download is reported in status');
+  assert.ok(
+    p.logLines.some((l) => /poll-export\.failed/.test(l)),
+    'the cut download failed the stage, so the host retried it',
+  );
+  assert.ok(
+    (await status()).recentErrors.some((e) => /dataset .* (truncated|cut off|download failed)/.test(e.reason)),
+    'the cut download is reported in status',
+  );
   assert.ok(watch.samples() > 0);
   assert.deepEqual(watch.violations, []);
 });
@@ -112,7 +184,10 @@ test('POST /api/backfill (admin key) queues a range before CAPTURE_START and it 
   assert.equal(backfills.length, 4);
   for (const w of backfills) assert.equal(w.status, 'stored');
   assertMailboxes([...regular, ...early]);
-  assert.ok(((await status()).capture.capturedThrough ?? '') >= (checkpointBefore ?? ''), 'a backfill never moves the checkpoint back');
+  assert.ok(
+    ((await status()).capture.capturedThrough ?? '') >= (checkpointBefore ?? ''),
+    'a backfill never moves the checkpoint back',
+  );
   assert.deepEqual(watch.violations, []);
 });
 

@@ -65,7 +65,14 @@ describe('a write whose answer is lost after Graph stored it', { timeout: 240_00
   for (const { write, match, skip } of WRITES) {
     for (const { kind, retryAfterSeconds, label } of AFTER_FAULTS) {
       it(`${write}, ${label} after the work: one message, each file once`, async () => {
-        const { itemKey, message, sources, injected, settled, row } = await deliverThrough({ kind, phase: 'after', match, skip, retryAfterSeconds, delayMs: GRAPH_TIMEOUT_MS + 1000 });
+        const { itemKey, message, sources, injected, settled, row } = await deliverThrough({
+          kind,
+          phase: 'after',
+          match,
+          skip,
+          retryAfterSeconds,
+          delayMs: GRAPH_TIMEOUT_MS + 1000,
+        });
         assert.equal(injected.fired, 1, 'the fault struck');
         assert.equal(rig.graph.stats.faultsAfterWork, 1, 'after the write was carried out');
         const copies = rig.copiesOf(itemKey);
@@ -75,15 +82,23 @@ describe('a write whose answer is lost after Graph stored it', { timeout: 240_00
         const folders = rig.graph.mailbox(message.mailbox).folders.filter((f) => f.displayName === 'RingCentral');
         assert.equal(folders.length, 1, 'one archive folder');
         // A second folder create would be refused (ErrorFolderExists) and hide a blind re-send.
-        assert.equal(rig.graph.stats.requests['folders.create'], 1, 'the folder was created once: the retry looked it up');
+        assert.equal(
+          rig.graph.stats.requests['folders.create'],
+          1,
+          'the folder was created once: the retry looked it up',
+        );
         assert.equal(row?.status, 'delivered');
         assert.equal(row?.graphMessageId, copies[0]!.id);
         if (write.startsWith('upload chunk')) {
           // A chunk's outcome is settled within the attempt: the session says where to resume.
-          assert.ok((rig.graph.stats.requests['upload.get'] ?? 0) >= 1, 'the session was asked where to resume before anything was sent again');
+          assert.ok(
+            (rig.graph.stats.requests['upload.get'] ?? 0) >= 1,
+            'the session was asked where to resume before anything was sent again',
+          );
         } else {
           assert.ok(settled.attempts >= 2, `the lost answer made the delivery retry (${settled.reasons.join(' | ')})`);
-          if (write !== 'folder create') assert.equal(rig.graph.stats.requests['messages.get'], 1, 'the retry looked the item up before writing');
+          if (write !== 'folder create')
+            assert.equal(rig.graph.stats.requests['messages.get'], 1, 'the retry looked the item up before writing');
         }
       });
     }
@@ -92,30 +107,71 @@ describe('a write whose answer is lost after Graph stored it', { timeout: 240_00
 
 describe('files that share a name, or a name and a size', { timeout: 120_000 }, () => {
   const cases: Array<{ label: string; files: Array<{ name: string; size: number }>; skip: number }> = [
-    { label: 'three files of one name, a failure after the second', files: [{ name: 'image.png', size: 2560 }, { name: 'image.png', size: 1536 }, { name: 'image.png', size: 4096 }], skip: 1 },
-    { label: 'three files of one name, a failure after the third', files: [{ name: 'image.png', size: 2560 }, { name: 'image.png', size: 1536 }, { name: 'image.png', size: 4096 }], skip: 2 },
-    { label: 'two files of one name and one size, a failure after the first', files: [{ name: 'image.png', size: 2048 }, { name: 'image.png', size: 2048 }], skip: 0 },
+    {
+      label: 'three files of one name, a failure after the second',
+      files: [
+        { name: 'image.png', size: 2560 },
+        { name: 'image.png', size: 1536 },
+        { name: 'image.png', size: 4096 },
+      ],
+      skip: 1,
+    },
+    {
+      label: 'three files of one name, a failure after the third',
+      files: [
+        { name: 'image.png', size: 2560 },
+        { name: 'image.png', size: 1536 },
+        { name: 'image.png', size: 4096 },
+      ],
+      skip: 2,
+    },
+    {
+      label: 'two files of one name and one size, a failure after the first',
+      files: [
+        { name: 'image.png', size: 2048 },
+        { name: 'image.png', size: 2048 },
+      ],
+      skip: 0,
+    },
     // Graph lists attachments in no promised order (the double: largest first), so a match on
     // name and size would take the larger file for the smaller one and add the larger twice.
-    { label: 'two files of one name, the smaller first, a failure after the second of three', files: [{ name: 'image.png', size: 1536 }, { name: 'image.png', size: 2560 }, { name: 'notes.txt', size: 100 }], skip: 1 },
+    {
+      label: 'two files of one name, the smaller first, a failure after the second of three',
+      files: [
+        { name: 'image.png', size: 1536 },
+        { name: 'image.png', size: 2560 },
+        { name: 'notes.txt', size: 100 },
+      ],
+      skip: 1,
+    },
   ];
   for (const { label, files, skip } of cases) {
     it(label, async () => {
-      const { itemKey, message, sources, injected } = await deliverThrough({ kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/attachments' }, skip }, files);
+      const { itemKey, message, sources, injected } = await deliverThrough(
+        { kind: '504', phase: 'after', match: { method: 'POST', pathIncludes: '/attachments' }, skip },
+        files,
+      );
       assert.equal(injected.fired, 1);
       const copies = rig.copiesOf(itemKey);
       assert.equal(copies.length, 1);
       assert.deepEqual(attachmentLines(copies[0]!), expectedLines(message, sources));
       const names = copies[0]!.attachments.map((a) => a.name);
       assert.ok(names.filter((n) => n === 'image.png').length >= 2, 'files really share a name');
-      assert.equal(rig.graph.stats.requests['attachments.create'], files.length, 'each file was posted once: the retry added none twice');
+      assert.equal(
+        rig.graph.stats.requests['attachments.create'],
+        files.length,
+        'each file was posted once: the retry added none twice',
+      );
     });
   }
 });
 
 describe('which failures are re-sent without a look-up', { timeout: 60_000 }, () => {
   it('a 429 on a create is re-sent at once: Graph refused it before doing anything', async () => {
-    const { itemKey, settled } = await deliverThrough({ kind: '429', retryAfterSeconds: 1, match: { method: 'POST', pathIncludes: '/messages' } }, []);
+    const { itemKey, settled } = await deliverThrough(
+      { kind: '429', retryAfterSeconds: 1, match: { method: 'POST', pathIncludes: '/messages' } },
+      [],
+    );
     assert.equal(settled.attempts, 1, 'the client retried in process');
     assert.equal(rig.graph.stats.requests['messages.create'], 2);
     assert.equal(rig.graph.stats.requests['messages.get'] ?? 0, 0, 'no look-up was needed');
@@ -123,11 +179,18 @@ describe('which failures are re-sent without a look-up', { timeout: 60_000 }, ()
   });
 
   it('a 503 before any work is not re-sent blindly: the next attempt looks first', async () => {
-    const { itemKey, settled } = await deliverThrough({ kind: '503', match: { method: 'POST', pathIncludes: '/messages' } }, []);
+    const { itemKey, settled } = await deliverThrough(
+      { kind: '503', match: { method: 'POST', pathIncludes: '/messages' } },
+      [],
+    );
     assert.ok(settled.attempts >= 2);
     assert.match(settled.reasons[0]!, /Graph answered 503 to create message/);
     assert.equal(rig.graph.stats.requests['messages.create'], 2, 'one create per attempt');
-    assert.equal(rig.graph.stats.requests['messages.get'], 1, 'the second attempt looked the item up before creating it');
+    assert.equal(
+      rig.graph.stats.requests['messages.get'],
+      1,
+      'the second attempt looked the item up before creating it',
+    );
     assert.equal(rig.copiesOf(itemKey).length, 1);
   });
 });

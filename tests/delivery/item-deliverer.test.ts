@@ -31,8 +31,14 @@ after(async () => {
 function recordingMailbox(opts: { createFails?: () => Error | undefined } = {}) {
   const calls: string[] = [];
   const target: MailboxTarget = {
-    archiveFolder: async () => { calls.push('folder'); return 'folder-1'; },
-    findByItemKey: async () => { calls.push('find'); return undefined; },
+    archiveFolder: async () => {
+      calls.push('folder');
+      return 'folder-1';
+    },
+    findByItemKey: async () => {
+      calls.push('find');
+      return undefined;
+    },
     create: async () => {
       calls.push('create');
       const err = opts.createFails?.();
@@ -49,7 +55,10 @@ function limiterRefusing(n: number): MailboxLimiter {
   let refused = 0;
   return {
     async run(_mailbox, fn) {
-      if (refused < n) { refused++; throw new RetryLaterError(1, 'mailbox request budget spent'); }
+      if (refused < n) {
+        refused++;
+        throw new RetryLaterError(1, 'mailbox request budget spent');
+      }
       return fn();
     },
   };
@@ -59,7 +68,13 @@ async function setUp(itemKey: string, mailbox: string) {
   const blobs = new ArchiveBlobs(account);
   const ledger = new DeliveryLedger(account);
   const messageBlob = `post/${itemKey.replace(/:/g, '_')}.json`;
-  await blobs.putJsonOnce(CONTAINERS.messages, messageBlob, { itemKey, subject: 's', html: '<p>x</p>', text: 'x', attachments: [] });
+  await blobs.putJsonOnce(CONTAINERS.messages, messageBlob, {
+    itemKey,
+    subject: 's',
+    html: '<p>x</p>',
+    text: 'x',
+    attachments: [],
+  });
   await ledger.recordPending({ itemKey, mailbox, kind: 'post' });
   return { blobs, ledger, message: { itemKey, mailbox, userId: 'u-1', messageBlob } };
 }
@@ -67,7 +82,15 @@ async function setUp(itemKey: string, mailbox: string) {
 test('an attempt turned away before any Graph request leaves the next one on the happy path', async () => {
   const { blobs, ledger, message } = await setUp('post:1:v1', 'a@x.example');
   const mailbox = recordingMailbox();
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(2), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
+  const deliverer = new ItemDeliverer(
+    blobs,
+    ledger,
+    mailbox.target,
+    mailbox.attachments,
+    limiterRefusing(2),
+    new ErrorLog(account),
+    GRAPH_SETTLE_SECONDS,
+  );
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
@@ -82,8 +105,21 @@ test('an attempt that reached Graph makes the next one look the item up first', 
   const { blobs, ledger, message } = await setUp('post:2:v1', 'b@x.example');
   let first = true;
   // The create's response is lost: Graph may have created the message.
-  const mailbox = recordingMailbox({ createFails: () => (first ? ((first = false), new RetryLaterError(5, 'Graph create message did not complete: socket hang up')) : undefined) });
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(0), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
+  const mailbox = recordingMailbox({
+    createFails: () =>
+      first
+        ? ((first = false), new RetryLaterError(5, 'Graph create message did not complete: socket hang up'))
+        : undefined,
+  });
+  const deliverer = new ItemDeliverer(
+    blobs,
+    ledger,
+    mailbox.target,
+    mailbox.attachments,
+    limiterRefusing(0),
+    new ErrorLog(account),
+    GRAPH_SETTLE_SECONDS,
+  );
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
   assert.deepEqual(mailbox.calls, ['folder', 'create', 'folder', 'find', 'create']);
@@ -93,7 +129,15 @@ test('a lost ledger row stays uncertain even when the attempt is turned away', a
   const { blobs, ledger } = await setUp('post:3:v1', 'c@x.example');
   const message = { itemKey: 'post:3:v1', mailbox: 'd@x.example', userId: 'u-2', messageBlob: 'post/post_3_v1.json' };
   const mailbox = recordingMailbox();
-  const deliverer = new ItemDeliverer(blobs, ledger, mailbox.target, mailbox.attachments, limiterRefusing(1), new ErrorLog(account), GRAPH_SETTLE_SECONDS);
+  const deliverer = new ItemDeliverer(
+    blobs,
+    ledger,
+    mailbox.target,
+    mailbox.attachments,
+    limiterRefusing(1),
+    new ErrorLog(account),
+    GRAPH_SETTLE_SECONDS,
+  );
   await assert.rejects(deliverer.handle(message), RetryLaterError);
   assert.equal(await deliverer.handle(message), 'delivered');
   assert.deepEqual(mailbox.calls, ['folder', 'find', 'create']);

@@ -42,7 +42,13 @@ describe('MailboxPacer on Azurite, in virtual time', { timeout: 120_000 }, () =>
 
   it('keeps a saturated mailbox near its limit across workers, and never over it in any sliding window', async () => {
     // One minute windows of 970 requests (16.2/s); two workers that would send 20/s between them.
-    const limits: PacingLimits = { requestsPerWindow: 970, requestWindowMs: 60_000, uploadBytesPerWindow: 100 * MB, uploadWindowMs: 60_000, requestBlock: 10 };
+    const limits: PacingLimits = {
+      requestsPerWindow: 970,
+      requestWindowMs: 60_000,
+      uploadBytesPerWindow: 100 * MB,
+      uploadWindowMs: 60_000,
+      requestBlock: 10,
+    };
     const clock = new VirtualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 400));
     proxy.reset();
     const workers = [0, 1].map(() => new MailboxPacer(pacingTable(), limits, clock));
@@ -66,30 +72,49 @@ describe('MailboxPacer on Azurite, in virtual time', { timeout: 120_000 }, () =>
       while (sent[lo]! <= sent[hi]! - limits.requestWindowMs) lo++;
       worst = Math.max(worst, hi - lo + 1);
     }
-    assert.ok(worst <= limits.requestsPerWindow, `${worst} requests in one sliding window, limit ${limits.requestsPerWindow}`);
+    assert.ok(
+      worst <= limits.requestsPerWindow,
+      `${worst} requests in one sliding window, limit ${limits.requestsPerWindow}`,
+    );
 
     // After the first window (a burst is allowed there), the sustained rate against the limit.
     const steady = sent.filter((t) => t >= sent[0]! + limits.requestWindowMs);
     const rate = steady.length / ((end - (sent[0]! + limits.requestWindowMs)) / 1000);
     const ratio = rate / (limits.requestsPerWindow / (limits.requestWindowMs / 1000));
-    console.log(`sustained ${rate.toFixed(2)}/s = ${ratio.toFixed(3)} of the limit; worst window ${worst}; waits ${clock.sleeps}; rescheduled ${rescheduled}; table ops ${proxy.counts.byService.table} for ${sent.length} requests`);
+    console.log(
+      `sustained ${rate.toFixed(2)}/s = ${ratio.toFixed(3)} of the limit; worst window ${worst}; waits ${clock.sleeps}; rescheduled ${rescheduled}; table ops ${proxy.counts.byService.table} for ${sent.length} requests`,
+    );
     assert.ok(ratio >= 0.95, `sustained ${ratio.toFixed(3)} of the limit`);
     assert.ok(proxy.counts.byService.table < sent.length / 2, 'budget is reserved in blocks, not per request');
   });
 
   it('covers the requests waiting in one process with one reservation, whatever the block', async () => {
-    const limits: PacingLimits = { requestsPerWindow: 1000, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000, requestBlock: 1 };
+    const limits: PacingLimits = {
+      requestsPerWindow: 1000,
+      requestWindowMs: 600_000,
+      uploadBytesPerWindow: 10 * MB,
+      uploadWindowMs: 300_000,
+      requestBlock: 1,
+    };
     const pacer = new MailboxPacer(pacingTable(), limits, new VirtualClock(Date.UTC(2026, 0, 1, 15, 0, 0, 0)));
     proxy.reset();
     await Promise.all([1, 2, 3, 4].map(() => pacer.take('four@contoso.example', 1, 0)));
     // One reservation (a read and a write) for the four, not four.
     assert.equal(proxy.counts.byService.table, 2);
     const row = await account.table(TABLES.rateLimit).getEntity<{ requests: string }>('four@contoso.example', 'graph');
-    assert.equal((JSON.parse(row.requests) as Array<[number, number]>).reduce((n, [, used]) => n + used, 0), 4);
+    assert.equal(
+      (JSON.parse(row.requests) as Array<[number, number]>).reduce((n, [, used]) => n + used, 0),
+      4,
+    );
   });
 
   it('waits in process when the budget frees within two buckets', async () => {
-    const limits: PacingLimits = { requestsPerWindow: 100, requestWindowMs: 60_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 60_000 };
+    const limits: PacingLimits = {
+      requestsPerWindow: 100,
+      requestWindowMs: 60_000,
+      uploadBytesPerWindow: 10 * MB,
+      uploadWindowMs: 60_000,
+    };
     const start = Date.UTC(2026, 0, 1, 14, 0, 0, 100);
     const clock = new VirtualClock(start);
     const pacer = new MailboxPacer(pacingTable(), limits, clock);
@@ -100,11 +125,19 @@ describe('MailboxPacer on Azurite, in virtual time', { timeout: 120_000 }, () =>
     clock.t = start + 60_500;
     await pacer.take('steady@contoso.example', 1, 0);
     assert.equal(clock.sleeps, 1);
-    assert.ok(clock.t >= Date.UTC(2026, 0, 1, 14, 1, 1, 0) && clock.t <= start + 60_500 + 2_000, `resumed at +${clock.t - start} ms`);
+    assert.ok(
+      clock.t >= Date.UTC(2026, 0, 1, 14, 1, 1, 0) && clock.t <= start + 60_500 + 2_000,
+      `resumed at +${clock.t - start} ms`,
+    );
   });
 
   it('reschedules when the budget frees later than two buckets from now', async () => {
-    const limits: PacingLimits = { requestsPerWindow: 1000, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
+    const limits: PacingLimits = {
+      requestsPerWindow: 1000,
+      requestWindowMs: 600_000,
+      uploadBytesPerWindow: 10 * MB,
+      uploadWindowMs: 300_000,
+    };
     const clock = new VirtualClock(Date.UTC(2026, 0, 1, 13, 0, 0, 0));
     const pacer = new MailboxPacer(pacingTable(), limits, clock);
     await pacer.take('uploads@contoso.example', 1, 8 * MB);

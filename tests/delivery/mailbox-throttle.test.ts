@@ -17,7 +17,12 @@ const MB = 1024 * 1024;
 const GRAPH_PACING = graphMailboxPacing({ requestsPerWindow: 9_700, requestWindowMs: 600_000 });
 
 /** Runs `fn` through the throttle, rescheduling on RetryLaterError as the queue would (sooner, for test time). */
-async function untilDone<T>(throttle: MailboxThrottle, mailbox: string, fn: () => Promise<T>, stats: { reschedules: number }): Promise<T> {
+async function untilDone<T>(
+  throttle: MailboxThrottle,
+  mailbox: string,
+  fn: () => Promise<T>,
+  stats: { reschedules: number },
+): Promise<T> {
   for (;;) {
     try {
       return await throttle.run(mailbox, fn);
@@ -32,7 +37,14 @@ async function untilDone<T>(throttle: MailboxThrottle, mailbox: string, fn: () =
 function deferred(): { promise: Promise<void>; resolve: () => void; done: boolean } {
   let settle!: () => void;
   const promise = new Promise<void>((r) => (settle = r));
-  const d = { promise, done: false, resolve: () => { d.done = true; settle(); } };
+  const d = {
+    promise,
+    done: false,
+    resolve: () => {
+      d.done = true;
+      settle();
+    },
+  };
   return d;
 }
 
@@ -45,7 +57,10 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   /** One worker process's throttle, wired as shared/composition.ts wires it. */
   const worker = (opts: { slots?: MailboxSlotsOptions; pacing?: PacingLimits } = {}): MailboxThrottle => {
     const storage = new StorageAccount({ connectionString: proxied });
-    return new MailboxThrottle(new MailboxSlots(storage, opts.slots), new MailboxPacer(storage.table(TABLES.rateLimit), opts.pacing ?? GRAPH_PACING));
+    return new MailboxThrottle(
+      new MailboxSlots(storage, opts.slots),
+      new MailboxPacer(storage.table(TABLES.rateLimit), opts.pacing ?? GRAPH_PACING),
+    );
   };
 
   before(async () => {
@@ -82,17 +97,29 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
       running[w]! -= 1;
     };
     const items = 80;
-    await Promise.all(Array.from({ length: items }, (_, i) => untilDone(i % 2 ? a : b, 'Busy.User@contoso.example', task(i % 2), stats)));
+    await Promise.all(
+      Array.from({ length: items }, (_, i) =>
+        untilDone(i % 2 ? a : b, 'Busy.User@contoso.example', task(i % 2), stats),
+      ),
+    );
     const ops = proxy.counts.total;
-    console.log(`max concurrent ${maxRunning}; ${stats.reschedules} reschedules; ${ops} storage ops for ${items} items (${(ops / items).toFixed(2)}/item)`);
+    console.log(
+      `max concurrent ${maxRunning}; ${stats.reschedules} reschedules; ${ops} storage ops for ${items} items (${(ops / items).toFixed(2)}/item)`,
+    );
     assert.equal(maxRunning, 4, 'the limit is reached and never passed');
     assert.ok(bothAtOnce, 'both workers ran at the same time, so the 4 were shared between processes');
     assert.ok(ops / items < 3, `${ops} storage operations for ${items} items`);
 
     // The slots are blobs named after the mailbox (lower-cased, encoded).
     const blobs = [];
-    for await (const blob of account.container(CONTAINERS.mailboxSlots).listBlobsFlat({ prefix: 'busy%2Euser%40contoso%2Eexample/' })) blobs.push(blob.name);
-    assert.deepEqual(blobs.sort(), [0, 1, 2, 3].map((i) => `busy%2Euser%40contoso%2Eexample/slot-${i}`));
+    for await (const blob of account
+      .container(CONTAINERS.mailboxSlots)
+      .listBlobsFlat({ prefix: 'busy%2Euser%40contoso%2Eexample/' }))
+      blobs.push(blob.name);
+    assert.deepEqual(
+      blobs.sort(),
+      [0, 1, 2, 3].map((i) => `busy%2Euser%40contoso%2Eexample/slot-${i}`),
+    );
   });
 
   it('reschedules when every slot is taken, in another worker or in this one, and frees them afterwards', async () => {
@@ -101,10 +128,12 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
     const started: Array<Promise<void>> = [];
     let running = 0;
     for (let i = 0; i < 4; i++) {
-      started.push(a.run('full@contoso.example', async () => {
-        running += 1;
-        await gate.promise;
-      }));
+      started.push(
+        a.run('full@contoso.example', async () => {
+          running += 1;
+          await gate.promise;
+        }),
+      );
     }
     while (running < 4) await sleep(20);
 
@@ -123,7 +152,11 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
 
   it('gets the slots of a crashed worker back when its leases expire', async () => {
     const mailbox = 'crash@contoso.example';
-    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'hold-slots.js'), azurite.connectionString, mailbox, '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, 'fixtures', 'hold-slots.js'), azurite.connectionString, mailbox, '4'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
       child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
@@ -144,12 +177,25 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   });
 
   it('paces requests per mailbox across workers through the shared ratelimit row', async () => {
-    const pacing = { requestsPerWindow: 100, requestWindowMs: 6_000_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000, requestBlock: 10 };
+    const pacing = {
+      requestsPerWindow: 100,
+      requestWindowMs: 6_000_000,
+      uploadBytesPerWindow: 10 * MB,
+      uploadWindowMs: 300_000,
+      requestBlock: 10,
+    };
     const [a, b] = [worker({ pacing }), worker({ pacing })];
     let ran = 0;
     let over: unknown;
     for (let i = 0; i < 200 && !over; i++) {
-      over = await [a, b][i % 2]!.run('paced@contoso.example', async () => { ran += 1; }).then(() => undefined, (e: unknown) => e);
+      over = await [a, b]
+        [i % 2]!.run('paced@contoso.example', async () => {
+          ran += 1;
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
     }
     assert.ok(over instanceof RetryLaterError, String(over));
     // The only shortfall is what the other worker reserved and has not spent yet (under a block).
@@ -164,10 +210,17 @@ describe('MailboxThrottle on Azurite', { timeout: 120_000 }, () => {
   });
 
   it('paces upload bytes per mailbox across workers', async () => {
-    const pacing = { requestsPerWindow: 1000, requestWindowMs: 600_000, uploadBytesPerWindow: 10 * MB, uploadWindowMs: 300_000 };
+    const pacing = {
+      requestsPerWindow: 1000,
+      requestWindowMs: 600_000,
+      uploadBytesPerWindow: 10 * MB,
+      uploadWindowMs: 300_000,
+    };
     const [a, b] = [worker({ pacing }), worker({ pacing })];
     await a.run('uploads@contoso.example', async () => undefined, { requests: 3, uploadBytes: 6 * MB });
-    const over = await b.run('uploads@contoso.example', async () => undefined, { requests: 3, uploadBytes: 6 * MB }).catch((e: unknown) => e);
+    const over = await b
+      .run('uploads@contoso.example', async () => undefined, { requests: 3, uploadBytes: 6 * MB })
+      .catch((e: unknown) => e);
     assert.ok(over instanceof RetryLaterError, String(over));
     assert.match(over.reason, /upload budget/);
     await b.run('uploads@contoso.example', async () => undefined, { requests: 1, uploadBytes: 4 * MB });

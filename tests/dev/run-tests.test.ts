@@ -12,7 +12,15 @@ import { testFiles } from '../../dev/test-files';
 test('finds every *.test.js under a folder, at any depth, sorted, and nothing else', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'test-files-'));
   try {
-    for (const file of ['unit/b.test.js', 'unit/a.test.js', 'e2e/deep/spine.test.js', 'host/helpers.js', 'host/fixtures/x.test.js.map', 'z.test.js', 'unit/a.test.ts']) {
+    for (const file of [
+      'unit/b.test.js',
+      'unit/a.test.js',
+      'e2e/deep/spine.test.js',
+      'host/helpers.js',
+      'host/fixtures/x.test.js.map',
+      'z.test.js',
+      'unit/a.test.ts',
+    ]) {
       mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       writeFileSync(path.join(root, file), '');
     }
@@ -20,7 +28,10 @@ test('finds every *.test.js under a folder, at any depth, sorted, and nothing el
     assert.deepEqual(found, ['e2e/deep/spine.test.js', 'unit/a.test.js', 'unit/b.test.js', 'z.test.js']);
     // A file is passed as given, and a file named twice runs once.
     const given = path.join(root, 'host/helpers.js');
-    assert.deepEqual(testFiles([given, path.join(root, 'unit'), path.join(root, 'unit/a.test.js')]).map((f) => path.relative(root, f)), ['host/helpers.js', 'unit/a.test.js', 'unit/b.test.js']);
+    assert.deepEqual(
+      testFiles([given, path.join(root, 'unit'), path.join(root, 'unit/a.test.js')]).map((f) => path.relative(root, f)),
+      ['host/helpers.js', 'unit/a.test.js', 'unit/b.test.js'],
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

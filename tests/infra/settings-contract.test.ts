@@ -6,7 +6,6 @@ import { SETTINGS, type SettingSpec } from '../../shared/config';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/store/names';
 import { repoRoot } from '../support/repo-root';
 
-
 function bicepAppSettingNames(): string[] {
   const bicep = readFileSync(resolve(repoRoot, 'infra/app/archiver.bicep'), 'utf8');
   const start = bicep.indexOf('appSettings: [');
@@ -15,7 +14,10 @@ function bicepAppSettingNames(): string[] {
   let end = start;
   for (let i = bicep.indexOf('[', start); i < bicep.length; i++) {
     if (bicep[i] === '[') depth++;
-    if (bicep[i] === ']' && --depth === 0) { end = i; break; }
+    if (bicep[i] === ']' && --depth === 0) {
+      end = i;
+      break;
+    }
   }
   return [...bicep.slice(start, end).matchAll(/name:\s*'([A-Za-z0-9_]+)'/g)].map((m) => m[1]);
 }
@@ -25,10 +27,17 @@ test('every setting the config reads is set by the Bicep or has a documented def
   for (const [name, spec] of Object.entries(SETTINGS) as Array<[string, SettingSpec]>) {
     const covered = inBicep.has(name) || spec.default !== undefined || spec.optional || spec.localOnly;
     assert.ok(covered, `${name} is required but infra/app/archiver.bicep does not set it`);
-    if (spec.secret && !spec.localOnly) assert.ok(inBicep.has(name), `secret ${name} must come from Key Vault in the Bicep`);
+    if (spec.secret && !spec.localOnly)
+      assert.ok(inBicep.has(name), `secret ${name} must come from Key Vault in the Bicep`);
   }
   // The identity-based storage connection replaces the connection string in Azure.
-  for (const name of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId']) {
+  for (const name of [
+    'AzureWebJobsStorage__blobServiceUri',
+    'AzureWebJobsStorage__queueServiceUri',
+    'AzureWebJobsStorage__tableServiceUri',
+    'AzureWebJobsStorage__credential',
+    'AzureWebJobsStorage__clientId',
+  ]) {
     assert.ok(inBicep.has(name), name);
   }
 });
@@ -43,12 +52,20 @@ test('secrets in the Bicep are Key Vault references, never values', () => {
   for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET']) {
     const at = bicep.indexOf(`name: '${name}'`);
     assert.ok(at > 0, name);
-    assert.match(bicep.slice(at, at + 300), /@Microsoft\.KeyVault\(SecretUri=/, `${name} must be a Key Vault reference`);
+    assert.match(
+      bicep.slice(at, at + 300),
+      /@Microsoft\.KeyVault\(SecretUri=/,
+      `${name} must be a Key Vault reference`,
+    );
   }
 });
 
 test('infra provisions exactly the containers, queues and tables the code uses', () => {
-  const names = JSON.parse(readFileSync(resolve(repoRoot, 'infra/storage-names.json'), 'utf8')) as { containers: string[]; queues: string[]; tables: string[] };
+  const names = JSON.parse(readFileSync(resolve(repoRoot, 'infra/storage-names.json'), 'utf8')) as {
+    containers: string[];
+    queues: string[];
+    tables: string[];
+  };
   assert.deepEqual([...names.containers].sort(), Object.values(CONTAINERS).sort());
   assert.deepEqual([...names.queues].sort(), Object.values(QUEUES).sort());
   assert.deepEqual([...names.tables].sort(), Object.values(TABLES).sort());
@@ -61,16 +78,20 @@ test('MAILBOX_TARGET in the Bicep offers exactly the config values that work in 
   const values = [...allowed[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
   // eml-folder writes to the local file system, which is read-only on Flex Consumption.
   assert.deepEqual(values, ['eml-blob', 'graph']);
-  for (const value of values) assert.ok(SETTINGS.MAILBOX_TARGET.description.includes(`'${value}'`), `config documents ${value}`);
+  for (const value of values)
+    assert.ok(SETTINGS.MAILBOX_TARGET.description.includes(`'${value}'`), `config documents ${value}`);
 });
 
 test('every Bicep parameter azd should fill is mapped in main.parameters.json, maximumInstanceCount included', () => {
-  const parameters = JSON.parse(readFileSync(resolve(repoRoot, 'infra/main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
+  const parameters = JSON.parse(readFileSync(resolve(repoRoot, 'infra/main.parameters.json'), 'utf8')) as {
+    parameters: Record<string, { value: string }>;
+  };
   assert.equal(parameters.parameters.maximumInstanceCount?.value, '${MAXIMUM_INSTANCE_COUNT=40}');
   const bicep = readFileSync(resolve(repoRoot, 'infra/main.bicep'), 'utf8');
   const declared = [...bicep.matchAll(/^param (\w+) /gm)].map((m) => m[1]!);
   // resourceGroupName stays at its default (rg-<env>); everything else is an azd env variable.
   const unmapped = declared.filter((p) => !(p in parameters.parameters) && p !== 'resourceGroupName');
   assert.deepEqual(unmapped, []);
-  for (const name of Object.keys(parameters.parameters)) assert.ok(declared.includes(name), `${name} is not a parameter of main.bicep`);
+  for (const name of Object.keys(parameters.parameters))
+    assert.ok(declared.includes(name), `${name} is not a parameter of main.bicep`);
 });

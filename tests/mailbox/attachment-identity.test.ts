@@ -14,13 +14,19 @@ test('identities keep one file attached twice apart, and stay within Graph-safe 
 });
 
 test('held attachments are compared on identity, whatever their names, sizes and order', () => {
-  const held = [{ name: 'image.png', size: 2560, contentId: files[1]!.contentId }, { name: 'image.png', size: 1536, contentId: files[0]!.contentId }];
+  const held = [
+    { name: 'image.png', size: 2560, contentId: files[1]!.contentId },
+    { name: 'image.png', size: 1536, contentId: files[0]!.contentId },
+  ];
   assert.deepEqual(compareAttachments(files, held), { missing: [files[2]], duplicated: 0 });
   assert.deepEqual(compareAttachments(files, [...held, held[0]!, held[0]!]).duplicated, 2);
 });
 
 test('attachments without an identity (written before it existed) stand for one file each, by name and size', () => {
-  const legacy = [{ name: 'image.png', size: 2560 }, { name: 'image.png', size: 1540 }];
+  const legacy = [
+    { name: 'image.png', size: 2560 },
+    { name: 'image.png', size: 1540 },
+  ];
   // The larger held file is not taken for the smaller one when a closer fit is held too.
   assert.deepEqual(compareAttachments(files, legacy).missing, [files[2]]);
 });

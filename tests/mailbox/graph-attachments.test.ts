@@ -14,7 +14,12 @@ import { uploadRequest, type UploadHttp } from '../../shared/mailbox/upload-http
 import { generatedFile } from './fixtures/generated-file';
 
 const MB = 1024 * 1024;
-const ALICE = { id: 'a1a1a1a1-0000-4000-8000-00000000000a', mail: 'alice@contoso.example', userPrincipalName: 'alice@contoso.example', displayName: 'Alice' };
+const ALICE = {
+  id: 'a1a1a1a1-0000-4000-8000-00000000000a',
+  mail: 'alice@contoso.example',
+  userPrincipalName: 'alice@contoso.example',
+  displayName: 'Alice',
+};
 const TARGET = { mailbox: ALICE.mail, userId: ALICE.id };
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -25,7 +30,10 @@ function recordingFetch(beforePut?: (n: number) => void) {
   let puts = 0;
   const http: UploadHttp = (url, init) => {
     if (init.method === 'PUT') beforePut?.(++puts);
-    calls.push({ method: init.method, headers: Object.fromEntries(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) });
+    calls.push({
+      method: init.method,
+      headers: Object.fromEntries(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    });
     return uploadRequest(url, init);
   };
   return { http, calls };
@@ -33,19 +41,33 @@ function recordingFetch(beforePut?: (n: number) => void) {
 
 describe('GraphAttachments against the Graph double with the archiver Graph client', { timeout: 240_000 }, () => {
   let doubles: MicrosoftDoubles;
-  let graphSettings: { baseUrl: string; tenantId: string; clientId: string; clientSecret: string; authorityHost: string };
+  let graphSettings: {
+    baseUrl: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+    authorityHost: string;
+  };
   let graph: Client;
   let messageId: string;
 
   before(async () => {
     doubles = await startMicrosoftDoubles({ users: [ALICE], limits: { maxMessageBytes: 150 * MB } });
-    graphSettings = { baseUrl: doubles.graph.url, tenantId: doubles.tenantId, clientId: doubles.clientId, clientSecret: doubles.clientSecret, authorityHost: doubles.identity.url };
+    graphSettings = {
+      baseUrl: doubles.graph.url,
+      tenantId: doubles.tenantId,
+      clientId: doubles.clientId,
+      clientSecret: doubles.clientSecret,
+      authorityHost: doubles.identity.url,
+    };
     graph = createGraphClient(graphSettings);
   });
   after(() => doubles.close());
   beforeEach(async () => {
     doubles.graph.reset();
-    const created = (await graph.api(`/users/${ALICE.id}/messages`).post({ subject: 'with files', body: { contentType: 'text', content: 'x' } })) as MicrosoftGraph.Message;
+    const created = (await graph
+      .api(`/users/${ALICE.id}/messages`)
+      .post({ subject: 'with files', body: { contentType: 'text', content: 'x' } })) as MicrosoftGraph.Message;
     messageId = created.id!;
   });
 
@@ -69,11 +91,18 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
       assert.equal(attachment!.bytes.length, size);
       assert.equal(sha256(attachment!.bytes), file.sha256());
       // The file's identity travels with it, whichever way it was sent.
-      assert.deepEqual(await attachments.list(TARGET, messageId), [{ name: `file-${size}.bin`, size, contentId: file.contentId }]);
+      assert.deepEqual(await attachments.list(TARGET, messageId), [
+        { name: `file-${size}.bin`, size, contentId: file.contentId },
+      ]);
       if (via === 'uploadSession') {
         const puts = recorder.calls.filter((c) => c.method === 'PUT');
         assert.equal(puts.length, Math.ceil(size / UPLOAD_CHUNK_BYTES));
-        assert.ok(puts.every((c) => c.headers['authorization'] === undefined && /^bytes \d+-\d+\/\d+$/.test(c.headers['content-range'] ?? '')));
+        assert.ok(
+          puts.every(
+            (c) =>
+              c.headers['authorization'] === undefined && /^bytes \d+-\d+\/\d+$/.test(c.headers['content-range'] ?? ''),
+          ),
+        );
         assert.deepEqual(file.opens, [0], 'the source is streamed once, from the start');
       }
     });
@@ -82,15 +111,26 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
   it('proves the double would refuse a chunk PUT with a token (so the uploads above sent none)', async () => {
     const session = (await graph
       .api(`/users/${ALICE.id}/messages/${encodeURIComponent(messageId)}/attachments/createUploadSession`)
-      .post({ AttachmentItem: { attachmentType: 'file', name: 'x.bin', size: 4 * MB } })) as MicrosoftGraph.UploadSession;
-    const res = await fetch(session.uploadUrl!, { method: 'PUT', headers: { Authorization: 'Bearer abc', 'Content-Range': `bytes 0-9/${4 * MB}` }, body: Buffer.alloc(10) });
+      .post({
+        AttachmentItem: { attachmentType: 'file', name: 'x.bin', size: 4 * MB },
+      })) as MicrosoftGraph.UploadSession;
+    const res = await fetch(session.uploadUrl!, {
+      method: 'PUT',
+      headers: { Authorization: 'Bearer abc', 'Content-Range': `bytes 0-9/${4 * MB}` },
+      body: Buffer.alloc(10),
+    });
     assert.equal(res.status, 401);
   });
 
   it('resumes after a connection reset in the middle of an upload session', async () => {
     const size = 12 * MB + 123;
     const recorder = recordingFetch((n) => {
-      if (n === 3) doubles.graph.faults.inject({ kind: 'reset', match: { method: 'PUT', pathIncludes: '/upload/sessions/' }, count: 1 });
+      if (n === 3)
+        doubles.graph.faults.inject({
+          kind: 'reset',
+          match: { method: 'PUT', pathIncludes: '/upload/sessions/' },
+          count: 1,
+        });
     });
     const file = generatedFile('reset.bin', size, 99);
     await new GraphAttachments(graph, { http: recorder.http }).add(TARGET, messageId, file);
@@ -105,7 +145,12 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
   it('resumes from NextExpectedRanges when a chunk was stored but its answer was lost', async () => {
     const size = 10 * MB;
     const recorder = recordingFetch((n) => {
-      if (n === 2) doubles.graph.faults.inject({ kind: 'lostResponse', match: { method: 'PUT', pathIncludes: '/upload/sessions/' }, count: 1 });
+      if (n === 2)
+        doubles.graph.faults.inject({
+          kind: 'lostResponse',
+          match: { method: 'PUT', pathIncludes: '/upload/sessions/' },
+          count: 1,
+        });
     });
     const file = generatedFile('lost.bin', size, 5);
     await new GraphAttachments(graph, { http: recorder.http }).add(TARGET, messageId, file);
@@ -120,7 +165,12 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
   it('accepts an upload whose final answer was lost once the attachment is listed', async () => {
     const size = 4 * MB;
     const recorder = recordingFetch((n) => {
-      if (n === 2) doubles.graph.faults.inject({ kind: 'lostResponse', match: { method: 'PUT', pathIncludes: '/upload/sessions/' }, count: 1 });
+      if (n === 2)
+        doubles.graph.faults.inject({
+          kind: 'lostResponse',
+          match: { method: 'PUT', pathIncludes: '/upload/sessions/' },
+          count: 1,
+        });
     });
     const file = generatedFile('last.bin', size, 6);
     await new GraphAttachments(graph, { http: recorder.http }).add(TARGET, messageId, file);
@@ -129,16 +179,29 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
   });
 
   it('turns a long Retry-After on a chunk into RetryLaterError', async () => {
-    doubles.graph.faults.inject({ kind: '503', match: { method: 'PUT', pathIncludes: '/upload/sessions/' }, retryAfterSeconds: 30, count: 1 });
-    const err = await new GraphAttachments(graph).add(TARGET, messageId, generatedFile('busy.bin', 5 * MB, 1)).catch((e: unknown) => e);
+    doubles.graph.faults.inject({
+      kind: '503',
+      match: { method: 'PUT', pathIncludes: '/upload/sessions/' },
+      retryAfterSeconds: 30,
+      count: 1,
+    });
+    const err = await new GraphAttachments(graph)
+      .add(TARGET, messageId, generatedFile('busy.bin', 5 * MB, 1))
+      .catch((e: unknown) => e);
     assert.ok(err instanceof RetryLaterError, String(err));
     assert.equal(err.delaySeconds, 30);
     assert.equal(stored().length, 0);
   });
 
   it('turns a long Retry-After on the small POST into RetryLaterError', async () => {
-    doubles.graph.faults.inject({ kind: '429', match: { method: 'POST', pathIncludes: '/attachments' }, retryAfterSeconds: 20 });
-    const err = await new GraphAttachments(graph).add(TARGET, messageId, generatedFile('small.bin', 1000, 1)).catch((e: unknown) => e);
+    doubles.graph.faults.inject({
+      kind: '429',
+      match: { method: 'POST', pathIncludes: '/attachments' },
+      retryAfterSeconds: 20,
+    });
+    const err = await new GraphAttachments(graph)
+      .add(TARGET, messageId, generatedFile('small.bin', 1000, 1))
+      .catch((e: unknown) => e);
     assert.ok(err instanceof RetryLaterError, String(err));
     assert.equal(err.delaySeconds, 20);
   });
@@ -150,7 +213,11 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
     await attachments.add(TARGET, messageId, generatedFile(`big ${awkward}`, Math.round(3.1 * MB), 2));
     await attachments.add(TARGET, messageId, generatedFile('...', 0, 3));
     await attachments.add(TARGET, messageId, generatedFile('', 10, 4));
-    await attachments.add(TARGET, messageId, generatedFile('evil\r\nContent-Type: x\u0000.pdf', 10, 5, 'text/html\r\nX: y'));
+    await attachments.add(
+      TARGET,
+      messageId,
+      generatedFile('evil\r\nContent-Type: x\u0000.pdf', 10, 5, 'text/html\r\nX: y'),
+    );
     assert.deepEqual(
       stored().map((a) => [a.name, a.contentType]),
       [
@@ -175,13 +242,21 @@ describe('GraphAttachments against the Graph double with the archiver Graph clie
   it('keeps memory bounded: RSS growth does not follow the file size (measured in a separate process)', async () => {
     const growthFor = async (size: number): Promise<number> => {
       doubles.graph.reset(); // the 150 MB / 5 min upload budget is per mailbox
-      const created = (await graph.api(`/users/${ALICE.id}/messages`).post({ subject: 'big', body: { contentType: 'text', content: 'x' } })) as MicrosoftGraph.Message;
+      const created = (await graph
+        .api(`/users/${ALICE.id}/messages`)
+        .post({ subject: 'big', body: { contentType: 'text', content: 'x' } })) as MicrosoftGraph.Message;
       messageId = created.id!;
       const child = path.join(__dirname, 'fixtures', 'upload-child.js');
-      const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', child, JSON.stringify({ graph: graphSettings, target: TARGET, messageId, size, seed: 42 })], { env: process.env });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--expose-gc', child, JSON.stringify({ graph: graphSettings, target: TARGET, messageId, size, seed: 42 })],
+        { env: process.env },
+      );
       const { baseline, peak } = JSON.parse(stdout) as { baseline: number; peak: number };
       assert.equal(sha256(stored()[0]!.bytes), generatedFile('big.bin', size, 42).sha256());
-      console.log(`RSS growth while uploading ${size / MB} MB: ${((peak - baseline) / MB).toFixed(1)} MB (baseline ${(baseline / MB).toFixed(1)} MB)`);
+      console.log(
+        `RSS growth while uploading ${size / MB} MB: ${((peak - baseline) / MB).toFixed(1)} MB (baseline ${(baseline / MB).toFixed(1)} MB)`,
+      );
       return peak - baseline;
     };
     const small = await growthFor(30 * MB);

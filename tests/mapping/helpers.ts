@@ -11,7 +11,8 @@ export class StubDirectory implements UserDirectory {
 
   async findByEmail(email: string): Promise<DirectoryUser | undefined> {
     this.asked.push(email);
-    if (!isPlausibleEmail(email)) throw new Error(`implausible address reached the directory: ${JSON.stringify(email)}`);
+    if (!isPlausibleEmail(email))
+      throw new Error(`implausible address reached the directory: ${JSON.stringify(email)}`);
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('directory unavailable');
@@ -24,6 +25,10 @@ export class StubDirectory implements UserDirectory {
   }
 }
 
-export const member = (id: string, email?: string): Participant => ({ id, guest: false, person: { id, email, firstName: id } });
+export const member = (id: string, email?: string): Participant => ({
+  id,
+  guest: false,
+  person: { id, email, firstName: id },
+});
 export const guest = (id: string, email: string): Participant => ({ id, guest: true, person: { id, email } });
 export const user = (id: string, mail: string, accountEnabled = true): DirectoryUser => ({ id, mail, accountEnabled });

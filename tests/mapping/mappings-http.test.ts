@@ -26,7 +26,10 @@ function mappingsOnlyRepo(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mappings-host-'));
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   const fn = compiled('functions/mappings.js');
-  writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'mappings-only', main: path.relative(root, fn).split(path.sep).join('/') }));
+  writeFileSync(
+    path.join(root, 'package.json'),
+    JSON.stringify({ name: 'mappings-only', main: path.relative(root, fn).split(path.sep).join('/') }),
+  );
   writeFileSync(path.join(root, 'host.json'), JSON.stringify({ version: '2.0' }));
   return root;
 }
@@ -45,7 +48,8 @@ async function call(method: string, body?: string, opts: { key?: string; query?:
 
 async function rows(): Promise<Record<string, { mailbox: string; note?: string }>> {
   const out: Record<string, { mailbox: string; note?: string }> = {};
-  for await (const o of new MappingOverrides(account).list()) out[o.email] = { mailbox: o.mailbox, ...(o.note ? { note: o.note } : {}) };
+  for await (const o of new MappingOverrides(account).list())
+    out[o.email] = { mailbox: o.mailbox, ...(o.note ? { note: o.note } : {}) };
   return out;
 }
 
@@ -82,7 +86,10 @@ describe('keys', () => {
   test('every method needs the admin key: none and the function key get 401 and change nothing', async () => {
     for (const key of ['', FUNCTION_KEY, 'wrong']) {
       for (const method of ['GET', 'POST', 'DELETE']) {
-        const res = await call(method, method === 'POST' ? 'email,mailbox\nx@x.example,skip\n' : undefined, { key, query: method === 'DELETE' ? 'email=x@x.example' : '' });
+        const res = await call(method, method === 'POST' ? 'email,mailbox\nx@x.example,skip\n' : undefined, {
+          key,
+          query: method === 'DELETE' ? 'email=x@x.example' : '',
+        });
         assert.equal(res.status, 401, `${method} with ${key || 'no key'}`);
       }
     }
@@ -95,7 +102,8 @@ describe('keys', () => {
 
 describe('POST /api/mappings', () => {
   test('loads a CSV with BOM, CRLF, any column order, quoted notes and skip; GET returns it and it round-trips', async () => {
-    const csv = '\uFEFFnote,Email,MAILBOX\r\n' +
+    const csv =
+      '\uFEFFnote,Email,MAILBOX\r\n' +
       '"moved to legal, see ticket 42",Bob@X.example,Legal@X.example\r\n' +
       '\r\n' +
       '"two\nlines",o\'brien@x.example,archive@x.example\r\n' +
@@ -115,7 +123,10 @@ describe('POST /api/mappings', () => {
     assert.match(listed.headers.get('content-type') ?? '', /^text\/csv/);
     const text = await listed.text();
     const records = parse(text, { columns: true }) as Array<{ email: string; mailbox: string; note: string }>;
-    assert.deepEqual(Object.fromEntries(records.map((r) => [r.email, { mailbox: r.mailbox, ...(r.note ? { note: r.note } : {}) }])), expected);
+    assert.deepEqual(
+      Object.fromEntries(records.map((r) => [r.email, { mailbox: r.mailbox, ...(r.note ? { note: r.note } : {}) }])),
+      expected,
+    );
 
     // What GET returns can be sent back unchanged.
     const again = await call('POST', text);
@@ -126,7 +137,10 @@ describe('POST /api/mappings', () => {
   test('a later upload replaces the row for the same address and keeps the others', async () => {
     await call('POST', 'email,mailbox,note\na@x.example,legal@x.example,first\nb@x.example,skip,\n');
     await call('POST', 'email,mailbox\na@x.example,archive@x.example\n');
-    assert.deepEqual(await rows(), { 'a@x.example': { mailbox: 'archive@x.example' }, 'b@x.example': { mailbox: 'skip' } });
+    assert.deepEqual(await rows(), {
+      'a@x.example': { mailbox: 'archive@x.example' },
+      'b@x.example': { mailbox: 'skip' },
+    });
   });
 
   test('bad rows are reported with their line numbers and nothing is applied', async () => {
@@ -148,9 +162,16 @@ describe('POST /api/mappings', () => {
     ].join('\n');
     const res = await call('POST', csv);
     assert.equal(res.status, 400);
-    const body = (await res.json()) as { applied: number; problemCount: number; problems: Array<{ line: number; error: string }> };
+    const body = (await res.json()) as {
+      applied: number;
+      problemCount: number;
+      problems: Array<{ line: number; error: string }>;
+    };
     assert.equal(body.applied, 0);
-    assert.deepEqual(body.problems.map((p) => p.line), [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14]);
+    assert.deepEqual(
+      body.problems.map((p) => p.line),
+      [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14],
+    );
     assert.equal(body.problemCount, 11);
     const byLine = Object.fromEntries(body.problems.map((p) => [p.line, p.error]));
     assert.match(byLine[3]!, /email is empty/);
@@ -167,7 +188,11 @@ describe('POST /api/mappings', () => {
 
   test('a wrong header, an empty body and broken quoting are rejected', async () => {
     const cases: Array<[string | undefined, RegExp, number]> = [
-      ['mail,target\na@x.example,b@x.example\n', /header must be email,mailbox.*unknown: "mail", "target".*missing: email, mailbox/, 1],
+      [
+        'mail,target\na@x.example,b@x.example\n',
+        /header must be email,mailbox.*unknown: "mail", "target".*missing: email, mailbox/,
+        1,
+      ],
       ['email,mailbox,email\n', /repeated: email/, 1],
       [undefined, /send a CSV body/, -1],
       ['\r\n\r\n', /empty file/, 1],
@@ -204,9 +229,19 @@ describe('DELETE /api/mappings', () => {
 
 test('an override uploaded through the endpoint steers the planner', async () => {
   await call('POST', 'email,mailbox\nbob@x.example,legal@x.example\ncarl@x.example,skip\n');
-  const directory = new StubDirectory({ 'bob@x.example': user('u-bob', 'bob@x.example'), 'legal@x.example': user('u-legal', 'legal@x.example'), 'carl@x.example': user('u-carl', 'carl@x.example') });
+  const directory = new StubDirectory({
+    'bob@x.example': user('u-bob', 'bob@x.example'),
+    'legal@x.example': user('u-legal', 'legal@x.example'),
+    'carl@x.example': user('u-carl', 'carl@x.example'),
+  });
   const planner = new MailboxRecipientPlanner(account, directory, { ttlHours: 24, fanoutLimit: 0 });
-  const plan = await planner.plan([member('b', 'bob@x.example'), member('c', 'carl@x.example')], { creatorId: 'b', chatMemberCount: 2 });
+  const plan = await planner.plan([member('b', 'bob@x.example'), member('c', 'carl@x.example')], {
+    creatorId: 'b',
+    chatMemberCount: 2,
+  });
   assert.deepEqual(plan.deliveries, [{ mailbox: 'legal@x.example', userId: 'u-legal', via: 'override' }]);
-  assert.deepEqual(plan.notDelivered.map((n) => n.key), ['carl@x.example']);
+  assert.deepEqual(
+    plan.notDelivered.map((n) => n.key),
+    ['carl@x.example'],
+  );
 });

@@ -53,7 +53,9 @@ describe('automatic mapping', () => {
     const plan = await planner().plan(people, ctx('1'));
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic', 'bob@x.example|u-bob|automatic']);
     assert.deepEqual(plan.notDelivered, []);
-    const row = await account.table(TABLES.people).getEntity<{ userId: string; enabled: boolean; checkedAt: string }>('email', tableKey('alice@x.example'));
+    const row = await account
+      .table(TABLES.people)
+      .getEntity<{ userId: string; enabled: boolean; checkedAt: string }>('email', tableKey('alice@x.example'));
     assert.equal(row.userId, 'u-alice');
     assert.equal(row.enabled, true);
 
@@ -65,7 +67,14 @@ describe('automatic mapping', () => {
 
   test('a cached row older than the TTL is looked up again', async () => {
     await planner({ ttlHours: 1 }).plan([member('1', 'alice@x.example')], ctx('1'));
-    await account.table(TABLES.people).updateEntity({ partitionKey: 'email', rowKey: tableKey('alice@x.example'), checkedAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }, 'Merge');
+    await account.table(TABLES.people).updateEntity(
+      {
+        partitionKey: 'email',
+        rowKey: tableKey('alice@x.example'),
+        checkedAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+      },
+      'Merge',
+    );
     await planner({ ttlHours: 1 }).plan([member('1', 'alice@x.example')], ctx('1'));
     assert.equal(directory.count('alice@x.example'), 2);
   });
@@ -87,7 +96,10 @@ describe('automatic mapping', () => {
 describe('guests', () => {
   test('never receive deliveries, are never looked up, and no override or fallback applies to them', async () => {
     await new MappingOverrides(account).put([{ email: 'gina@partner.example', mailbox: 'legal@x.example' }]);
-    const plan = await planner({ fallbackMailbox: 'archive@x.example' }).plan([member('1', 'alice@x.example'), guest('g', 'gina@partner.example'), guest('g2', 'alice@x.example')], ctx('g'));
+    const plan = await planner({ fallbackMailbox: 'archive@x.example' }).plan(
+      [member('1', 'alice@x.example'), guest('g', 'gina@partner.example'), guest('g2', 'alice@x.example')],
+      ctx('g'),
+    );
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic']);
     assert.match(reasonOf(plan, 'gina@partner.example') ?? '', /guest/);
     assert.equal(directory.count('gina@partner.example'), 0);
@@ -97,7 +109,9 @@ describe('guests', () => {
 
 describe('manual overrides', () => {
   test('an override wins over the automatic mailbox and is resolved through the directory', async () => {
-    await new MappingOverrides(account).put([{ email: 'bob@x.example', mailbox: 'legal@x.example', note: 'litigation hold' }]);
+    await new MappingOverrides(account).put([
+      { email: 'bob@x.example', mailbox: 'legal@x.example', note: 'litigation hold' },
+    ]);
     const plan = await planner().plan([member('1', 'alice@x.example'), member('2', 'BOB@x.example')], ctx('1'));
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic', 'legal@x.example|u-legal|override']);
     assert.equal(directory.count('bob@x.example'), 0, 'the automatic look-up is not needed');
@@ -105,23 +119,38 @@ describe('manual overrides', () => {
 
   test('skip excludes a person, with the reason', async () => {
     await new MappingOverrides(account).put([{ email: 'bob@x.example', mailbox: 'skip' }]);
-    const plan = await planner({ fallbackMailbox: 'archive@x.example' }).plan([member('1', 'alice@x.example'), member('2', 'bob@x.example')], ctx('1'));
+    const plan = await planner({ fallbackMailbox: 'archive@x.example' }).plan(
+      [member('1', 'alice@x.example'), member('2', 'bob@x.example')],
+      ctx('1'),
+    );
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic']);
     assert.match(reasonOf(plan, 'bob@x.example') ?? '', /excluded by a mapping override/);
   });
 
   test('an override to a missing mailbox counts as unmapped: fallback, or reported naming the override', async () => {
     await new MappingOverrides(account).put([{ email: 'bob@x.example', mailbox: 'gone@x.example' }]);
-    const withFallback = await planner({ fallbackMailbox: 'archive@x.example' }).plan([member('2', 'bob@x.example')], ctx('2'));
+    const withFallback = await planner({ fallbackMailbox: 'archive@x.example' }).plan(
+      [member('2', 'bob@x.example')],
+      ctx('2'),
+    );
     assert.deepEqual(mailboxes(withFallback), ['archive@x.example|u-archive|fallback']);
     const without = await planner().plan([member('2', 'bob@x.example')], ctx('2'));
     assert.deepEqual(without.deliveries, []);
-    assert.match(reasonOf(without, 'bob@x.example') ?? '', /override for bob@x\.example points to gone@x\.example, which has no Microsoft 365 mailbox; FALLBACK_MAILBOX is not set/);
+    assert.match(
+      reasonOf(without, 'bob@x.example') ?? '',
+      /override for bob@x\.example points to gone@x\.example, which has no Microsoft 365 mailbox; FALLBACK_MAILBOX is not set/,
+    );
   });
 });
 
 describe('unmapped internal people', () => {
-  const unmapped = [member('n', 'nobody@x.example'), member('d', 'dora@x.example'), member('e', ''), member('i', 'not-an-email'), { id: 'z', guest: false }];
+  const unmapped = [
+    member('n', 'nobody@x.example'),
+    member('d', 'dora@x.example'),
+    member('e', ''),
+    member('i', 'not-an-email'),
+    { id: 'z', guest: false },
+  ];
 
   test('go to FALLBACK_MAILBOX once, however many there are', async () => {
     const p = planner({ fallbackMailbox: 'Archive@x.example' });
@@ -135,7 +164,10 @@ describe('unmapped internal people', () => {
   test('without FALLBACK_MAILBOX are reported with the reason, keyed by address or person id', async () => {
     const plan = await planner().plan([member('1', 'alice@x.example'), ...unmapped], ctx('1'));
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic']);
-    assert.match(reasonOf(plan, 'nobody@x.example') ?? '', /^no Microsoft 365 mailbox for nobody@x\.example; FALLBACK_MAILBOX is not set$/);
+    assert.match(
+      reasonOf(plan, 'nobody@x.example') ?? '',
+      /^no Microsoft 365 mailbox for nobody@x\.example; FALLBACK_MAILBOX is not set$/,
+    );
     assert.match(reasonOf(plan, 'dora@x.example') ?? '', /disabled/);
     assert.match(reasonOf(plan, 'person:e') ?? '', /no valid email address/);
     assert.match(reasonOf(plan, 'person:i') ?? '', /no valid email address/);
@@ -145,7 +177,9 @@ describe('unmapped internal people', () => {
 
   test('a disabled account is cached as disabled, not as missing', async () => {
     await planner().plan([member('d', 'dora@x.example')], ctx('d'));
-    const row = await account.table(TABLES.people).getEntity<{ userId: string; enabled: boolean }>('email', tableKey('dora@x.example'));
+    const row = await account
+      .table(TABLES.people)
+      .getEntity<{ userId: string; enabled: boolean }>('email', tableKey('dora@x.example'));
     assert.equal(row.userId, 'u-dora');
     assert.equal(row.enabled, false);
     const again = await planner().plan([member('d', 'dora@x.example')], ctx('d'));
@@ -154,29 +188,50 @@ describe('unmapped internal people', () => {
   });
 
   test('a FALLBACK_MAILBOX without a mailbox is named in the reason', async () => {
-    const plan = await planner({ fallbackMailbox: 'missing-archive@x.example' }).plan([member('n', 'nobody@x.example')], ctx('n'));
+    const plan = await planner({ fallbackMailbox: 'missing-archive@x.example' }).plan(
+      [member('n', 'nobody@x.example')],
+      ctx('n'),
+    );
     assert.deepEqual(plan.deliveries, []);
-    assert.match(reasonOf(plan, 'nobody@x.example') ?? '', /FALLBACK_MAILBOX missing-archive@x\.example has no Microsoft 365 mailbox/);
+    assert.match(
+      reasonOf(plan, 'nobody@x.example') ?? '',
+      /FALLBACK_MAILBOX missing-archive@x\.example has no Microsoft 365 mailbox/,
+    );
   });
 });
 
 describe('fan-out limit', () => {
-  const chat = [member('1', 'alice@x.example'), member('2', 'bob@x.example'), member('3', 'carol@x.example'), guest('g', 'gina@partner.example')];
+  const chat = [
+    member('1', 'alice@x.example'),
+    member('2', 'bob@x.example'),
+    member('3', 'carol@x.example'),
+    guest('g', 'gina@partner.example'),
+  ];
 
   test('a chat over the limit delivers to the creator and the fallback mailbox only', async () => {
     const plan = await planner({ fanoutLimit: 3, fallbackMailbox: 'archive@x.example' }).plan(chat, ctx('2', 4));
     assert.deepEqual(mailboxes(plan), ['archive@x.example|u-archive|fallback', 'bob@x.example|u-bob|automatic']);
-    assert.match(reasonOf(plan, 'alice@x.example') ?? '', /fan-out limit: the chat has 4 members, over FANOUT_LIMIT 3; delivered to the sender and the fallback mailbox only/);
+    assert.match(
+      reasonOf(plan, 'alice@x.example') ?? '',
+      /fan-out limit: the chat has 4 members, over FANOUT_LIMIT 3; delivered to the sender and the fallback mailbox only/,
+    );
     assert.match(reasonOf(plan, 'carol@x.example') ?? '', /fan-out limit/);
     assert.match(reasonOf(plan, 'gina@partner.example') ?? '', /guest/);
-    assert.equal(directory.count('alice@x.example') + directory.count('carol@x.example'), 0, 'nobody else is looked up');
+    assert.equal(
+      directory.count('alice@x.example') + directory.count('carol@x.example'),
+      0,
+      'nobody else is looked up',
+    );
   });
 
   test('without a fallback only the creator receives it; an unmapped creator is reported', async () => {
     const plan = await planner({ fanoutLimit: 3 }).plan(chat, ctx('1', 4));
     assert.deepEqual(mailboxes(plan), ['alice@x.example|u-alice|automatic']);
     assert.match(reasonOf(plan, 'bob@x.example') ?? '', /delivered to the sender only/);
-    const unmappedCreator = await planner({ fanoutLimit: 1 }).plan([member('n', 'nobody@x.example'), member('1', 'alice@x.example')], ctx('n', 2));
+    const unmappedCreator = await planner({ fanoutLimit: 1 }).plan(
+      [member('n', 'nobody@x.example'), member('1', 'alice@x.example')],
+      ctx('n', 2),
+    );
     assert.deepEqual(unmappedCreator.deliveries, []);
     assert.match(reasonOf(unmappedCreator, 'nobody@x.example') ?? '', /no Microsoft 365 mailbox/);
   });
@@ -190,7 +245,18 @@ describe('fan-out limit', () => {
 });
 
 describe('invalid and empty emails', () => {
-  const bad = ['', '   ', 'not-an-email', 'a@b', 'alice@x.example\r\nBcc: evil@x.example', 'alice@x.example, bob@x.example', '<alice@x.example>', 'a b@x.example', '@x.example', 'alice@'];
+  const bad = [
+    '',
+    '   ',
+    'not-an-email',
+    'a@b',
+    'alice@x.example\r\nBcc: evil@x.example',
+    'alice@x.example, bob@x.example',
+    '<alice@x.example>',
+    'a b@x.example',
+    '@x.example',
+    'alice@',
+  ];
 
   test('never reach the directory and are reported by person id', async () => {
     const people = bad.map((email, i) => member(`b${i}`, email));
@@ -205,7 +271,6 @@ describe('invalid and empty emails', () => {
     assert.deepEqual(mailboxes(plan), ["o'brien@x.example|u-obrien|automatic"]);
     assert.deepEqual(directory.asked, ["o'brien@x.example"]);
   });
-
 });
 
 describe('dedupe', () => {
@@ -228,7 +293,15 @@ describe('dedupe', () => {
   });
 
   test('a person reported twice is listed once', async () => {
-    const plan = await planner().plan([member('n', 'nobody@x.example'), member('n2', 'nobody@x.example'), guest('g', 'g@p.example'), guest('g', 'g@p.example')], ctx('n'));
+    const plan = await planner().plan(
+      [
+        member('n', 'nobody@x.example'),
+        member('n2', 'nobody@x.example'),
+        guest('g', 'g@p.example'),
+        guest('g', 'g@p.example'),
+      ],
+      ctx('n'),
+    );
     assert.deepEqual(plan.notDelivered.map((n) => n.key).sort(), ['g@p.example', 'nobody@x.example']);
   });
 });

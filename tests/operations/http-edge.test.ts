@@ -17,14 +17,19 @@ let storageDouble: http.Server;
 let storageUrl: string;
 let closedUrl: string;
 /** By table name: what the double answers every request on it. */
-const answers: Record<string, { status: number; code: string }> = { busy: { status: 503, code: 'ServerBusy' }, missing: { status: 404, code: 'TableNotFound' } };
+const answers: Record<string, { status: number; code: string }> = {
+  busy: { status: 503, code: 'ServerBusy' },
+  missing: { status: 404, code: 'TableNotFound' },
+};
 
 before(async () => {
   storageDouble = http.createServer((req, res) => {
     const table = /^\/([a-z]+)/.exec(req.url ?? '')?.[1] ?? '';
     const a = answers[table] ?? { status: 500, code: 'InternalError' };
     res.writeHead(a.status, { 'content-type': 'application/json;odata=minimalmetadata', 'x-ms-error-code': a.code });
-    res.end(JSON.stringify({ 'odata.error': { code: a.code, message: { lang: 'en-US', value: `${a.code} ${SECRET}` } } }));
+    res.end(
+      JSON.stringify({ 'odata.error': { code: a.code, message: { lang: 'en-US', value: `${a.code} ${SECRET}` } } }),
+    );
   });
   await new Promise<void>((r) => storageDouble.listen(0, '127.0.0.1', r));
   storageUrl = `http://127.0.0.1:${(storageDouble.address() as AddressInfo).port}`;
@@ -48,19 +53,28 @@ async function storageError(baseUrl: string, table: string): Promise<unknown> {
 }
 
 function context(lines: string[]): InvocationContext {
-  return new InvocationContext({ functionName: 'probe', invocationId: 'inv-1', logHandler: (level, ...args) => lines.push(`${level} ${args.join(' ')}`) });
+  return new InvocationContext({
+    functionName: 'probe',
+    invocationId: 'inv-1',
+    logHandler: (level, ...args) => lines.push(`${level} ${args.join(' ')}`),
+  });
 }
 
 async function answered(err: unknown): Promise<{ res: HttpResponseInit; lines: string[] }> {
   const lines: string[] = [];
-  const res = await answer(context(lines), async () => { throw err; });
+  const res = await answer(context(lines), async () => {
+    throw err;
+  });
   return { res, lines };
 }
 
 function assertNoDetail(res: HttpResponseInit, lines: string[]): void {
   const text = JSON.stringify(res);
   assert.ok(!text.includes(SECRET) && !text.includes(' at '), `no detail or stack to the caller: ${text}`);
-  assert.ok(lines.every((l) => !l.includes(SECRET) && !l.includes(' at ')), `no error content in the log: ${lines.join('\n')}`);
+  assert.ok(
+    lines.every((l) => !l.includes(SECRET) && !l.includes(' at ')),
+    `no error content in the log: ${lines.join('\n')}`,
+  );
 }
 
 test('bad input is 400 with its message', async () => {
@@ -85,7 +99,10 @@ test('storage unreachable (no answer at all) is 503, logged by type', async () =
 test('a 5xx from Azure Storage is 503; a 4xx (our request or our configuration) is 500', async () => {
   const busy = await storageError(storageUrl, 'busy');
   assert.equal((busy as { statusCode?: number }).statusCode, 503);
-  assert.ok((busy as Error).message.includes(SECRET), 'the SDK error carries the storage message, which must not reach the caller or the log');
+  assert.ok(
+    (busy as Error).message.includes(SECRET),
+    'the SDK error carries the storage message, which must not reach the caller or the log',
+  );
   const outage = await answered(busy);
   assert.equal(outage.res.status, 503);
   assert.match(outage.lines[0]!, /"errorType":"RestError","statusCode":503/);
@@ -100,7 +117,10 @@ test('a 5xx from Azure Storage is 503; a 4xx (our request or our configuration) 
 });
 
 test('a network error under fetch, a RetryLaterError and a Graph 503 are outages; a TypeError is a bug', async () => {
-  const fetchFailed = await fetch(closedUrl).then(() => undefined, (err: unknown) => err);
+  const fetchFailed = await fetch(closedUrl).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   assert.ok(fetchFailed instanceof TypeError, 'fetch wraps the refused connection in a TypeError');
   assert.equal(isDependencyOutage(fetchFailed), true);
   const later = await answered(new RetryLaterError(12, 'RingCentral answered 503'));
@@ -126,22 +146,37 @@ test('a network error under fetch, a RetryLaterError and a Graph 503 are outages
 
 test('closed ranges: both ends, from before to, the latest to, and whole seconds', () => {
   const now = new Date('2026-03-01T12:00:00.500Z');
-  assert.throws(() => parseDateRange(undefined, '2026-01-01', {}), /^BadRequestError: from is required: an ISO 8601 date/);
+  assert.throws(
+    () => parseDateRange(undefined, '2026-01-01', {}),
+    /^BadRequestError: from is required: an ISO 8601 date/,
+  );
   assert.throws(() => parseDateRange('2026-01-02', '2026-01-02'), /from must be before to/);
   assert.throws(() => parseDateRange('2026-01-02', '2026-01-01T00:00:00Z'), /from must be before to/);
   assert.throws(() => parseDateRange('2026-01-01', '2026-03-02', { latest: now }), /to must not be in the future/);
   assert.throws(() => parseDateRange('yesterday', '2026-01-01'), /from must be an ISO 8601 date/);
   assert.throws(() => parseDateRange('2026-01-01', '2026-02-30'), /to is not a real date: 2026-02-30/);
-  assert.deepEqual(parseDateRange('2026-01-01', '2026-01-01T08:00:00+01:00'), { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-01T07:00:00Z') });
+  assert.deepEqual(parseDateRange('2026-01-01', '2026-01-01T08:00:00+01:00'), {
+    from: new Date('2026-01-01T00:00:00Z'),
+    to: new Date('2026-01-01T07:00:00Z'),
+  });
   const defaults = { from: new Date('2026-01-01T00:00:00.250Z'), to: now };
-  assert.deepEqual(parseDateRange(null, undefined, { defaults, wholeSeconds: true }), { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-03-01T12:00:01Z') });
-  assert.deepEqual(parseDateRange('2026-02-01', null, { defaults }), { from: new Date('2026-02-01T00:00:00Z'), to: now });
+  assert.deepEqual(parseDateRange(null, undefined, { defaults, wholeSeconds: true }), {
+    from: new Date('2026-01-01T00:00:00Z'),
+    to: new Date('2026-03-01T12:00:01Z'),
+  });
+  assert.deepEqual(parseDateRange('2026-02-01', null, { defaults }), {
+    from: new Date('2026-02-01T00:00:00Z'),
+    to: now,
+  });
 });
 
 test('POST /api/backfill answers bad input 400 before it touches anything', async () => {
   const post = async (body: string) => {
     const lines: string[] = [];
-    const res = await backfill(new HttpRequest({ method: 'POST', url: 'http://localhost/api/backfill', body: { string: body } }), context(lines));
+    const res = await backfill(
+      new HttpRequest({ method: 'POST', url: 'http://localhost/api/backfill', body: { string: body } }),
+      context(lines),
+    );
     return { status: res.status, error: (res.jsonBody as { error?: string } | undefined)?.error ?? '' };
   };
   const future = new Date(Date.now() + 86_400_000).toISOString();

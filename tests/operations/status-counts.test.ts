@@ -15,11 +15,27 @@ let azurite: RunningAzurite;
 let archiver: Archiver;
 
 const day = (d: number, h = 10) => new Date(Date.UTC(2026, 10, d, h)).toISOString();
-const items: ItemRow[] = Array.from({ length: 250 }, (_, i) => ({ itemKey: `post:p${i}:${day(1 + (i % 5))}`, kind: i % 10 === 0 ? 'task' : 'post', state: 'captured', itemTime: day(1 + (i % 5)) }));
+const items: ItemRow[] = Array.from({ length: 250 }, (_, i) => ({
+  itemKey: `post:p${i}:${day(1 + (i % 5))}`,
+  kind: i % 10 === 0 ? 'task' : 'post',
+  state: 'captured',
+  itemTime: day(1 + (i % 5)),
+}));
 
 before(async () => {
   azurite = await startAzurite({ inMemory: true, silent: true });
-  archiver = createArchiver(loadConfig({ AzureWebJobsStorage: azurite.connectionString, RINGCENTRAL_SERVER_URL: 'https://rc.invalid', RINGCENTRAL_CLIENT_ID: 'x', RINGCENTRAL_CLIENT_SECRET: 'x', RINGCENTRAL_JWT: 'x', GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET: 's' }));
+  archiver = createArchiver(
+    loadConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      RINGCENTRAL_SERVER_URL: 'https://rc.invalid',
+      RINGCENTRAL_CLIENT_ID: 'x',
+      RINGCENTRAL_CLIENT_SECRET: 'x',
+      RINGCENTRAL_JWT: 'x',
+      GRAPH_TENANT_ID: 't',
+      GRAPH_CLIENT_ID: 'c',
+      GRAPH_CLIENT_SECRET: 's',
+    }),
+  );
   await archiver.storage.ensureCreated();
 });
 after(() => azurite?.stop());
@@ -51,21 +67,27 @@ test('items: a window unpacked twice and converted in between counts each item o
 test('deliveries: repeated pending rows, concurrent workers, lost claims and a replayed failure count once', async () => {
   const ledgers = [new DeliveryLedger(archiver.storage), new DeliveryLedger(archiver.storage)];
   const mailboxes = ['a@count.example', 'b@count.example'];
-  const rows = items.slice(0, 60).flatMap((item) => mailboxes.map((mailbox) => ({ itemKey: item.itemKey, mailbox, kind: item.kind, itemTime: item.itemTime })));
+  const rows = items
+    .slice(0, 60)
+    .flatMap((item) =>
+      mailboxes.map((mailbox) => ({ itemKey: item.itemKey, mailbox, kind: item.kind, itemTime: item.itemTime })),
+    );
   // Convert writes every pending row twice, from two workers at once (one mailbox partition each time).
   await Promise.all(rows.flatMap((row) => ledgers.map((l) => l.recordPending(row))));
   await agree('pending rows');
   // Two workers race for every pair: one claim wins, it is delivered (a few fail); the loser gets nothing.
-  await Promise.all(rows.map(async (row, i) => {
-    const claims = await Promise.all(ledgers.map((l) => l.claim(row.mailbox, row.itemKey, { itemKey: row.itemKey })));
-    const won = claims.findIndex((c) => c.outcome === 'claimed');
-    const claim = claims[won];
-    if (!claim || claim.outcome !== 'claimed') return;
-    if (i % 10 === 0) await ledgers[won]!.markFailed(row.mailbox, row.itemKey, 'quota', claim);
-    else await ledgers[won]!.markDelivered(row.mailbox, row.itemKey, `m-${i}`, claim);
-    // A stale repeat of the same ending is refused and counts nothing.
-    await assert.rejects(ledgers[won]!.markDelivered(row.mailbox, row.itemKey, `m-${i}`, claim));
-  }));
+  await Promise.all(
+    rows.map(async (row, i) => {
+      const claims = await Promise.all(ledgers.map((l) => l.claim(row.mailbox, row.itemKey, { itemKey: row.itemKey })));
+      const won = claims.findIndex((c) => c.outcome === 'claimed');
+      const claim = claims[won];
+      if (!claim || claim.outcome !== 'claimed') return;
+      if (i % 10 === 0) await ledgers[won]!.markFailed(row.mailbox, row.itemKey, 'quota', claim);
+      else await ledgers[won]!.markDelivered(row.mailbox, row.itemKey, `m-${i}`, claim);
+      // A stale repeat of the same ending is refused and counts nothing.
+      await assert.rejects(ledgers[won]!.markDelivered(row.mailbox, row.itemKey, `m-${i}`, claim));
+    }),
+  );
   let scanned = await agree('after delivery');
   assert.equal(scanned.totals.failed, 12);
   assert.equal(scanned.totals.delivered, 108);
@@ -76,8 +98,20 @@ test('deliveries: repeated pending rows, concurrent workers, lost claims and a r
     assert.equal(claim.outcome, 'claimed');
     if (claim.outcome === 'claimed') await ledgers[0]!.markDelivered(row.mailbox, row.itemKey, `r-${i}`, claim);
   }
-  await ledgers[0]!.recordNotDelivered({ itemKey: items[0]!.itemKey, mailbox: 'guest:g1', kind: 'post', itemTime: items[0]!.itemTime, reason: 'guest' });
-  await ledgers[1]!.recordNotDelivered({ itemKey: items[0]!.itemKey, mailbox: 'guest:g1', kind: 'post', itemTime: items[0]!.itemTime, reason: 'guest' });
+  await ledgers[0]!.recordNotDelivered({
+    itemKey: items[0]!.itemKey,
+    mailbox: 'guest:g1',
+    kind: 'post',
+    itemTime: items[0]!.itemTime,
+    reason: 'guest',
+  });
+  await ledgers[1]!.recordNotDelivered({
+    itemKey: items[0]!.itemKey,
+    mailbox: 'guest:g1',
+    kind: 'post',
+    itemTime: items[0]!.itemTime,
+    reason: 'guest',
+  });
   scanned = await agree('after replay');
   assert.equal(scanned.totals.failed, 0);
   assert.equal(scanned.totals.delivered, 120);

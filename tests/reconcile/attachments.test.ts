@@ -10,8 +10,17 @@ import { deliverUntilSettled, DeliveryRig, MAILBOX } from '../delivery/fixtures/
 // is reported with the item it belongs to, although the message itself is there exactly once.
 
 const RANGE = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z') };
-const FILES = [{ name: 'image.png', size: 2048 }, { name: 'image.png', size: 2048 }, { name: 'notes.txt', size: 300 }];
-const keys = { intact: 'post:intact:2026-11-20T10:00:00.000Z', lacking: 'post:lacking:2026-11-20T10:00:00.000Z', doubled: 'post:doubled:2026-11-20T10:00:00.000Z', plain: 'post:plain:2026-11-20T10:00:00.000Z' };
+const FILES = [
+  { name: 'image.png', size: 2048 },
+  { name: 'image.png', size: 2048 },
+  { name: 'notes.txt', size: 300 },
+];
+const keys = {
+  intact: 'post:intact:2026-11-20T10:00:00.000Z',
+  lacking: 'post:lacking:2026-11-20T10:00:00.000Z',
+  doubled: 'post:doubled:2026-11-20T10:00:00.000Z',
+  plain: 'post:plain:2026-11-20T10:00:00.000Z',
+};
 
 let rig: DeliveryRig;
 let result: Reconciliation;
@@ -31,9 +40,21 @@ before(async () => {
   const doubled = rig.copiesOf(keys.doubled)[0]!;
   const first = doubled.attachments[0]!;
   await graph.api(`/users/${MAILBOX.id}/messages/${doubled.id}/attachments`).post({
-    '@odata.type': '#microsoft.graph.fileAttachment', name: first.name, contentType: first.contentType, contentId: first.contentId, contentBytes: first.bytes.toString('base64'),
+    '@odata.type': '#microsoft.graph.fileAttachment',
+    name: first.name,
+    contentType: first.contentType,
+    contentId: first.contentId,
+    contentBytes: first.bytes.toString('base64'),
   });
-  result = await reconcileByJob(rig.storage, new GraphMailboxInventory(rig.doubles.graphClient(), 'RingCentral', new GraphAttachments(rig.doubles.graphClient())), RANGE);
+  result = await reconcileByJob(
+    rig.storage,
+    new GraphMailboxInventory(
+      rig.doubles.graphClient(),
+      'RingCentral',
+      new GraphAttachments(rig.doubles.graphClient()),
+    ),
+    RANGE,
+  );
 });
 
 after(() => rig?.stop());

@@ -10,7 +10,11 @@ import { GraphMailboxInventory } from '../../shared/reconcile/mailbox-inventory'
 import { GraphAttachments } from '../../shared/mailbox/graph-attachments';
 import { parseDateRange } from '../../shared/operations/http-input';
 import { reconcileRangeRules, type Reconciliation } from '../../shared/reconcile/reconciler';
-import { resultBlobName, type ReconcileProgress, type ReconcileStepMessage } from '../../shared/reconcile/reconcile-jobs';
+import {
+  resultBlobName,
+  type ReconcileProgress,
+  type ReconcileStepMessage,
+} from '../../shared/reconcile/reconcile-jobs';
 import { reconcileToEnd } from '../../shared/reconcile/reconcile-driver';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
 import { ItemLedger } from '../../shared/store/item-ledger';
@@ -28,7 +32,15 @@ import { repoRoot } from '../support/repo-root';
 
 const ADMIN_KEY = 'jobs-admin-key-0123456789';
 const FUNCTION_KEY = 'jobs-function-key-0123456789';
-const PROGRESS_FIELDS = ['id', 'state', 'mailboxesDone', 'mailboxesTotal', 'mailboxesPlanned', 'startedAt', 'updatedAt'];
+const PROGRESS_FIELDS = [
+  'id',
+  'state',
+  'mailboxesDone',
+  'mailboxesTotal',
+  'mailboxesPlanned',
+  'startedAt',
+  'updatedAt',
+];
 const now = new Date();
 const org = demoOrganisation(now);
 
@@ -45,9 +57,20 @@ before(async () => {
     org,
     withoutMailbox: org.members.filter((m) => /no-mailbox/i.test(`${m.lastName}`)).map((m) => m.email!),
     azurite: { inMemory: true },
-    settings: { CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(), CAPTURE_LAG_MINUTES: '0', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY },
+    settings: {
+      CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+    },
   });
-  const inProcess = new LocalFunctionsHost({ repoRoot: repoRoot, settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
+  const inProcess = new LocalFunctionsHost({
+    repoRoot: repoRoot,
+    settings: env.settings,
+    httpPort: 0,
+    timers: false,
+    log: () => undefined,
+  });
   await inProcess.start();
   await inProcess.runTimer('ingest');
   await inProcess.waitForIdle({ timeoutMs: 240_000 });
@@ -63,7 +86,12 @@ before(async () => {
   const first = (await new MailboxRegistry(storage).list().next()).value as string;
   const held = await inventory.heldIn({ mailbox: first, userId: first }, range);
   await graph.api(`/users/${encodeURIComponent(first)}/messages/${encodeURIComponent(held[0]!.id)}`).delete();
-  await new ItemLedger(storage).record({ itemKey: `post:never-converted:${now.toISOString()}`, kind: 'post', state: 'captured', itemTime: new Date(now.getTime() - 3_600_000).toISOString() });
+  await new ItemLedger(storage).record({
+    itemKey: `post:never-converted:${now.toISOString()}`,
+    kind: 'post',
+    state: 'captured',
+    itemTime: new Date(now.getTime() - 3_600_000).toISOString(),
+  });
 
   oracle = await new FullScanReconciler(storage, new ArchiveBlobs(storage), inventory).reconcile(range);
   assert.ok(oracle.mailboxes >= 3, `${oracle.mailboxes} mailboxes`);
@@ -83,12 +111,18 @@ function withoutProgress(body: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(body).filter(([k]) => !PROGRESS_FIELDS.includes(k)));
 }
 
-async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+async function poll<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last ${JSON.stringify(value).slice(0, 300)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached within ${timeoutMs} ms; last ${JSON.stringify(value).slice(0, 300)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -101,8 +135,15 @@ async function getJob(location: string): Promise<ReconcileProgress & Partial<Rec
 
 test('over HTTP: progress shows before the end; a host SIGKILLed mid-job finishes it after restart, with the in-request answer', async () => {
   // Every mailbox but the first answers its folder look-up slowly, so the job is caught half-way.
-  const slow = env.graph.faults.inject({ kind: 'slow', match: { method: 'GET', pathIncludes: '/childFolders' }, skip: 1, delayMs: 4_000 });
-  host = new HostProcess({ ...env.settings, LOCAL_HOST_TIMERS: 'false', LOCAL_HOST_MESSAGE_LEASE_S: '3' }, (line) => hostLog.push(line));
+  const slow = env.graph.faults.inject({
+    kind: 'slow',
+    match: { method: 'GET', pathIncludes: '/childFolders' },
+    skip: 1,
+    delayMs: 4_000,
+  });
+  host = new HostProcess({ ...env.settings, LOCAL_HOST_TIMERS: 'false', LOCAL_HOST_MESSAGE_LEASE_S: '3' }, (line) =>
+    hostLog.push(line),
+  );
   await host.start();
   const posted = await fetch(`${host.url}/api/reconcile?${rangeQuery()}`, { method: 'POST', headers: admin });
   assert.equal(posted.status, 202, await posted.clone().text());
@@ -110,7 +151,12 @@ test('over HTTP: progress shows before the end; a host SIGKILLed mid-job finishe
   const { id } = (await posted.json()) as { id: string };
   assert.equal(location, `/api/reconcile/${id}`);
 
-  const midway = await poll('one mailbox done', () => getJob(location), (p) => p.mailboxesDone >= 1 || p.state === 'finished', 60_000);
+  const midway = await poll(
+    'one mailbox done',
+    () => getJob(location),
+    (p) => p.mailboxesDone >= 1 || p.state === 'finished',
+    60_000,
+  );
   assert.equal(midway.state, 'running', 'the job is still running when the first mailbox is done');
   assert.ok(midway.mailboxesTotal === null || midway.mailboxesTotal >= oracle.mailboxes, JSON.stringify(midway));
   assert.ok(midway.mailboxesDone < (midway.mailboxesTotal ?? Infinity));
@@ -121,12 +167,20 @@ test('over HTTP: progress shows before the end; a host SIGKILLed mid-job finishe
   const parts = jobParts(storage, inventory);
   assert.equal((await parts.reconcileJobs.progress(id))!.state, 'running', 'the kill landed before the end');
   await host.start();
-  const finished = await poll('finished after restart', () => getJob(location), (p) => p.state === 'finished', 120_000);
+  const finished = await poll(
+    'finished after restart',
+    () => getJob(location),
+    (p) => p.state === 'finished',
+    120_000,
+  );
   slow.remove();
 
   assert.equal(host.kills, 1);
   assert.equal(finished.mailboxesDone, finished.mailboxesTotal);
-  assert.deepEqual(withoutProgress(finished as unknown as Record<string, unknown>), oracle as unknown as Record<string, unknown>);
+  assert.deepEqual(
+    withoutProgress(finished as unknown as Record<string, unknown>),
+    oracle as unknown as Record<string, unknown>,
+  );
 });
 
 test('GET on an unknown or malformed id is 404; POST on an id is 405; the old GET is 410', async () => {
@@ -134,7 +188,11 @@ test('GET on an unknown or malformed id is 404; POST on an id is 405; the old GE
     const res = await fetch(`${host!.url}/api/reconcile/${id}`, { headers: admin });
     assert.equal(res.status, 404, id);
   }
-  assert.equal((await fetch(`${host!.url}/api/reconcile/20260101T000000000Z-000000000000`, { method: 'POST', headers: admin })).status, 405);
+  assert.equal(
+    (await fetch(`${host!.url}/api/reconcile/20260101T000000000Z-000000000000`, { method: 'POST', headers: admin }))
+      .status,
+    405,
+  );
   assert.equal((await fetch(`${host!.url}/api/reconcile?${rangeQuery()}`, { headers: admin })).status, 410);
 });
 
@@ -169,13 +227,18 @@ test('a duplicated step message changes nothing: same rows, same progress, same 
   assert.equal(await depth(), queued, 'a repeated plan step queues nothing again');
 
   let mailboxStep;
-  do mailboxStep = await take(); while (mailboxStep.message.step !== 'mailbox');
+  do mailboxStep = await take();
+  while (mailboxStep.message.step !== 'mailbox');
   assert.ok(['compared', 'nothingExpected'].includes(mailboxStep.outcome), mailboxStep.outcome);
   const once = (await parts.reconcileJobs.progress(id))!;
   assert.equal(once.state, 'running');
   assert.equal(await parts.reconcileJobs.handle(mailboxStep.message), 'alreadyDone');
   assert.equal(await parts.reconcileJobs.handle(mailboxStep.message), 'alreadyDone');
-  assert.equal((await parts.reconcileJobs.progress(id))!.mailboxesDone, once.mailboxesDone, 'a repeated step is not counted again');
+  assert.equal(
+    (await parts.reconcileJobs.progress(id))!.mailboxesDone,
+    once.mailboxesDone,
+    'a repeated step is not counted again',
+  );
 
   const result = await reconcileToEnd(parts, id, { process: true, pollMs: 50 });
   assert.deepEqual(result, oracle);
@@ -185,12 +248,16 @@ test('a duplicated step message changes nothing: same rows, same progress, same 
   // After the end, a late duplicate of every kind of step leaves rows and answer as they were.
   const rows = async () => {
     const out: string[] = [];
-    for await (const r of storage.table(TABLES.reconciliations).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) out.push(`${r.rowKey} ${r.etag}`);
+    for await (const r of storage
+      .table(TABLES.reconciliations)
+      .listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))
+      out.push(`${r.rowKey} ${r.etag}`);
     return out;
   };
   const blob = storage.container(CONTAINERS.reconciliations).getBlockBlobClient(resultBlobName(id));
   const [rowsBefore, etagBefore] = [await rows(), (await blob.getProperties()).etag];
-  for (const message of [plan.message, mailboxStep.message]) assert.equal(await parts.reconcileJobs.handle(message), 'finished');
+  for (const message of [plan.message, mailboxStep.message])
+    assert.equal(await parts.reconcileJobs.handle(message), 'finished');
   assert.deepEqual(await rows(), rowsBefore);
   assert.equal((await blob.getProperties()).etag, etagBefore);
 });

@@ -39,7 +39,8 @@ async function storeZip(name: string, files: Record<string, () => Iterable<strin
 function* bigPosts(count: number, textBytes: number): Iterable<string> {
   yield '{"records":[';
   const filler = 'ledger forecast rollout '.repeat(Math.ceil(textBytes / 24)).slice(0, textBytes);
-  for (let i = 0; i < count; i++) yield `${i ? ',' : ''}{"id":"p${i}","chatId":"c1","text":"${filler}","creationTime":"2026-11-01T00:00:00Z"}`;
+  for (let i = 0; i < count; i++)
+    yield `${i ? ',' : ''}{"id":"p${i}","chatId":"c1","text":"${filler}","creationTime":"2026-11-01T00:00:00Z"}`;
   yield ']}';
 }
 
@@ -65,11 +66,16 @@ test('a 60 MB posts file is read record by record with bounded heap', async () =
 });
 
 test('records before a malformed spot are yielded, then the file is named in the error', async () => {
-  const zip = await storeZip('broken.zip', { 'posts/posts_1.json': () => ['{"records":[{"id":"a"},{"id":"b"},{"id": oops}]}'] });
+  const zip = await storeZip('broken.zip', {
+    'posts/posts_1.json': () => ['{"records":[{"id":"a"},{"id":"b"},{"id": oops}]}'],
+  });
   const seen: string[] = [];
-  await assert.rejects(async () => {
-    for await (const r of zip.records(zip.entriesOf('posts')[0]!)) seen.push((r as { id: string }).id);
-  }, (err: unknown) => err instanceof DatasetFileError && /posts\/posts_1\.json is not valid JSON/.test(err.message));
+  await assert.rejects(
+    async () => {
+      for await (const r of zip.records(zip.entriesOf('posts')[0]!)) seen.push((r as { id: string }).id);
+    },
+    (err: unknown) => err instanceof DatasetFileError && /posts\/posts_1\.json is not valid JSON/.test(err.message),
+  );
   assert.deepEqual(seen, ['a', 'b']);
   zip.close();
 });

@@ -26,7 +26,9 @@ export function isMutation(call: Call): boolean {
   const cmd = commandOf(call);
   if (tool === 'azd') return argv[0] === 'env' && argv[1] === 'set';
   if (argv[0] === 'rest') return argv[argv.indexOf('--method') + 1]?.toUpperCase() !== 'GET';
-  return /^(ad app create|ad sp create|ad app permission (add|delete|grant|admin-consent)|ad app credential (reset|delete)|ad app update|keyvault secret (set|delete)|functionapp restart)/.test(cmd);
+  return /^(ad app create|ad sp create|ad app permission (add|delete|grant|admin-consent)|ad app credential (reset|delete)|ad app update|keyvault secret (set|delete)|functionapp restart)/.test(
+    cmd,
+  );
 }
 
 /** A PATH with fake `az` and `azd` (tests/scripts/fake-az.ts) over a tenant kept in a JSON file. */
@@ -56,20 +58,38 @@ export class CliSandbox {
   }
 
   /** Runs a script with only the fakes, node and the basic tools on PATH, and a clean environment. */
-  run(script: string, args: string[] = [], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; calls: Call[] } {
+  run(
+    script: string,
+    args: string[] = [],
+    env: Record<string, string> = {},
+  ): { status: number | null; stdout: string; stderr: string; calls: Call[] } {
     const before = this.allCalls().length;
     const nodeDir = path.dirname(process.execPath);
     const result = spawnSync('bash', [path.join(repoRoot, script), ...args], {
       cwd: repoRoot,
       encoding: 'utf8',
       timeout: 60_000,
-      env: { PATH: `${this.bin}:${nodeDir}:/usr/bin:/bin`, HOME: this.dir, FAKE_AZ_STATE: this.statePath, FAKE_AZ_LOG: this.logPath, ...env },
+      env: {
+        PATH: `${this.bin}:${nodeDir}:/usr/bin:/bin`,
+        HOME: this.dir,
+        FAKE_AZ_STATE: this.statePath,
+        FAKE_AZ_LOG: this.logPath,
+        ...env,
+      },
     });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: this.allCalls().slice(before) };
+    return {
+      status: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      calls: this.allCalls().slice(before),
+    };
   }
 
   allCalls(): Call[] {
-    return readFileSync(this.logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
+    return readFileSync(this.logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Call);
   }
 
   dispose(): void {

@@ -120,7 +120,13 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       return state.apps.filter((a) => a.displayName.toLowerCase().startsWith(prefix.toLowerCase()));
     }
     case 'ad app create': {
-      const created: FakeApp = { appId: randomUUID(), id: randomUUID(), displayName: one('--display-name'), requiredResourceAccess: [], passwordCredentials: [] };
+      const created: FakeApp = {
+        appId: randomUUID(),
+        id: randomUUID(),
+        displayName: one('--display-name'),
+        requiredResourceAccess: [],
+        passwordCredentials: [],
+      };
       if (one('--sign-in-audience') !== 'AzureADMyOrg') throw new Usage('unexpected sign-in audience');
       state.apps.push(created);
       return created;
@@ -149,7 +155,7 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       const a = app(one('--id'));
       const api = one('--api');
       let entry = a.requiredResourceAccess.find((r) => r.resourceAppId === api);
-      if (!entry) a.requiredResourceAccess.push(entry = { resourceAppId: api, resourceAccess: [] });
+      if (!entry) a.requiredResourceAccess.push((entry = { resourceAppId: api, resourceAccess: [] }));
       for (const p of opts.get('--api-permissions') ?? []) {
         const [id, type] = p.split('=');
         if (!entry.resourceAccess.some((x) => x.id === id)) entry.resourceAccess.push({ id: id!, type: type! });
@@ -160,7 +166,8 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       const a = app(one('--id'));
       const api = one('--api');
       const remove = new Set(opts.get('--api-permissions') ?? []);
-      for (const r of a.requiredResourceAccess) if (r.resourceAppId === api) r.resourceAccess = r.resourceAccess.filter((x) => !remove.has(x.id));
+      for (const r of a.requiredResourceAccess)
+        if (r.resourceAppId === api) r.resourceAccess = r.resourceAccess.filter((x) => !remove.has(x.id));
       return undefined;
     }
     case 'ad app credential reset': {
@@ -169,7 +176,11 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       const years = Number(one('--years'));
       const password = `fake-secret-${randomUUID()}`;
       state.issuedPasswords.push(password);
-      a.passwordCredentials.push({ keyId: randomUUID(), displayName: one('--display-name'), endDateTime: new Date(Date.now() + years * 365 * 86_400_000 + a.passwordCredentials.length).toISOString() });
+      a.passwordCredentials.push({
+        keyId: randomUUID(),
+        displayName: one('--display-name'),
+        endDateTime: new Date(Date.now() + years * 365 * 86_400_000 + a.passwordCredentials.length).toISOString(),
+      });
       return { appId: a.appId, password, tenant: state.tenantId };
     }
     case 'rest':
@@ -178,12 +189,20 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       const vault = state.vaults[one('--vault-name')];
       if (!vault) throw new Error('vault not found');
       // Like az: names and ids, never values.
-      return Object.keys(vault).map((name) => ({ name, id: `https://${one('--vault-name')}.vault.azure.net/secrets/${name}` }));
+      return Object.keys(vault).map((name) => ({
+        name,
+        id: `https://${one('--vault-name')}.vault.azure.net/secrets/${name}`,
+      }));
     }
     case 'keyvault secret show': {
       const versions = state.vaults[one('--vault-name')]?.[one('--name')];
-      if (!versions?.length) throw new Error(`(SecretNotFound) A secret with (name/id) ${one('--name')} was not found in this key vault.`);
-      return { name: one('--name'), value: versions[versions.length - 1], id: `https://${one('--vault-name')}.vault.azure.net/secrets/${one('--name')}/${versions.length}` };
+      if (!versions?.length)
+        throw new Error(`(SecretNotFound) A secret with (name/id) ${one('--name')} was not found in this key vault.`);
+      return {
+        name: one('--name'),
+        value: versions[versions.length - 1],
+        id: `https://${one('--vault-name')}.vault.azure.net/secrets/${one('--name')}/${versions.length}`,
+      };
     }
     case 'keyvault secret set': {
       const vault = state.vaults[one('--vault-name')];
@@ -191,7 +210,9 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
       if (opts.has('--value')) throw new Usage('--value puts the secret on the command line');
       const value = readFileSync(one('--file'), 'utf8');
       (vault[one('--name')] ??= []).push(value);
-      return { id: `https://${one('--vault-name')}.vault.azure.net/secrets/${one('--name')}/${vault[one('--name')]!.length}` };
+      return {
+        id: `https://${one('--vault-name')}.vault.azure.net/secrets/${one('--name')}/${vault[one('--name')]!.length}`,
+      };
     }
     case 'functionapp restart':
       state.restarts.push(`${one('--resource-group')}/${one('--name')}`);
@@ -202,7 +223,10 @@ function command(state: FakeTenant, cmd: string, one: (name: string) => string, 
 }
 
 function rest(state: FakeTenant, method: string, url: string, body?: string): unknown {
-  const m = /^https:\/\/graph\.microsoft\.com\/v1\.0\/servicePrincipals\/([^/]+)\/(appRoleAssignments|appRoleAssignedTo)(?:\/([^/]+))?$/.exec(url);
+  const m =
+    /^https:\/\/graph\.microsoft\.com\/v1\.0\/servicePrincipals\/([^/]+)\/(appRoleAssignments|appRoleAssignedTo)(?:\/([^/]+))?$/.exec(
+      url,
+    );
   if (!m) throw new Usage(`unsupported az rest url: ${url}`);
   const [, spId, collection, assignmentId] = m;
   if (method === 'GET' && collection === 'appRoleAssignments' && !assignmentId) {
@@ -211,7 +235,8 @@ function rest(state: FakeTenant, method: string, url: string, body?: string): un
   if (method === 'POST' && collection === 'appRoleAssignedTo' && body) {
     const b = JSON.parse(body) as { principalId: string; resourceId: string; appRoleId: string };
     if (b.principalId !== spId) throw new Error('principalId must be the service principal in the URL');
-    if (state.appRoleAssignments.some((a) => a.principalId === spId && a.appRoleId === b.appRoleId)) throw new Error('Permission being assigned already exists on the object');
+    if (state.appRoleAssignments.some((a) => a.principalId === spId && a.appRoleId === b.appRoleId))
+      throw new Error('Permission being assigned already exists on the object');
     const created = { id: randomUUID(), ...b };
     state.appRoleAssignments.push(created);
     return created;

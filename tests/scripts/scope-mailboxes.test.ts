@@ -21,7 +21,10 @@ interface Org {
   assignments: Array<Record<string, string>>;
   selects: Record<string, string[]>;
 }
-interface CmdletCall { cmdlet: string; params: Record<string, string> }
+interface CmdletCall {
+  cmdlet: string;
+  params: Record<string, string>;
+}
 
 let pwsh: string;
 before(() => {
@@ -30,7 +33,12 @@ before(() => {
 
 function emptyOrg(): Org {
   // Exchange stores the filter in parentheses; these are the mailboxes it selects.
-  return { servicePrincipals: [], scopes: [], assignments: [], selects: { [`(${FILTER})`]: ['alice@contoso.example', 'bob@contoso.example'] } };
+  return {
+    servicePrincipals: [],
+    scopes: [],
+    assignments: [],
+    selects: { [`(${FILTER})`]: ['alice@contoso.example', 'bob@contoso.example'] },
+  };
 }
 
 class ExchangeSandbox {
@@ -44,40 +52,79 @@ class ExchangeSandbox {
   get org(): Org {
     const o = JSON.parse(readFileSync(this.statePath, 'utf8')) as Org;
     // ConvertTo-Json writes a one-element array as an object and an empty one as null.
-    for (const k of ['servicePrincipals', 'scopes', 'assignments'] as const) o[k] = o[k] == null ? [] : Array.isArray(o[k]) ? o[k] : [o[k] as unknown as Record<string, string>];
+    for (const k of ['servicePrincipals', 'scopes', 'assignments'] as const)
+      o[k] = o[k] == null ? [] : Array.isArray(o[k]) ? o[k] : [o[k] as unknown as Record<string, string>];
     return o;
   }
   run(args: Record<string, string> = {}): { status: number | null; out: string; calls: CmdletCall[] } {
     const before = this.calls().length;
-    const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', path.join(repoRoot, 'tests/scripts/exchange-stub.ps1'),
-      '-Script', path.join(repoRoot, 'scripts/scope-mailboxes.ps1'), '-StatePath', this.statePath, '-LogPath', this.logPath,
-      '-ArgsJson', JSON.stringify({ AppId: APP_ID, ServicePrincipalObjectId: SP_OBJECT_ID, RecipientRestrictionFilter: FILTER, ...args })],
-    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
+    const r = spawnSync(
+      pwsh,
+      [
+        '-NoProfile',
+        '-NonInteractive',
+        '-File',
+        path.join(repoRoot, 'tests/scripts/exchange-stub.ps1'),
+        '-Script',
+        path.join(repoRoot, 'scripts/scope-mailboxes.ps1'),
+        '-StatePath',
+        this.statePath,
+        '-LogPath',
+        this.logPath,
+        '-ArgsJson',
+        JSON.stringify({
+          AppId: APP_ID,
+          ServicePrincipalObjectId: SP_OBJECT_ID,
+          RecipientRestrictionFilter: FILTER,
+          ...args,
+        }),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, POWERSHELL_TELEMETRY_OPTOUT: '1', DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+      },
+    );
     return { status: r.status, out: `${r.stdout}\n${r.stderr}`, calls: this.calls().slice(before) };
   }
   calls(): CmdletCall[] {
-    return readFileSync(this.logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CmdletCall);
+    return readFileSync(this.logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as CmdletCall);
   }
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-const writes = (calls: CmdletCall[]) => calls.filter((c) => /^(New|Set|Remove|Add)-/.test(c.cmdlet)).map((c) => c.cmdlet);
+const writes = (calls: CmdletCall[]) =>
+  calls.filter((c) => /^(New|Set|Remove|Add)-/.test(c.cmdlet)).map((c) => c.cmdlet);
 
 function withExchange(org: Org, body: (s: ExchangeSandbox) => void): void {
   const s = new ExchangeSandbox(org);
-  try { body(s); } finally { s.dispose(); }
+  try {
+    body(s);
+  } finally {
+    s.dispose();
+  }
 }
 
 test('first run: service principal, scope and one role assignment within the scope; the test mailbox is in scope', () => {
   withExchange(emptyOrg(), (s) => {
     const run = s.run({ TestMailbox: 'alice@contoso.example', TestOutsideMailbox: 'ceo@contoso.example' });
     assert.equal(run.status, 0, run.out);
-    assert.deepEqual(writes(run.calls), ['New-ServicePrincipal', 'New-ManagementScope', 'New-ManagementRoleAssignment']);
+    assert.deepEqual(writes(run.calls), [
+      'New-ServicePrincipal',
+      'New-ManagementScope',
+      'New-ManagementRoleAssignment',
+    ]);
     const assign = run.calls.find((c) => c.cmdlet === 'New-ManagementRoleAssignment')!;
     assert.deepEqual(assign.params, { App: SP_OBJECT_ID, Role: ROLE, CustomResourceScope: SCOPE });
-    assert.deepEqual(s.org.assignments.map((a) => [a.RoleAssignee, a.CustomResourceScope]), [[SP_OBJECT_ID, SCOPE]]);
+    assert.deepEqual(
+      s.org.assignments.map((a) => [a.RoleAssignee, a.CustomResourceScope]),
+      [[SP_OBJECT_ID, SCOPE]],
+    );
     assert.match(run.out, /OK: alice@contoso\.example is in scope/);
     assert.match(run.out, /OK: ceo@contoso\.example is out of scope/);
   });
@@ -96,9 +143,23 @@ test('a second run changes nothing (the filter Exchange re-formatted is recognis
 
 test('an existing assignment is found by its assignee (the object id), whatever its display name', () => {
   const org = emptyOrg();
-  org.servicePrincipals.push({ AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: 'Archiver (made in the portal)', Name: SP_OBJECT_ID, Identity: SP_OBJECT_ID });
+  org.servicePrincipals.push({
+    AppId: APP_ID,
+    ObjectId: SP_OBJECT_ID,
+    DisplayName: 'Archiver (made in the portal)',
+    Name: SP_OBJECT_ID,
+    Identity: SP_OBJECT_ID,
+  });
   org.scopes.push({ Name: SCOPE, RecipientFilter: `(${FILTER})` });
-  org.assignments.push({ Name: 'a1', Identity: 'a1', Role: ROLE, RoleAssignee: SP_OBJECT_ID, RoleAssigneeName: 'Archiver (made in the portal)', RoleAssigneeType: 'ServicePrincipal', CustomResourceScope: SCOPE });
+  org.assignments.push({
+    Name: 'a1',
+    Identity: 'a1',
+    Role: ROLE,
+    RoleAssignee: SP_OBJECT_ID,
+    RoleAssigneeName: 'Archiver (made in the portal)',
+    RoleAssigneeType: 'ServicePrincipal',
+    CustomResourceScope: SCOPE,
+  });
   withExchange(org, (s) => {
     const run = s.run();
     assert.equal(run.status, 0, run.out);
@@ -107,29 +168,68 @@ test('an existing assignment is found by its assignee (the object id), whatever 
   });
 });
 
-test('another app\'s assignment under the same display name does not count as ours', () => {
+test("another app's assignment under the same display name does not count as ours", () => {
   const other = 'aaaaaaaa-0000-0000-0000-000000000000';
   const org = emptyOrg();
-  org.servicePrincipals.push({ AppId: 'bbbbbbbb-0000-0000-0000-000000000000', ObjectId: other, DisplayName: 'RingCentral archiver', Name: other, Identity: other });
-  org.assignments.push({ Name: 'theirs', Identity: 'theirs', Role: ROLE, RoleAssignee: other, RoleAssigneeName: 'RingCentral archiver', RoleAssigneeType: 'ServicePrincipal', CustomResourceScope: 'Their scope' });
+  org.servicePrincipals.push({
+    AppId: 'bbbbbbbb-0000-0000-0000-000000000000',
+    ObjectId: other,
+    DisplayName: 'RingCentral archiver',
+    Name: other,
+    Identity: other,
+  });
+  org.assignments.push({
+    Name: 'theirs',
+    Identity: 'theirs',
+    Role: ROLE,
+    RoleAssignee: other,
+    RoleAssigneeName: 'RingCentral archiver',
+    RoleAssigneeType: 'ServicePrincipal',
+    CustomResourceScope: 'Their scope',
+  });
   withExchange(org, (s) => {
     const run = s.run();
     assert.equal(run.status, 0, run.out);
-    assert.deepEqual(writes(run.calls), ['New-ServicePrincipal', 'New-ManagementScope', 'New-ManagementRoleAssignment']);
+    assert.deepEqual(writes(run.calls), [
+      'New-ServicePrincipal',
+      'New-ManagementScope',
+      'New-ManagementRoleAssignment',
+    ]);
     assert.deepEqual(s.org.assignments.map((a) => a.RoleAssignee).sort(), [other, SP_OBJECT_ID].sort());
-    assert.equal(s.org.assignments.find((a) => a.Name === 'theirs')!.CustomResourceScope, 'Their scope', 'theirs untouched');
+    assert.equal(
+      s.org.assignments.find((a) => a.Name === 'theirs')!.CustomResourceScope,
+      'Their scope',
+      'theirs untouched',
+    );
   });
 });
 
 test('our assignment with another scope is moved into ours, not duplicated', () => {
   const org = emptyOrg();
-  org.servicePrincipals.push({ AppId: APP_ID, ObjectId: SP_OBJECT_ID, DisplayName: 'RingCentral archiver', Name: SP_OBJECT_ID, Identity: SP_OBJECT_ID });
-  org.assignments.push({ Name: 'old', Identity: 'old', Role: ROLE, RoleAssignee: SP_OBJECT_ID, RoleAssigneeName: 'RingCentral archiver', RoleAssigneeType: 'ServicePrincipal', CustomResourceScope: 'Everyone' });
+  org.servicePrincipals.push({
+    AppId: APP_ID,
+    ObjectId: SP_OBJECT_ID,
+    DisplayName: 'RingCentral archiver',
+    Name: SP_OBJECT_ID,
+    Identity: SP_OBJECT_ID,
+  });
+  org.assignments.push({
+    Name: 'old',
+    Identity: 'old',
+    Role: ROLE,
+    RoleAssignee: SP_OBJECT_ID,
+    RoleAssigneeName: 'RingCentral archiver',
+    RoleAssigneeType: 'ServicePrincipal',
+    CustomResourceScope: 'Everyone',
+  });
   withExchange(org, (s) => {
     const run = s.run();
     assert.equal(run.status, 0, run.out);
     assert.deepEqual(writes(run.calls), ['New-ManagementScope', 'Set-ManagementRoleAssignment']);
-    assert.deepEqual(s.org.assignments.map((a) => a.CustomResourceScope), [SCOPE]);
+    assert.deepEqual(
+      s.org.assignments.map((a) => a.CustomResourceScope),
+      [SCOPE],
+    );
   });
 });
 
@@ -139,7 +239,10 @@ test('a changed filter is applied; a test mailbox outside the scope fails the ru
     const changed = s.run({ RecipientRestrictionFilter: "CustomAttribute1 -eq 'Archive2'" });
     assert.equal(changed.status, 0, changed.out);
     assert.deepEqual(writes(changed.calls), ['Set-ManagementScope']);
-    const outside = s.run({ RecipientRestrictionFilter: "CustomAttribute1 -eq 'Archive2'", TestMailbox: 'alice@contoso.example' });
+    const outside = s.run({
+      RecipientRestrictionFilter: "CustomAttribute1 -eq 'Archive2'",
+      TestMailbox: 'alice@contoso.example',
+    });
     assert.equal(outside.status, 1, outside.out);
     assert.match(outside.out, /alice@contoso\.example is NOT in scope/);
   });
@@ -147,7 +250,13 @@ test('a changed filter is applied; a test mailbox outside the scope fails the ru
 
 test('a service principal that points at another object id stops the run before any change', () => {
   const org = emptyOrg();
-  org.servicePrincipals.push({ AppId: APP_ID, ObjectId: 'cccccccc-0000-0000-0000-000000000000', DisplayName: 'x', Name: 'x', Identity: 'x' });
+  org.servicePrincipals.push({
+    AppId: APP_ID,
+    ObjectId: 'cccccccc-0000-0000-0000-000000000000',
+    DisplayName: 'x',
+    Name: 'x',
+    Identity: 'x',
+  });
   withExchange(org, (s) => {
     const run = s.run();
     assert.equal(run.status, 1);

@@ -13,7 +13,11 @@ const USER_READ_ALL = 'df021288-bdef-4463-88db-98f22de89214';
 
 function withSandbox(tenant: FakeTenant, body: (s: CliSandbox) => void): void {
   const sandbox = new CliSandbox(tenant);
-  try { body(sandbox); } finally { sandbox.dispose(); }
+  try {
+    body(sandbox);
+  } finally {
+    sandbox.dispose();
+  }
 }
 
 const mutations = (calls: Call[]) => calls.filter(isMutation);
@@ -22,12 +26,18 @@ const mentions = (calls: Call[], text: string) => calls.filter((c) => c.some((a)
 function grantedRoles(t: FakeTenant, appName = NAME): string[] {
   const app = t.apps.find((a) => a.displayName === appName)!;
   const sp = t.servicePrincipals.find((s) => s.appId === app.appId)!;
-  return t.appRoleAssignments.filter((a) => a.principalId === sp.id).map((a) => a.appRoleId).sort();
+  return t.appRoleAssignments
+    .filter((a) => a.principalId === sp.id)
+    .map((a) => a.appRoleId)
+    .sort();
 }
 
 function requestedRoles(t: FakeTenant, appName = NAME): string[] {
   const app = t.apps.find((a) => a.displayName === appName)!;
-  return app.requiredResourceAccess.filter((r) => r.resourceAppId === GRAPH_APP_ID).flatMap((r) => r.resourceAccess.map((x) => x.id)).sort();
+  return app.requiredResourceAccess
+    .filter((r) => r.resourceAppId === GRAPH_APP_ID)
+    .flatMap((r) => r.resourceAccess.map((x) => x.id))
+    .sort();
 }
 
 function existingApp(t: FakeTenant, displayName: string): string {
@@ -131,7 +141,10 @@ test('--renew-secret adds a secret version and restarts the app, and changes no 
   withSandbox(emptyTenant(VAULT), (s) => {
     assert.equal(s.run(SCRIPT).status, 0);
     const before = s.tenant;
-    const run = s.run(SCRIPT, ['--renew-secret'], { AZURE_FUNCTION_APP_NAME: 'func-archiver-x', AZURE_RESOURCE_GROUP: 'rg-x' });
+    const run = s.run(SCRIPT, ['--renew-secret'], {
+      AZURE_FUNCTION_APP_NAME: 'func-archiver-x',
+      AZURE_RESOURCE_GROUP: 'rg-x',
+    });
     assert.equal(run.status, 0, run.stderr);
     const changed = mutations(run.calls).map(commandOf);
     assert.deepEqual(changed, ['ad app credential reset', 'keyvault secret set', 'functionapp restart']);

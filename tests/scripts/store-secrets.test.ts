@@ -7,16 +7,28 @@ import { emptyTenant } from './fake-az';
 const SCRIPT = 'scripts/store-secrets.sh';
 const VAULT = 'kv-test';
 const app = { AZURE_KEY_VAULT_NAME: VAULT, AZURE_FUNCTION_APP_NAME: 'func-archiver-x', AZURE_RESOURCE_GROUP: 'rg-x' };
-const values = { RINGCENTRAL_CLIENT_SECRET: 'rc-secret-Ω-1', RINGCENTRAL_JWT: 'eyJ.rc.jwt-2', GRAPH_CLIENT_SECRET: 'graph-secret-3' };
+const values = {
+  RINGCENTRAL_CLIENT_SECRET: 'rc-secret-Ω-1',
+  RINGCENTRAL_JWT: 'eyJ.rc.jwt-2',
+  GRAPH_CLIENT_SECRET: 'graph-secret-3',
+};
 
 function withSandbox(body: (s: CliSandbox) => void): void {
   const sandbox = new CliSandbox(emptyTenant(VAULT));
-  try { body(sandbox); } finally { sandbox.dispose(); }
+  try {
+    body(sandbox);
+  } finally {
+    sandbox.dispose();
+  }
 }
 
-test('it stores only its own variables, never AZURE_CLIENT_SECRET (the deployer\'s secret in CI)', () => {
+test("it stores only its own variables, never AZURE_CLIENT_SECRET (the deployer's secret in CI)", () => {
   withSandbox((s) => {
-    const run = s.run(SCRIPT, [], { ...app, RINGCENTRAL_JWT: values.RINGCENTRAL_JWT, AZURE_CLIENT_SECRET: 'deployer-own-secret' });
+    const run = s.run(SCRIPT, [], {
+      ...app,
+      RINGCENTRAL_JWT: values.RINGCENTRAL_JWT,
+      AZURE_CLIENT_SECRET: 'deployer-own-secret',
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(s.tenant.vaults[VAULT], { 'ringcentral-jwt': [values.RINGCENTRAL_JWT] });
     assert.match(run.stdout, /GRAPH_CLIENT_SECRET not set in the azd environment; skipped/);

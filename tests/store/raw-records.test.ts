@@ -15,7 +15,12 @@ function stubBlobs(): { blobs: ArchiveBlobs; lists: number } {
       return { name } as T;
     },
   } as unknown as ArchiveBlobs;
-  return { blobs, get lists() { return state.lists; } };
+  return {
+    blobs,
+    get lists() {
+      return state.lists;
+    },
+  };
 }
 
 describe('RawRecords process cache', () => {

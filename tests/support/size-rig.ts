@@ -25,14 +25,21 @@ const FUNCTION_KEY = 'size-function-key-0123456789';
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-export interface HeapRun<T> { value: T; heapGrowthMb: number; seconds: number }
+export interface HeapRun<T> {
+  value: T;
+  heapGrowthMb: number;
+  seconds: number;
+}
 
 /** Runs `work` while sampling the collected heap every `everyMs`; growth is the peak over the baseline taken just before. */
 export async function withHeapSampling<T>(work: () => Promise<T>, everyMs = 1000): Promise<HeapRun<T>> {
   gc();
   const base = process.memoryUsage().heapUsed;
   let peak = base;
-  const sample = () => { gc(); peak = Math.max(peak, process.memoryUsage().heapUsed); };
+  const sample = () => {
+    gc();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  };
   const timer = setInterval(sample, everyMs);
   const started = Date.now();
   try {
@@ -44,7 +51,11 @@ export async function withHeapSampling<T>(work: () => Promise<T>, everyMs = 1000
   }
 }
 
-export interface StatusCost { transactions: number; byOperation: Record<string, number>; status: ArchiverStatus }
+export interface StatusCost {
+  transactions: number;
+  byOperation: Record<string, number>;
+  status: ArchiverStatus;
+}
 
 export class SizeRig {
   private host?: LocalFunctionsHost;
@@ -61,11 +72,30 @@ export class SizeRig {
   ) {}
 
   static async start(history: SyntheticHistory): Promise<SizeRig> {
-    const members = history.mailboxes.map((email, i) => ({ id: `size-${i}`, firstName: 'Member', lastName: String(i), email }));
+    const members = history.mailboxes.map((email, i) => ({
+      id: `size-${i}`,
+      firstName: 'Member',
+      lastName: String(i),
+      email,
+    }));
     const env = await startLocalEnvironment({
-      org: { accountId: 'acc-size', chats: [], members, guests: [], posts: [], events: [], tasks: [], notes: [], files: [] },
+      org: {
+        accountId: 'acc-size',
+        chats: [],
+        members,
+        guests: [],
+        posts: [],
+        events: [],
+        tasks: [],
+        notes: [],
+        files: [],
+      },
       azurite: { inMemory: true },
-      settings: { CAPTURE_START: history.from.toISOString(), CAPTURE_LAG_MINUTES: '0', LOCAL_FUNCTION_KEY: FUNCTION_KEY },
+      settings: {
+        CAPTURE_START: history.from.toISOString(),
+        CAPTURE_LAG_MINUTES: '0',
+        LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      },
     });
     const config = loadConfig(env.settings);
     const proxy = new CountingStorageProxy();
@@ -73,7 +103,13 @@ export class SizeRig {
     const graph = createGraphClient(config.graph);
     const storage = new StorageAccount(config.storage);
     await storage.ensureCreated();
-    return new SizeRig(env, storage, proxy, createArchiver(loadConfig({ ...env.settings, AzureWebJobsStorage: proxied })), new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)));
+    return new SizeRig(
+      env,
+      storage,
+      proxy,
+      createArchiver(loadConfig({ ...env.settings, AzureWebJobsStorage: proxied })),
+      new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)),
+    );
   }
 
   /** One status call counted at the wire; the rig's first is preceded by an uncounted one, so first-use work is not in it. */
@@ -92,18 +128,38 @@ export class SizeRig {
    * A reconciliation job over the range, its steps taken in this process as `--reconcile` does,
    * its storage transactions counted at the wire and its Graph requests from the double's stats.
    */
-  async reconcile(range: { from: Date; to: Date }): Promise<HeapRun<Reconciliation> & { transactions: number; byOperation: Record<string, number>; graphRequests: number }> {
+  async reconcile(range: {
+    from: Date;
+    to: Date;
+  }): Promise<
+    HeapRun<Reconciliation> & { transactions: number; byOperation: Record<string, number>; graphRequests: number }
+  > {
     const graphBefore = this.env.graph.stats.totalRequests;
     this.proxy.reset();
     const run = await withHeapSampling(() => reconcileByJob(this.counted.storage, this.inventory, range));
-    if (Object.keys(this.proxy.upstreamErrors).length) throw new Error(`storage proxy errors: ${JSON.stringify(this.proxy.upstreamErrors)}`);
-    return { ...run, transactions: this.proxy.counts.total, byOperation: { ...this.proxy.counts.byOperation }, graphRequests: this.env.graph.stats.totalRequests - graphBefore };
+    if (Object.keys(this.proxy.upstreamErrors).length)
+      throw new Error(`storage proxy errors: ${JSON.stringify(this.proxy.upstreamErrors)}`);
+    return {
+      ...run,
+      transactions: this.proxy.counts.total,
+      byOperation: { ...this.proxy.counts.byOperation },
+      graphRequests: this.env.graph.stats.totalRequests - graphBefore,
+    };
   }
 
   /** GET /api/log from the local Functions host in this process, read as a stream: lines and bytes, nothing kept. */
-  async downloadLog(range: { from: Date; to: Date }, format: 'csv' | 'jsonl'): Promise<HeapRun<{ status: number; lines: number; bytes: number }>> {
+  async downloadLog(
+    range: { from: Date; to: Date },
+    format: 'csv' | 'jsonl',
+  ): Promise<HeapRun<{ status: number; lines: number; bytes: number }>> {
     if (!this.host) {
-      this.host = new LocalFunctionsHost({ repoRoot: repoRoot, settings: this.env.settings, httpPort: 0, timers: false, log: () => undefined });
+      this.host = new LocalFunctionsHost({
+        repoRoot: repoRoot,
+        settings: this.env.settings,
+        httpPort: 0,
+        timers: false,
+        log: () => undefined,
+      });
       await this.host.start();
     }
     const url = `${this.host.url}/api/log?from=${range.from.toISOString()}&to=${range.to.toISOString()}&format=${format}`;

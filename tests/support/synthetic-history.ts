@@ -29,7 +29,10 @@ export interface SyntheticHistoryOptions {
   guests?: number;
 }
 
-export interface SyntheticDelivery { mailbox: string; status: SyntheticStatus }
+export interface SyntheticDelivery {
+  mailbox: string;
+  status: SyntheticStatus;
+}
 
 export interface SyntheticItem {
   index: number;
@@ -55,12 +58,28 @@ export interface HistoryCounts {
 
 const KINDS = ['post', 'post', 'post', 'post', 'post', 'post', 'post', 'task', 'note', 'event'];
 
-export const emptyCounts = (): HistoryCounts => ({ items: 0, converted: 0, captured: 0, invalid: 0, deliveries: 0, byStatus: { delivered: 0, failed: 0, pending: 0, notDelivered: 0 }, messagesSeeded: 0 });
+export const emptyCounts = (): HistoryCounts => ({
+  items: 0,
+  converted: 0,
+  captured: 0,
+  invalid: 0,
+  deliveries: 0,
+  byStatus: { delivered: 0, failed: 0, pending: 0, notDelivered: 0 },
+  messagesSeeded: 0,
+});
 
 export function addCounts(a: HistoryCounts, b: HistoryCounts): HistoryCounts {
   const byStatus = { ...a.byStatus };
   for (const s of Object.keys(byStatus) as SyntheticStatus[]) byStatus[s] += b.byStatus[s];
-  return { items: a.items + b.items, converted: a.converted + b.converted, captured: a.captured + b.captured, invalid: a.invalid + b.invalid, deliveries: a.deliveries + b.deliveries, byStatus, messagesSeeded: a.messagesSeeded + b.messagesSeeded };
+  return {
+    items: a.items + b.items,
+    converted: a.converted + b.converted,
+    captured: a.captured + b.captured,
+    invalid: a.invalid + b.invalid,
+    deliveries: a.deliveries + b.deliveries,
+    byStatus,
+    messagesSeeded: a.messagesSeeded + b.messagesSeeded,
+  };
 }
 
 export class SyntheticHistory {
@@ -70,15 +89,26 @@ export class SyntheticHistory {
   readonly to: Date;
 
   constructor(readonly opts: SyntheticHistoryOptions) {
-    this.mailboxes = Array.from({ length: opts.mailboxes }, (_, i) => `member${String(i).padStart(4, '0')}@size.example`);
-    this.guests = Array.from({ length: opts.guests ?? 20 }, (_, i) => `guest${String(i).padStart(3, '0')}@partner.example`);
+    this.mailboxes = Array.from(
+      { length: opts.mailboxes },
+      (_, i) => `member${String(i).padStart(4, '0')}@size.example`,
+    );
+    this.guests = Array.from(
+      { length: opts.guests ?? 20 },
+      (_, i) => `guest${String(i).padStart(3, '0')}@partner.example`,
+    );
     this.to = new Date(Math.floor(opts.end.getTime() / 1000) * 1000 - 3_600_000);
     this.from = new Date(this.to.getTime() - opts.days * 86_400_000);
   }
 
   /** The Graph double's users for the member mailboxes. */
   users() {
-    return this.mailboxes.map((mail, i) => ({ id: `u-size-${String(i).padStart(4, '0')}`, mail, userPrincipalName: mail, displayName: `Member ${i}` }));
+    return this.mailboxes.map((mail, i) => ({
+      id: `u-size-${String(i).padStart(4, '0')}`,
+      mail,
+      userPrincipalName: mail,
+      displayName: `Member ${i}`,
+    }));
   }
 
   /**
@@ -101,9 +131,13 @@ export class SyntheticHistory {
       const first = (chat * 37) % this.mailboxes.length;
       for (let r = 0; r < count && r < this.mailboxes.length; r++) {
         const s = (hash(index * 64 + r)[0]! * 256 + hash(index * 64 + r)[1]!) % 100;
-        deliveries.push({ mailbox: this.mailboxes[(first + r) % this.mailboxes.length]!, status: s < 95 ? 'delivered' : s < 98 ? 'failed' : 'pending' });
+        deliveries.push({
+          mailbox: this.mailboxes[(first + r) % this.mailboxes.length]!,
+          status: s < 95 ? 'delivered' : s < 98 ? 'failed' : 'pending',
+        });
       }
-      if (h[10]! % 3 === 0) deliveries.push({ mailbox: this.guests[h[11]! % this.guests.length]!, status: 'notDelivered' });
+      if (h[10]! % 3 === 0)
+        deliveries.push({ mailbox: this.guests[h[11]! % this.guests.length]!, status: 'notDelivered' });
     }
     return { index, itemKey, kind, chatId: `chat-${chat}`, itemTime: time.toISOString(), state, deliveries };
   }
@@ -114,7 +148,13 @@ export class SyntheticHistory {
    * its partition's counts moved in the same transaction (TalliedPartition, as the ledgers do it),
    * and the delivered copies into the Graph double. Everything goes to Azurite.
    */
-  async write(storage: StorageAccount, graph: Pick<GraphDouble, 'seedMessages'>, fromIndex: number, toIndex: number, opts: { concurrency?: number; log?: (line: string) => void } = {}): Promise<HistoryCounts> {
+  async write(
+    storage: StorageAccount,
+    graph: Pick<GraphDouble, 'seedMessages'>,
+    fromIndex: number,
+    toIndex: number,
+    opts: { concurrency?: number; log?: (line: string) => void } = {},
+  ): Promise<HistoryCounts> {
     await storage.ensureCreated();
     const items = new ItemLedger(storage);
     const deliveries = new TalliedPartition(storage.table(TABLES.deliveries));
@@ -127,11 +167,25 @@ export class SyntheticHistory {
     for (let start = fromIndex; start < toIndex; start += CHUNK) {
       const chunk = Array.from({ length: Math.min(CHUNK, toIndex - start) }, (_, i) => this.item(start + i));
       const now = new Date(this.to.getTime() + 1800_000).toISOString();
-      await items.recordMany(chunk.map((it) => ({
-        itemKey: it.itemKey, kind: it.kind, state: it.state, sourceId: `syn-${it.index}`, chatId: it.chatId, itemTime: it.itemTime, capturedAt: now,
-        ...(it.state === 'converted' ? { convertedAt: now, recipients: it.deliveries.filter((d) => d.status !== 'notDelivered').length, attachments: 0 } : {}),
-        ...(it.state === 'invalid' ? { reason: 'synthetic: malformed record' } : {}),
-      })));
+      await items.recordMany(
+        chunk.map((it) => ({
+          itemKey: it.itemKey,
+          kind: it.kind,
+          state: it.state,
+          sourceId: `syn-${it.index}`,
+          chatId: it.chatId,
+          itemTime: it.itemTime,
+          capturedAt: now,
+          ...(it.state === 'converted'
+            ? {
+                convertedAt: now,
+                recipients: it.deliveries.filter((d) => d.status !== 'notDelivered').length,
+                attachments: 0,
+              }
+            : {}),
+          ...(it.state === 'invalid' ? { reason: 'synthetic: malformed record' } : {}),
+        })),
+      );
       const pairs = chunk.flatMap((it) => it.deliveries.map((d) => ({ it, d })));
       const rowsByMailbox = new Map<string, typeof pairs>();
       for (const pair of pairs) {
@@ -139,32 +193,67 @@ export class SyntheticHistory {
         if (!list) rowsByMailbox.set(pair.d.mailbox, (list = []));
         list.push(pair);
       }
-      const batches = [...rowsByMailbox.entries()].flatMap(([mailbox, list]) => Array.from({ length: Math.ceil(list.length / 99) }, (_, k) => ({ mailbox, rows: list.slice(k * 99, k * 99 + 99) })));
+      const batches = [...rowsByMailbox.entries()].flatMap(([mailbox, list]) =>
+        Array.from({ length: Math.ceil(list.length / 99) }, (_, k) => ({
+          mailbox,
+          rows: list.slice(k * 99, k * 99 + 99),
+        })),
+      );
       await mapLimited(batches, opts.concurrency ?? 16, async ({ mailbox, rows }) => {
         const partitionKey = tableKey(mailbox);
         const entities = rows.map(({ it, d }) => ({
-          partitionKey, rowKey: tableKey(it.itemKey), mailbox, itemKey: it.itemKey, kind: it.kind, chatId: it.chatId, itemTime: it.itemTime, size: 0, files: 0, status: d.status,
-          ...(d.status === 'notDelivered' ? { reason: 'no Microsoft 365 mailbox' } : { attempts: d.status === 'pending' ? 0 : 1 }),
-          ...(d.status === 'delivered' ? { graphMessageId: `AAMkAG-syn-${it.index}-${d.mailbox}`, deliveredAt: done } : {}),
+          partitionKey,
+          rowKey: tableKey(it.itemKey),
+          mailbox,
+          itemKey: it.itemKey,
+          kind: it.kind,
+          chatId: it.chatId,
+          itemTime: it.itemTime,
+          size: 0,
+          files: 0,
+          status: d.status,
+          ...(d.status === 'notDelivered'
+            ? { reason: 'no Microsoft 365 mailbox' }
+            : { attempts: d.status === 'pending' ? 0 : 1 }),
+          ...(d.status === 'delivered'
+            ? { graphMessageId: `AAMkAG-syn-${it.index}-${d.mailbox}`, deliveredAt: done }
+            : {}),
           ...(d.status === 'failed' ? { reason: 'synthetic: Graph answered 400 ErrorInvalidRecipients' } : {}),
         }));
-        await deliveries.write(partitionKey, entities.map((e) => ['create', e] as const), entities.map((e) => ({ groups: tallyGroups(e.itemTime, e.kind), bucket: e.status, delta: 1 as const })));
+        await deliveries.write(
+          partitionKey,
+          entities.map((e) => ['create', e] as const),
+          entities.map((e) => ({ groups: tallyGroups(e.itemTime, e.kind), bucket: e.status, delta: 1 as const })),
+        );
       });
-      const byMailbox = new Map<string, Array<{ receivedDateTime: string; subject: string; singleValueExtendedProperties: Array<{ id: string; value: string }> }>>();
+      const byMailbox = new Map<
+        string,
+        Array<{
+          receivedDateTime: string;
+          subject: string;
+          singleValueExtendedProperties: Array<{ id: string; value: string }>;
+        }>
+      >();
       for (const { it, d } of pairs) {
         counts.deliveries++;
         counts.byStatus[d.status]++;
         if (d.status !== 'delivered') continue;
         let list = byMailbox.get(d.mailbox);
         if (!list) byMailbox.set(d.mailbox, (list = []));
-        list.push({ receivedDateTime: it.itemTime, subject: `${it.kind} ${it.index}`, singleValueExtendedProperties: [{ id: ITEM_KEY_PROPERTY, value: it.itemKey }] });
+        list.push({
+          receivedDateTime: it.itemTime,
+          subject: `${it.kind} ${it.index}`,
+          singleValueExtendedProperties: [{ id: ITEM_KEY_PROPERTY, value: it.itemKey }],
+        });
       }
       for (const [mailbox, messages] of byMailbox) counts.messagesSeeded += graph.seedMessages(mailbox, messages);
       for (const it of chunk) {
         counts.items++;
         counts[it.state]++;
       }
-      opts.log?.(`synthetic history: ${start + chunk.length - fromIndex}/${toIndex - fromIndex} items, ${counts.deliveries} delivery rows, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      opts.log?.(
+        `synthetic history: ${start + chunk.length - fromIndex}/${toIndex - fromIndex} items, ${counts.deliveries} delivery rows, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
     }
     return counts;
   }

@@ -25,11 +25,30 @@ export interface TelemetryEnvelope {
 }
 
 /** Wire form of MetricData's data point. */
-export interface MetricDataPoint { ns?: string; name: string; kind?: string; value: number; count?: number; min?: number; max?: number; stdDev?: number }
+export interface MetricDataPoint {
+  ns?: string;
+  name: string;
+  kind?: string;
+  value: number;
+  count?: number;
+  min?: number;
+  max?: number;
+  stdDev?: number;
+}
 
-export interface ReceivedMetric { name: string; value: number; count?: number; properties: Record<string, string>; time: string }
+export interface ReceivedMetric {
+  name: string;
+  value: number;
+  count?: number;
+  properties: Record<string, string>;
+  time: string;
+}
 
-interface TrackResponse { itemsReceived: number; itemsAccepted: number; errors: Array<{ index: number; statusCode: number; message: string }> }
+interface TrackResponse {
+  itemsReceived: number;
+  itemsAccepted: number;
+  errors: Array<{ index: number; statusCode: number; message: string }>;
+}
 
 export interface ApplicationInsightsDouble {
   /** https://127.0.0.1:PORT/ */
@@ -45,7 +64,12 @@ export interface ApplicationInsightsDouble {
   close(): Promise<void>;
 }
 
-export async function startApplicationInsightsDouble(opts: { tls: { keyPem: string; certPem: string }; instrumentationKey: string; requireEntraToken?: boolean; port?: number }): Promise<ApplicationInsightsDouble> {
+export async function startApplicationInsightsDouble(opts: {
+  tls: { keyPem: string; certPem: string };
+  instrumentationKey: string;
+  requireEntraToken?: boolean;
+  port?: number;
+}): Promise<ApplicationInsightsDouble> {
   const envelopes: TelemetryEnvelope[] = [];
   const bodies: string[] = [];
   const stats = { requests: 0, rejectedItems: 0, unauthorized: 0 };
@@ -65,7 +89,11 @@ export async function startApplicationInsightsDouble(opts: { tls: { keyPem: stri
     stats.requests++;
     if (opts.requireEntraToken && !/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) {
       stats.unauthorized++;
-      send(res, 401, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 401, message: 'Authorization token is required' }] });
+      send(res, 401, {
+        itemsReceived: 0,
+        itemsAccepted: 0,
+        errors: [{ index: 0, statusCode: 401, message: 'Authorization token is required' }],
+      });
       return;
     }
     let text: string;
@@ -74,11 +102,19 @@ export async function startApplicationInsightsDouble(opts: { tls: { keyPem: stri
       text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
       items = JSON.parse(text);
     } catch {
-      send(res, 400, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: 'Invalid JSON' }] });
+      send(res, 400, {
+        itemsReceived: 0,
+        itemsAccepted: 0,
+        errors: [{ index: 0, statusCode: 400, message: 'Invalid JSON' }],
+      });
       return;
     }
     if (!Array.isArray(items)) {
-      send(res, 400, { itemsReceived: 0, itemsAccepted: 0, errors: [{ index: 0, statusCode: 400, message: 'Body must be an array of envelopes' }] });
+      send(res, 400, {
+        itemsReceived: 0,
+        itemsAccepted: 0,
+        errors: [{ index: 0, statusCode: 400, message: 'Body must be an array of envelopes' }],
+      });
       return;
     }
     bodies.push(text);
@@ -89,7 +125,11 @@ export async function startApplicationInsightsDouble(opts: { tls: { keyPem: stri
       else envelopes.push(item as TelemetryEnvelope);
     });
     stats.rejectedItems += errors.length;
-    send(res, errors.length ? 206 : 200, { itemsReceived: items.length, itemsAccepted: items.length - errors.length, errors });
+    send(res, errors.length ? 206 : 200, {
+      itemsReceived: items.length,
+      itemsAccepted: items.length - errors.length,
+      errors,
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
@@ -107,11 +147,22 @@ export async function startApplicationInsightsDouble(opts: { tls: { keyPem: stri
         if (e.data?.baseType !== 'MetricData') continue;
         const base = e.data.baseData as { metrics: MetricDataPoint[]; properties?: Record<string, string> };
         const point = base.metrics[0]!;
-        if (name === undefined || point.name === name) out.push({ name: point.name, value: point.value, count: point.count, properties: base.properties ?? {}, time: e.time });
+        if (name === undefined || point.name === name)
+          out.push({
+            name: point.name,
+            value: point.value,
+            count: point.count,
+            properties: base.properties ?? {},
+            time: e.time,
+          });
       }
       return out;
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -119,14 +170,16 @@ function envelopeProblem(item: unknown, iKey: string): string | undefined {
   if (!item || typeof item !== 'object') return 'Envelope must be an object';
   const e = item as Partial<TelemetryEnvelope>;
   if (typeof e.name !== 'string' || !e.name) return 'Field name is required';
-  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return 'Field time is required and must be ISO 8601';
+  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))
+    return 'Field time is required and must be ISO 8601';
   if (e.iKey !== iKey) return 'Invalid instrumentation key';
   if (!e.data || typeof e.data !== 'object') return 'Field data is required';
   if (e.data.baseType === 'MetricData') {
     const metrics = (e.data.baseData as { metrics?: unknown } | undefined)?.metrics;
     if (!Array.isArray(metrics) || metrics.length !== 1) return 'MetricData must carry exactly one data point';
     const p = metrics[0] as Partial<MetricDataPoint>;
-    if (typeof p.name !== 'string' || typeof p.value !== 'number' || !Number.isFinite(p.value)) return 'Metric data point needs a name and a finite value';
+    if (typeof p.name !== 'string' || typeof p.value !== 'number' || !Number.isFinite(p.value))
+      return 'Metric data point needs a name and a finite value';
   }
   return undefined;
 }

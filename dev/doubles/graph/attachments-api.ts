@@ -26,7 +26,10 @@ export function addAttachment(ctx: GraphContext, call: GraphCall, p: PathParts):
   if (!attachment.isInline) message.hasAttachments = true;
   return {
     status: 201,
-    body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/messages('${message.id}')/attachments/$entity`, ...attachmentView(attachment, true) },
+    body: {
+      '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/messages('${message.id}')/attachments/$entity`,
+      ...attachmentView(attachment, true),
+    },
   };
 }
 
@@ -59,7 +62,11 @@ function attachmentSelect(value: string | null): Set<string> | undefined {
   for (const name of requested) {
     if (name.startsWith(FILE_ATTACHMENT_CAST)) select.add(name.slice(FILE_ATTACHMENT_CAST.length));
     else if (ATTACHMENT_PROPERTIES.has(name)) select.add(name);
-    else throw badRequest(`Could not find a property named '${name}' on type 'microsoft.graph.attachment'.`, 'RequestBroker--ParseUri');
+    else
+      throw badRequest(
+        `Could not find a property named '${name}' on type 'microsoft.graph.attachment'.`,
+        'RequestBroker--ParseUri',
+      );
   }
   return select;
 }
@@ -88,17 +95,25 @@ export function createUploadSession(ctx: GraphContext, call: GraphCall, p: PathP
   const body = jsonBody(call) as Record<string, unknown>;
   const itemKey = Object.keys(body).find((k) => k.toLowerCase() === 'attachmentitem');
   const item = (itemKey ? body[itemKey] : undefined) as MicrosoftGraph.AttachmentItem | undefined;
-  if (!item || typeof item !== 'object') throw badRequest("The parameter 'AttachmentItem' is required.", 'ErrorInvalidRequest');
-  if (item.attachmentType !== 'file') throw badRequest('Only file attachments can be uploaded in a session.', 'ErrorInvalidRequest');
+  if (!item || typeof item !== 'object')
+    throw badRequest("The parameter 'AttachmentItem' is required.", 'ErrorInvalidRequest');
+  if (item.attachmentType !== 'file')
+    throw badRequest('Only file attachments can be uploaded in a session.', 'ErrorInvalidRequest');
   if (!item.name) throw badRequest('The attachment name is required.', 'ErrorInvalidRequest');
   if (typeof item.size !== 'number' || !Number.isInteger(item.size) || item.size <= 0) {
     throw badRequest('The attachment size is required.', 'ErrorInvalidRequest');
   }
   if (item.size < UPLOAD_SESSION_MIN_BYTES) {
-    throw badRequest('Attachment size must be greater than the minimum size.', 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
+    throw badRequest(
+      'Attachment size must be greater than the minimum size.',
+      'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize',
+    );
   }
   if (item.size > UPLOAD_SESSION_MAX_BYTES) {
-    throw badRequest('Attachment size must be less than the maximum size.', 'ErrorAttachmentSizeShouldNotBeMoreThanMaximumSize');
+    throw badRequest(
+      'Attachment size must be less than the maximum size.',
+      'ErrorAttachmentSizeShouldNotBeMoreThanMaximumSize',
+    );
   }
   ensureFits(ctx, message, item.size);
   const session = ctx.uploads.open(
@@ -118,7 +133,10 @@ export function createUploadSession(ctx: GraphContext, call: GraphCall, p: PathP
     expirationDateTime: new Date(session.expiresAt).toISOString(),
     nextExpectedRanges: ['0-'],
   };
-  return { status: 201, body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#microsoft.graph.uploadSession`, ...uploadSession } };
+  return {
+    status: 201,
+    body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#microsoft.graph.uploadSession`, ...uploadSession },
+  };
 }
 
 function requireAttachment(ctx: GraphContext, p: PathParts) {

@@ -17,10 +17,14 @@ export interface BatchRequestItem {
 const MAX_BATCH_REQUESTS = 20;
 const PARALLEL_PER_BATCH = 4;
 
-export async function runBatch(input: unknown, runOne: (item: BatchRequestItem) => Promise<GraphReply>): Promise<GraphReply> {
+export async function runBatch(
+  input: unknown,
+  runOne: (item: BatchRequestItem) => Promise<GraphReply>,
+): Promise<GraphReply> {
   const requests = (input as { requests?: unknown } | null)?.requests;
   if (!Array.isArray(requests) || requests.length === 0) throw badRequest('Invalid batch payload format.');
-  if (requests.length > MAX_BATCH_REQUESTS) throw badRequest(`Number of batch requests exceeds the maximum of ${MAX_BATCH_REQUESTS}.`);
+  if (requests.length > MAX_BATCH_REQUESTS)
+    throw badRequest(`Number of batch requests exceeds the maximum of ${MAX_BATCH_REQUESTS}.`);
   const items = requests as BatchRequestItem[];
   const ids = new Set<string>();
   for (const item of items) {
@@ -62,7 +66,9 @@ export async function runBatch(input: unknown, runOne: (item: BatchRequestItem) 
           id: item.id,
           status: reply.status,
           headers: { 'Content-Type': 'application/json', ...(reply.headers ?? {}) },
-          ...(reply.body === undefined ? {} : { body: Buffer.isBuffer(reply.body) ? reply.body.toString('base64') : reply.body }),
+          ...(reply.body === undefined
+            ? {}
+            : { body: Buffer.isBuffer(reply.body) ? reply.body.toString('base64') : reply.body }),
         };
       }),
     },

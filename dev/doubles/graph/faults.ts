@@ -47,7 +47,12 @@ export class FaultInjector {
   ) {}
 
   inject(spec: FaultSpec): InjectedFault {
-    const rule = { spec, fired: 0, seen: 0, mailboxId: spec.match?.mailbox ? this.resolveMailbox(spec.match.mailbox) ?? spec.match.mailbox : undefined };
+    const rule = {
+      spec,
+      fired: 0,
+      seen: 0,
+      mailboxId: spec.match?.mailbox ? (this.resolveMailbox(spec.match.mailbox) ?? spec.match.mailbox) : undefined,
+    };
     this.rules.push(rule);
     return {
       spec,
@@ -71,7 +76,8 @@ export class FaultInjector {
       if (spec.count !== undefined && rule.fired >= spec.count) continue;
       const match = spec.match ?? {};
       if (match.method && match.method.toUpperCase() !== target.method.toUpperCase()) continue;
-      if (match.pathIncludes && !target.decodedPathAndQuery.toLowerCase().includes(match.pathIncludes.toLowerCase())) continue;
+      if (match.pathIncludes && !target.decodedPathAndQuery.toLowerCase().includes(match.pathIncludes.toLowerCase()))
+        continue;
       if (rule.mailboxId && rule.mailboxId !== target.mailboxId) continue;
       if (spec.skip !== undefined && rule.seen++ < spec.skip) continue;
       if (spec.probability !== undefined && this.random() >= spec.probability) continue;

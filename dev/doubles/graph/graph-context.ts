@@ -24,7 +24,11 @@ export function requireMailbox(ctx: GraphContext, key: string): Mailbox {
   const user = ctx.state.findUser(key);
   if (!user) throw new GraphHttpError(404, 'ErrorInvalidUser', `The requested user '${key}' is invalid.`);
   if (user.hasMailbox === false) {
-    throw new GraphHttpError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+    throw new GraphHttpError(
+      404,
+      'MailboxNotEnabledForRESTAPI',
+      'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+    );
   }
   return ctx.state.mailboxOf(user);
 }

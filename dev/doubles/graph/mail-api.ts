@@ -2,7 +2,14 @@ import type * as MicrosoftGraph from '@microsoft/microsoft-graph-types';
 import { badRequest, GraphHttpError, itemNotFound, type GraphCall, type GraphReply } from './http-types';
 import { requireMailbox, type GraphContext } from './graph-context';
 import { exchangeId, randomToken } from './ids';
-import { childFolders, findFolder, messagesInFolder, type Mailbox, type StoredFolder, type StoredMessage } from './mailbox-state';
+import {
+  childFolders,
+  findFolder,
+  messagesInFolder,
+  type Mailbox,
+  type StoredFolder,
+  type StoredMessage,
+} from './mailbox-state';
 import { buildMessage, graphDate } from './message-rules';
 import { listParam, messageView, parseOrBadRequest } from './message-view';
 import { matchesFilter } from './odata-filter';
@@ -12,7 +19,13 @@ import type { PathParts } from './http-types';
 export function getFolder(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const mailbox = requireMailbox(ctx, p.user);
   const folder = requireFolder(mailbox, p.folder);
-  return { status: 200, body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/mailFolders/$entity`, ...folderView(mailbox, folder, call.query) } };
+  return {
+    status: 200,
+    body: {
+      '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/mailFolders/$entity`,
+      ...folderView(mailbox, folder, call.query),
+    },
+  };
 }
 
 export function listChildFolders(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
@@ -48,7 +61,10 @@ export function createChildFolder(ctx: GraphContext, call: GraphCall, p: PathPar
   mailbox.folders.set(folder.id, folder);
   return {
     status: 201,
-    body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/mailFolders/$entity`, ...folderView(mailbox, folder, new URLSearchParams()) },
+    body: {
+      '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users('${p.user}')/mailFolders/$entity`,
+      ...folderView(mailbox, folder, new URLSearchParams()),
+    },
   };
 }
 
@@ -62,12 +78,18 @@ export function createMessage(ctx: GraphContext, call: GraphCall, p: PathParts):
     throw new GraphHttpError(400, 'ErrorMessageSizeExceeded', 'The message exceeds the maximum supported size.');
   }
   mailbox.messages.set(message.id, message);
-  return { status: 201, body: { '@odata.context': messageContext(ctx, p), ...messageView(message, new URLSearchParams()) } };
+  return {
+    status: 201,
+    body: { '@odata.context': messageContext(ctx, p), ...messageView(message, new URLSearchParams()) },
+  };
 }
 
 export function listMessages(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const mailbox = requireMailbox(ctx, p.user);
-  let messages = p.folder === undefined ? [...mailbox.messages.values()] : messagesInFolder(mailbox, requireFolder(mailbox, p.folder).id);
+  let messages =
+    p.folder === undefined
+      ? [...mailbox.messages.values()]
+      : messagesInFolder(mailbox, requireFolder(mailbox, p.folder).id);
   const filterText = call.query.get('$filter');
   if (filterText) {
     const filter = parseOrBadRequest(filterText);
@@ -88,12 +110,35 @@ export function listMessages(ctx: GraphContext, call: GraphCall, p: PathParts): 
 export function getMessage(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const { mailbox, message } = requireMessage(ctx, p);
   void mailbox;
-  return { status: 200, body: { '@odata.context': `${messageContext(ctx, p)}/$entity`, ...messageView(message, call.query) } };
+  return {
+    status: 200,
+    body: { '@odata.context': `${messageContext(ctx, p)}/$entity`, ...messageView(message, call.query) },
+  };
 }
 
 // After the first save Exchange keeps these fixed unless the item is still a draft.
-const DRAFT_ONLY = new Set(['subject', 'body', 'internetmessageid', 'torecipients', 'ccrecipients', 'bccrecipients', 'from', 'sender', 'replyto', 'internetmessageheaders']);
-const ALWAYS_UPDATABLE = new Set(['isread', 'categories', 'flag', 'importance', 'inferenceclassification', 'singlevalueextendedproperties', 'isdeliveryreceiptrequested', 'isreadreceiptrequested']);
+const DRAFT_ONLY = new Set([
+  'subject',
+  'body',
+  'internetmessageid',
+  'torecipients',
+  'ccrecipients',
+  'bccrecipients',
+  'from',
+  'sender',
+  'replyto',
+  'internetmessageheaders',
+]);
+const ALWAYS_UPDATABLE = new Set([
+  'isread',
+  'categories',
+  'flag',
+  'importance',
+  'inferenceclassification',
+  'singlevalueextendedproperties',
+  'isdeliveryreceiptrequested',
+  'isreadreceiptrequested',
+]);
 
 export function updateMessage(ctx: GraphContext, call: GraphCall, p: PathParts): GraphReply {
   const { message } = requireMessage(ctx, p);
@@ -102,13 +147,21 @@ export function updateMessage(ctx: GraphContext, call: GraphCall, p: PathParts):
     const lower = key.toLowerCase();
     if (DRAFT_ONLY.has(lower)) {
       if (!message.isDraft) {
-        throw new GraphHttpError(400, 'ErrorInvalidPropertyUpdateSentMessage', `Update is not allowed for property '${key}' on a sent message.`);
+        throw new GraphHttpError(
+          400,
+          'ErrorInvalidPropertyUpdateSentMessage',
+          `Update is not allowed for property '${key}' on a sent message.`,
+        );
       }
     } else if (!ALWAYS_UPDATABLE.has(lower)) {
       throw badRequest(`The property '${key}' cannot be updated.`, 'ErrorInvalidPropertySet');
     }
   }
-  const merged = buildMessage({ ...storedAsInput(message), ...patch, singleValueExtendedProperties: upsertProperties(message, patch) }, message.parentFolderId, ctx.now());
+  const merged = buildMessage(
+    { ...storedAsInput(message), ...patch, singleValueExtendedProperties: upsertProperties(message, patch) },
+    message.parentFolderId,
+    ctx.now(),
+  );
   // PidTagMessageFlags is read-only after the first save: the draft state never changes.
   Object.assign(message, {
     ...pickKeys(merged, Object.keys(patch)),
@@ -118,7 +171,10 @@ export function updateMessage(ctx: GraphContext, call: GraphCall, p: PathParts):
   });
   const isReadKey = Object.keys(patch).find((k) => k.toLowerCase() === 'isread');
   if (isReadKey) setReadFlag(message, patch[isReadKey] === true);
-  return { status: 200, body: { '@odata.context': `${messageContext(ctx, p)}/$entity`, ...messageView(message, new URLSearchParams()) } };
+  return {
+    status: 200,
+    body: { '@odata.context': `${messageContext(ctx, p)}/$entity`, ...messageView(message, new URLSearchParams()) },
+  };
 }
 
 export function deleteMessage(ctx: GraphContext, _call: GraphCall, p: PathParts): GraphReply {
@@ -197,7 +253,9 @@ export function jsonBody(call: GraphCall): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    throw badRequest(
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
   }
 }
 
@@ -213,14 +271,19 @@ function pickKeys(record: object, keys: string[]): Record<string, unknown> {
 /** isRead is the mfRead bit of PidTagMessageFlags, so both move together. */
 function setReadFlag(message: StoredMessage, isRead: boolean): void {
   message.isRead = isRead;
-  const flags = message.singleValueExtendedProperties.find((p) => p.id?.toLowerCase().replace(/\s+/g, ' ') === 'integer 0x0e07');
+  const flags = message.singleValueExtendedProperties.find(
+    (p) => p.id?.toLowerCase().replace(/\s+/g, ' ') === 'integer 0x0e07',
+  );
   if (flags) flags.value = String((Number.parseInt(flags.value ?? '0', 10) & ~1) | (isRead ? 1 : 0));
 }
 
 /** PATCH adds or replaces the extended properties it names and keeps the others. */
-function upsertProperties(message: StoredMessage, patch: Record<string, unknown>): MicrosoftGraph.SingleValueLegacyExtendedProperty[] {
+function upsertProperties(
+  message: StoredMessage,
+  patch: Record<string, unknown>,
+): MicrosoftGraph.SingleValueLegacyExtendedProperty[] {
   const key = Object.keys(patch).find((k) => k.toLowerCase() === 'singlevalueextendedproperties');
-  const updates = key ? (patch[key] as MicrosoftGraph.SingleValueLegacyExtendedProperty[] | null) ?? [] : [];
+  const updates = key ? ((patch[key] as MicrosoftGraph.SingleValueLegacyExtendedProperty[] | null) ?? []) : [];
   if (!Array.isArray(updates)) return message.singleValueExtendedProperties;
   const names = new Set(updates.map((u) => u.id?.toLowerCase()));
   return [...message.singleValueExtendedProperties.filter((p) => !names.has(p.id?.toLowerCase())), ...updates];

@@ -126,7 +126,8 @@ function newMailbox(user: GraphDoubleUser): Mailbox {
 /** Resolves a folder reference from a URL: a well-known name or a folder id. */
 export function findFolder(mailbox: Mailbox, ref: string): StoredFolder | undefined {
   const lower = ref.toLowerCase();
-  if (lower === 'msgfolderroot') return { id: mailbox.rootId, displayName: 'Top of Information Store', parentFolderId: '' };
+  if (lower === 'msgfolderroot')
+    return { id: mailbox.rootId, displayName: 'Top of Information Store', parentFolderId: '' };
   const direct = mailbox.folders.get(ref);
   if (direct) return direct;
   return [...mailbox.folders.values()].find((f) => f.wellKnownName === lower);
@@ -176,7 +177,9 @@ export function seedMessages(mailbox: Mailbox, folderPath: string, messages: See
   let parentId = mailbox.rootId;
   for (const step of folderPath.split('/').filter(Boolean)) {
     const lower = step.toLowerCase();
-    let folder = childFolders(mailbox, parentId).find((f) => f.displayName.toLowerCase() === lower || f.wellKnownName === lower);
+    let folder = childFolders(mailbox, parentId).find(
+      (f) => f.displayName.toLowerCase() === lower || f.wellKnownName === lower,
+    );
     if (!folder) {
       folder = { id: exchangeId('AQMkAD'), displayName: step, parentFolderId: parentId };
       mailbox.folders.set(folder.id, folder);

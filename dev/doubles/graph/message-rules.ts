@@ -18,21 +18,51 @@ const MF_UNSENT = 0x8;
 
 const WRITABLE = new Set(
   [
-    'bccRecipients', 'body', 'categories', 'ccRecipients', 'flag', 'from', 'importance', 'inferenceClassification',
-    'internetMessageHeaders', 'internetMessageId', 'isDeliveryReceiptRequested', 'isRead', 'isReadReceiptRequested',
-    'replyTo', 'sender', 'subject', 'toRecipients', 'singleValueExtendedProperties', 'multiValueExtendedProperties',
-    'attachments', 'uniqueBody', 'extensions',
+    'bccRecipients',
+    'body',
+    'categories',
+    'ccRecipients',
+    'flag',
+    'from',
+    'importance',
+    'inferenceClassification',
+    'internetMessageHeaders',
+    'internetMessageId',
+    'isDeliveryReceiptRequested',
+    'isRead',
+    'isReadReceiptRequested',
+    'replyTo',
+    'sender',
+    'subject',
+    'toRecipients',
+    'singleValueExtendedProperties',
+    'multiValueExtendedProperties',
+    'attachments',
+    'uniqueBody',
+    'extensions',
   ].map((k) => k.toLowerCase()),
 );
 // Read-only properties Graph accepts in a create body and silently ignores.
 const IGNORED = new Set(
   [
-    'id', 'createdDateTime', 'lastModifiedDateTime', 'changeKey', 'receivedDateTime', 'sentDateTime', 'hasAttachments',
-    'parentFolderId', 'conversationId', 'conversationIndex', 'isDraft', 'webLink', 'bodyPreview',
+    'id',
+    'createdDateTime',
+    'lastModifiedDateTime',
+    'changeKey',
+    'receivedDateTime',
+    'sentDateTime',
+    'hasAttachments',
+    'parentFolderId',
+    'conversationId',
+    'conversationIndex',
+    'isDraft',
+    'webLink',
+    'bodyPreview',
   ].map((k) => k.toLowerCase()),
 );
 
-const PROPERTY_ID = /^(Binary|Boolean|Currency|CLSID|Double|Float|Integer|Long|Object|Short|SystemTime|String|ApplicationTime)\s+(0x[0-9a-f]{4}|\{[0-9a-f-]{36}\}\s+(Name\s+\S.*|Id\s+0x[0-9a-f]+))$/i;
+const PROPERTY_ID =
+  /^(Binary|Boolean|Currency|CLSID|Double|Float|Integer|Long|Object|Short|SystemTime|String|ApplicationTime)\s+(0x[0-9a-f]{4}|\{[0-9a-f-]{36}\}\s+(Name\s+\S.*|Id\s+0x[0-9a-f]+))$/i;
 
 export function buildMessage(input: unknown, folderId: string, now: Date): StoredMessage {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -43,7 +73,10 @@ export function buildMessage(input: unknown, folderId: string, now: Date): Store
     const lower = key.toLowerCase();
     if (key.startsWith('@odata.') || key.includes('@odata.')) continue;
     if (!WRITABLE.has(lower) && !IGNORED.has(lower)) {
-      throw badRequest(`The property '${key}' does not exist on type 'microsoft.graph.message'. Make sure to only use property names that are defined by the type or mark the type as open type.`, 'RequestBodyRead');
+      throw badRequest(
+        `The property '${key}' does not exist on type 'microsoft.graph.message'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        'RequestBodyRead',
+      );
     }
   }
   const message = body as MicrosoftGraph.Message;
@@ -100,7 +133,7 @@ export function buildFileAttachment(input: unknown, now: Date): StoredAttachment
   const attachment = (input ?? {}) as MicrosoftGraph.FileAttachment & { '@odata.type'?: string };
   const type = attachment['@odata.type'];
   if (type === undefined) {
-    throw badRequest('The property \'@odata.type\' is required for attachments.', 'ErrorInvalidRequest');
+    throw badRequest("The property '@odata.type' is required for attachments.", 'ErrorInvalidRequest');
   }
   if (type.replace(/^#/, '').toLowerCase() !== 'microsoft.graph.fileattachment') {
     throw badRequest(`The double supports only fileAttachment, not '${type}'.`, 'ErrorInvalidRequest');
@@ -154,7 +187,11 @@ function validateHeaders(input: unknown): MicrosoftGraph.InternetMessageHeader[]
   return input.map((h: MicrosoftGraph.InternetMessageHeader) => {
     const name = h?.name ?? '';
     if (!/^x-/i.test(name)) {
-      throw new GraphHttpError(400, 'InvalidInternetMessageHeader', `The internet message header name '${name}' should start with 'x-' or 'X-'.`);
+      throw new GraphHttpError(
+        400,
+        'InvalidInternetMessageHeader',
+        `The internet message header name '${name}' should start with 'x-' or 'X-'.`,
+      );
     }
     return { name, value: h.value ?? '' };
   });
@@ -194,5 +231,9 @@ export function graphDate(date: Date): string {
 }
 
 function preview(content: string): string {
-  return content.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 255);
+  return content
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 255);
 }

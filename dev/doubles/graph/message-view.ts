@@ -4,10 +4,19 @@ import type { StoredAttachment, StoredMessage } from './mailbox-state';
 import { FilterSyntaxError, matchesFilter, parseFilter } from './odata-filter';
 
 // Navigation and extended data that Graph returns only when asked with $select or $expand.
-const HIDDEN_BY_DEFAULT = new Set(['singlevalueextendedproperties', 'multivalueextendedproperties', 'internetmessageheaders', 'attachments', 'uniquebody']);
+const HIDDEN_BY_DEFAULT = new Set([
+  'singlevalueextendedproperties',
+  'multivalueextendedproperties',
+  'internetmessageheaders',
+  'attachments',
+  'uniquebody',
+]);
 
 /** Shapes a stored message the way GET answers: default properties, $select, and $expand of extended properties. */
-export function messageView(message: StoredMessage, query: URLSearchParams): MicrosoftGraph.Message & Record<string, unknown> {
+export function messageView(
+  message: StoredMessage,
+  query: URLSearchParams,
+): MicrosoftGraph.Message & Record<string, unknown> {
   const select = listParam(query.get('$select'));
   const view: Record<string, unknown> = { '@odata.etag': `W/"${message.changeKey}"` };
   for (const [key, value] of Object.entries(message)) {
@@ -33,7 +42,8 @@ function applyExpand(view: Record<string, unknown>, message: StoredMessage, expa
       const filterText = options ? /^\s*\$filter\s*=\s*(.*)$/is.exec(options)?.[1] : undefined;
       if (options && filterText === undefined) throw badRequest(`Unsupported $expand options '${options}'.`);
       const filter = filterText ? parseOrBadRequest(filterText) : undefined;
-      const key = name === 'singlevalueextendedproperties' ? 'singleValueExtendedProperties' : 'multiValueExtendedProperties';
+      const key =
+        name === 'singlevalueextendedproperties' ? 'singleValueExtendedProperties' : 'multiValueExtendedProperties';
       view[key] = source.filter((p) => !filter || matchesFilter(filter, p));
     } else if (name === 'attachments') {
       view['attachments'] = message.attachments.map((a) => attachmentView(a, true));
@@ -43,7 +53,10 @@ function applyExpand(view: Record<string, unknown>, message: StoredMessage, expa
   }
 }
 
-export function attachmentView(attachment: StoredAttachment, withContent: boolean): MicrosoftGraph.FileAttachment & Record<string, unknown> {
+export function attachmentView(
+  attachment: StoredAttachment,
+  withContent: boolean,
+): MicrosoftGraph.FileAttachment & Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.fileAttachment',
     '@odata.mediaContentType': attachment.contentType,
@@ -70,7 +83,12 @@ export function parseOrBadRequest(text: string) {
 
 export function listParam(value: string | null): Set<string> | undefined {
   if (!value) return undefined;
-  return new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    value
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /** Splits on commas that are not inside parentheses or quotes. */

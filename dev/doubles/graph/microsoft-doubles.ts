@@ -23,7 +23,12 @@ export interface MicrosoftDoubles {
 }
 
 export async function startMicrosoftDoubles(
-  opts: Omit<GraphDoubleOptions, 'tls' | 'verifyToken'> & { certDir?: string; tenantId?: string; clientId?: string; clientSecret?: string },
+  opts: Omit<GraphDoubleOptions, 'tls' | 'verifyToken'> & {
+    certDir?: string;
+    tenantId?: string;
+    clientId?: string;
+    clientSecret?: string;
+  },
 ): Promise<MicrosoftDoubles> {
   const tls = await ensureDevCertificate(opts.certDir ?? '.local/certs');
   const tenantId = opts.tenantId ?? '72f988bf-0000-4000-8000-000000000001';
@@ -32,7 +37,10 @@ export async function startMicrosoftDoubles(
   const identity = await startIdentityDouble({ tls, tenantId, clients: [{ clientId, clientSecret }] });
   const graph = await startGraphDouble({ ...opts, tls, verifyToken: (t) => identity.verifyToken(t) });
   const credential = (): ClientSecretCredential =>
-    new ClientSecretCredential(tenantId, clientId, clientSecret, { authorityHost: identity.url, disableInstanceDiscovery: true });
+    new ClientSecretCredential(tenantId, clientId, clientSecret, {
+      authorityHost: identity.url,
+      disableInstanceDiscovery: true,
+    });
   return {
     identity,
     graph,
@@ -41,8 +49,14 @@ export async function startMicrosoftDoubles(
     clientSecret,
     credential,
     graphClient() {
-      const authProvider = new TokenCredentialAuthenticationProvider(credential(), { scopes: ['https://graph.microsoft.com/.default'] });
-      return Client.initWithMiddleware({ authProvider, baseUrl: graph.url, customHosts: new Set([new URL(graph.url).hostname]) });
+      const authProvider = new TokenCredentialAuthenticationProvider(credential(), {
+        scopes: ['https://graph.microsoft.com/.default'],
+      });
+      return Client.initWithMiddleware({
+        authProvider,
+        baseUrl: graph.url,
+        customHosts: new Set([new URL(graph.url).hostname]),
+      });
     },
     async close() {
       await graph.close();

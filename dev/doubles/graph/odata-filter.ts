@@ -17,10 +17,7 @@ export type FilterExpr =
 type Operand = { kind: 'path'; path: string[] } | { kind: 'literal'; value: string | number | boolean | null };
 
 type Token =
-  | { t: 'ident'; v: string }
-  | { t: 'string'; v: string }
-  | { t: 'number'; v: number }
-  | { t: '(' | ')' | ':' | ',' };
+  { t: 'ident'; v: string } | { t: 'string'; v: string } | { t: 'number'; v: number } | { t: '(' | ')' | ':' | ',' };
 
 export function parseFilter(text: string): FilterExpr {
   const tokens = tokenize(text);
@@ -171,7 +168,8 @@ export function matchesFilter(expr: FilterExpr, record: object, scope: Record<st
     case 'lambda': {
       const collection = resolvePath(expr.collection, record, scope);
       if (!Array.isArray(collection)) return false;
-      const test = (item: unknown): boolean => matchesFilter(expr.predicate, record, { ...scope, [expr.variable]: item });
+      const test = (item: unknown): boolean =>
+        matchesFilter(expr.predicate, record, { ...scope, [expr.variable]: item });
       return expr.quantifier === 'any' ? collection.some(test) : collection.every(test);
     }
   }

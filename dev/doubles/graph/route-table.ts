@@ -11,7 +11,14 @@ import {
   listMessages,
   updateMessage,
 } from './mail-api';
-import { addAttachment, attachmentValue, createUploadSession, deleteAttachment, getAttachment, listAttachments } from './attachments-api';
+import {
+  addAttachment,
+  attachmentValue,
+  createUploadSession,
+  deleteAttachment,
+  getAttachment,
+  listAttachments,
+} from './attachments-api';
 import type { PathParts } from './http-types';
 
 export interface ResolvedRoute {
@@ -25,7 +32,6 @@ export interface ResolvedRoute {
 }
 
 type Handler = (ctx: GraphContext, call: GraphCall, p: PathParts) => GraphReply;
-
 
 const METHOD_NOT_ALLOWED = (): never => {
   throw new GraphHttpError(405, 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');
@@ -52,7 +58,8 @@ export function resolveRoute(method: string, segments: string[]): ResolvedRoute 
   }
   if (segments.length === 1) return { ...route('users.*', { GET: listUsers }), mailboxKey: undefined };
   const user = segments[1]!;
-  if (segments.length === 2) return { ...route('user.*', { GET: (ctx, call) => getUser(ctx, call, user) }), mailboxKey: undefined };
+  if (segments.length === 2)
+    return { ...route('user.*', { GET: (ctx, call) => getUser(ctx, call, user) }), mailboxKey: undefined };
 
   const parts: PathParts = { user };
   let i = 2;
@@ -83,7 +90,8 @@ export function resolveRoute(method: string, segments: string[]): ResolvedRoute 
   }
   parts.attachment = segments[i + 1];
   if (i + 2 === segments.length) return route('attachment.*', { GET: getAttachment, DELETE: deleteAttachment }, parts);
-  if (lower[i + 2] === '$value' && i + 3 === segments.length) return route('attachment.*Value', { GET: attachmentValue }, parts);
+  if (lower[i + 2] === '$value' && i + 3 === segments.length)
+    return route('attachment.*Value', { GET: attachmentValue }, parts);
   throw badRequest(`Resource not found for the segment '${segments[i + 2]}'.`);
 }
 

@@ -20,7 +20,15 @@ import { runBatch, type BatchRequestItem } from './batch';
 import { FaultInjector, strikesAfterWork, type FaultSpec, type InjectedFault } from './faults';
 import type { GraphContext, GraphLimits } from './graph-context';
 import { errorReply, GraphHttpError, type GraphCall, type GraphReply } from './http-types';
-import { folderByPath, seedMessages, TenantState, type GraphDoubleUser, type SeededMessage, type StoredFolder, type StoredMessage } from './mailbox-state';
+import {
+  folderByPath,
+  seedMessages,
+  TenantState,
+  type GraphDoubleUser,
+  type SeededMessage,
+  type StoredFolder,
+  type StoredMessage,
+} from './mailbox-state';
 import { jsonBody } from './mail-api';
 import { resolveRoute } from './route-table';
 import { seededRandom } from '../../seeded-random';
@@ -113,7 +121,8 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : randomUUID();
+    const requestId =
+      typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : randomUUID();
     const url = new URL(req.url ?? '/', 'https://double.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -180,13 +189,24 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
       const auth = headers['authorization'] ?? '';
       const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
       if (!token) return fail(new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.'));
-      if (!opts.verifyToken(token)) return fail(new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.'));
+      if (!opts.verifyToken(token))
+        return fail(
+          new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.'),
+        );
     }
     if (tooLarge) return fail(new GraphHttpError(413, 'BadRequest', 'The maximum request length supported is 4MB.'));
 
     // A slow service holds its concurrency slot, so the delay is spent inside admission.
     const extraDelayMs = faultBefore?.kind === 'slow' ? (faultBefore.delayMs ?? 2000) : 0;
-    const reply = await admitted(mailboxId, method, body.length, routeName.endsWith('.create'), run, requestId, extraDelayMs);
+    const reply = await admitted(
+      mailboxId,
+      method,
+      body.length,
+      routeName.endsWith('.create'),
+      run,
+      requestId,
+      extraDelayMs,
+    );
     // Only a write that was carried out can lose its answer afterwards (not one the double throttled).
     if (faultAfter && reply.status < 300) {
       stats.faultsAfterWork += 1;
@@ -220,7 +240,13 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
         stats.throttled += 1;
         stats.throttledBy[admission.reason] += 1;
         return errorReply(
-          new GraphHttpError(429, 'ApplicationThrottled', `Application is over its ${admission.reason} limit.`, { 'Retry-After': String(admission.retryAfterSeconds) }, admission.reason),
+          new GraphHttpError(
+            429,
+            'ApplicationThrottled',
+            `Application is over its ${admission.reason} limit.`,
+            { 'Retry-After': String(admission.retryAfterSeconds) },
+            admission.reason,
+          ),
           requestId,
         );
       }
@@ -242,9 +268,13 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
   async function runInner(item: BatchRequestItem, requestId: string): Promise<GraphReply> {
     const url = new URL(`https://double.invalid/v1.0/${item.url.replace(/^\/+/, '')}`);
     const segments = url.pathname.split('/').filter(Boolean).slice(1).map(safeDecode);
-    const headers = Object.fromEntries(Object.entries(item.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const headers = Object.fromEntries(
+      Object.entries(item.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    );
     const body =
-      item.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof item.body === 'string' ? item.body : JSON.stringify(item.body), 'utf8');
+      item.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(typeof item.body === 'string' ? item.body : JSON.stringify(item.body), 'utf8');
     const method = item.method.toUpperCase();
     let route;
     try {
@@ -303,7 +333,8 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
       return [...mailbox.messages.values()].filter((m) => m.parentFolderId === folder.id);
     },
     addUser: (user) => state.addUser(user),
-    seedMessages: (addressOrId, messages, folderPath = 'Inbox/RingCentral') => seedMessages(state.mailboxOf(requireUser(addressOrId)), folderPath, messages),
+    seedMessages: (addressOrId, messages, folderPath = 'Inbox/RingCentral') =>
+      seedMessages(state.mailboxOf(requireUser(addressOrId)), folderPath, messages),
     reset() {
       state.clearMailboxes();
       ctx.uploads.clear();
@@ -330,9 +361,26 @@ export async function startGraphDouble(opts: GraphDoubleOptions): Promise<GraphD
 function injectedError(fault: FaultSpec): GraphHttpError {
   const retryAfter = fault.retryAfterSeconds ?? (fault.kind === '429' ? 1 : undefined);
   const headers: Record<string, string> = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
-  if (fault.kind === '429') return new GraphHttpError(429, 'TooManyRequests', 'Too many requests. Please retry after the time given in Retry-After.', headers);
-  if (fault.kind === '503') return new GraphHttpError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry later.', headers);
-  return new GraphHttpError(504, 'GatewayTimeout', 'The gateway did not receive a timely response from the service.', headers);
+  if (fault.kind === '429')
+    return new GraphHttpError(
+      429,
+      'TooManyRequests',
+      'Too many requests. Please retry after the time given in Retry-After.',
+      headers,
+    );
+  if (fault.kind === '503')
+    return new GraphHttpError(
+      503,
+      'ServiceUnavailable',
+      'The service is temporarily unavailable. Please retry later.',
+      headers,
+    );
+  return new GraphHttpError(
+    504,
+    'GatewayTimeout',
+    'The gateway did not receive a timely response from the service.',
+    headers,
+  );
 }
 
 function emptyStats(): Omit<GraphDoubleStats, 'maxConcurrency'> {
@@ -357,7 +405,8 @@ function send(res: ServerResponse, reply: GraphReply): void {
     headers['Content-Type'] ??= 'application/octet-stream';
   } else {
     payload = Buffer.from(JSON.stringify(reply.body), 'utf8');
-    headers['Content-Type'] = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+    headers['Content-Type'] =
+      'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
   }
   headers['Content-Length'] = payload.length;
   res.writeHead(reply.status, headers);

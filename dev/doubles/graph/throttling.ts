@@ -26,8 +26,7 @@ export const DEFAULT_LIMITS: ThrottleLimits = {
 export type ThrottleReason = 'MailboxConcurrency' | 'RequestRate' | 'UploadBytes';
 
 export type Admission =
-  | { admitted: true; release: () => void }
-  | { admitted: false; reason: ThrottleReason; retryAfterSeconds: number };
+  { admitted: true; release: () => void } | { admitted: false; reason: ThrottleReason; retryAfterSeconds: number };
 
 interface MailboxUsage {
   inFlight: number;
@@ -51,10 +50,18 @@ export class MailboxThrottle {
     usage.uploads = usage.uploads.filter((u) => u.at > now - this.limits.uploadWindowMs);
 
     if (usage.inFlight >= this.limits.concurrentPerMailbox) {
-      return { admitted: false, reason: 'MailboxConcurrency', retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds };
+      return {
+        admitted: false,
+        reason: 'MailboxConcurrency',
+        retryAfterSeconds: this.limits.concurrencyRetryAfterSeconds,
+      };
     }
     if (usage.requestTimes.length >= this.limits.requestsPerWindow) {
-      return { admitted: false, reason: 'RequestRate', retryAfterSeconds: secondsUntil(usage.requestTimes[0]! + this.limits.windowMs, now) };
+      return {
+        admitted: false,
+        reason: 'RequestRate',
+        retryAfterSeconds: secondsUntil(usage.requestTimes[0]! + this.limits.windowMs, now),
+      };
     }
     if (uploadBytes > 0) {
       let used = usage.uploads.reduce((sum, u) => sum + u.bytes, 0);

@@ -29,7 +29,10 @@ const SESSION_LIFETIME_MS = 15 * 60 * 1000;
 export class UploadSessionStore {
   private readonly sessions = new Map<string, UploadSession>();
 
-  open(fields: Omit<UploadSession, 'id' | 'authToken' | 'chunks' | 'nextOffset' | 'expiresAt'>, now: Date): UploadSession {
+  open(
+    fields: Omit<UploadSession, 'id' | 'authToken' | 'chunks' | 'nextOffset' | 'expiresAt'>,
+    now: Date,
+  ): UploadSession {
     const session: UploadSession = {
       ...fields,
       id: randomToken(18),
@@ -48,7 +51,9 @@ export class UploadSessionStore {
 
   /** The session named by an upload path, if it is still open. */
   sessionForPath(segments: string[]): UploadSession | undefined {
-    return segments[0] === 'upload' && segments[1] === 'sessions' && segments[2] ? this.sessions.get(segments[2]) : undefined;
+    return segments[0] === 'upload' && segments[1] === 'sessions' && segments[2]
+      ? this.sessions.get(segments[2])
+      : undefined;
   }
 
   close(id: string): void {
@@ -74,7 +79,11 @@ export function handleUploadRequest(
   body: Buffer,
 ): GraphReply {
   if (headers['authorization'] !== undefined) {
-    throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'The upload URL is pre-authenticated; an Authorization header must not be sent.');
+    throw new GraphHttpError(
+      401,
+      'InvalidAuthenticationToken',
+      'The upload URL is pre-authenticated; an Authorization header must not be sent.',
+    );
   }
   const session = ctx.uploads.sessionForPath(segments);
   const now = ctx.now();
@@ -88,19 +97,25 @@ export function handleUploadRequest(
     return { status: 204 };
   }
   if (method === 'GET') return { status: 200, body: statusBody(ctx, session) };
-  if (method !== 'PUT') throw new GraphHttpError(405, 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');
+  if (method !== 'PUT')
+    throw new GraphHttpError(405, 'BadRequest', 'Specified HTTP method is not allowed for the request uri.');
 
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(headers['content-range'] ?? '');
   if (!range) throw badRequest('The Content-Range header is missing or malformed.', 'ErrorInvalidContentRange');
   const start = Number(range[1]);
   const end = Number(range[2]);
   const total = Number(range[3]);
-  if (total !== session.size) throw badRequest(`The total size ${total} does not match the session size ${session.size}.`, 'ErrorInvalidContentRange');
+  if (total !== session.size)
+    throw badRequest(
+      `The total size ${total} does not match the session size ${session.size}.`,
+      'ErrorInvalidContentRange',
+    );
   if (end < start || end >= total) throw badRequest('The Content-Range is not valid.', 'ErrorInvalidContentRange');
   if (end - start + 1 > ctx.limits.maxRequestBytes) {
     throw new GraphHttpError(413, 'RequestEntityTooLarge', 'The chunk is larger than 4 MB.');
   }
-  if (body.length !== end - start + 1) throw badRequest('The body length does not match the Content-Range.', 'ErrorInvalidContentRange');
+  if (body.length !== end - start + 1)
+    throw badRequest('The body length does not match the Content-Range.', 'ErrorInvalidContentRange');
   if (start !== session.nextOffset) {
     return {
       status: 416,

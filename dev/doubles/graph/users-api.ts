@@ -6,13 +6,29 @@ import { listParam, parseOrBadRequest } from './message-view';
 import { matchesFilter } from './odata-filter';
 import { page } from './paging';
 
-const DEFAULT_USER_PROPERTIES = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const DEFAULT_USER_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
 
 export function listUsers(ctx: GraphContext, call: GraphCall): GraphReply {
   const wantsCount = call.query.get('$count') === 'true';
   const eventual = (call.headers['consistencylevel'] ?? '').toLowerCase() === 'eventual';
   if (wantsCount && !eventual) {
-    throw new GraphHttpError(400, 'Request_BadRequest', '$count is only supported with the ConsistencyLevel:eventual header.');
+    throw new GraphHttpError(
+      400,
+      'Request_BadRequest',
+      '$count is only supported with the ConsistencyLevel:eventual header.',
+    );
   }
   const filterText = call.query.get('$filter');
   let users = ctx.state.allUsers().map(fullUser);
@@ -36,11 +52,18 @@ export function listUsers(ctx: GraphContext, call: GraphCall): GraphReply {
 export function getUser(ctx: GraphContext, call: GraphCall, key: string): GraphReply {
   const user = ctx.state.findUserByIdOrUpn(key);
   if (!user) {
-    throw new GraphHttpError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+    throw new GraphHttpError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
   return {
     status: 200,
-    body: { '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users/$entity`, ...project(fullUser(user), listParam(call.query.get('$select'))) },
+    body: {
+      '@odata.context': `${ctx.graphBaseUrl}/v1.0/$metadata#users/$entity`,
+      ...project(fullUser(user), listParam(call.query.get('$select'))),
+    },
   };
 }
 

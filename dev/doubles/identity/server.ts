@@ -107,23 +107,45 @@ export async function startIdentityDouble(opts: IdentityDoubleOptions): Promise<
     };
 
     if (grantType !== 'client_credentials') {
-      reject(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${grantType ?? ''}'.`, 70003);
+      reject(
+        400,
+        'unsupported_grant_type',
+        `AADSTS70003: The app requested an unsupported grant type '${grantType ?? ''}'.`,
+        70003,
+      );
       return;
     }
     const client = clients.get(clientId);
     if (!client) {
-      reject(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${opts.tenantId}'.`, 700016);
+      reject(
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${opts.tenantId}'.`,
+        700016,
+      );
       return;
     }
     if (secret !== client.clientSecret) {
-      reject(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, 7000215);
+      reject(
+        401,
+        'invalid_client',
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        7000215,
+      );
       return;
     }
     const scopes = scope.split(' ').filter(Boolean);
     const resourceScope = scopes.find((s) => s.endsWith('/.default'));
-    const extraScopes = scopes.filter((s) => s !== resourceScope && !['openid', 'profile', 'offline_access'].includes(s));
+    const extraScopes = scopes.filter(
+      (s) => s !== resourceScope && !['openid', 'profile', 'offline_access'].includes(s),
+    );
     if (!resourceScope || extraScopes.length > 0) {
-      reject(400, 'invalid_scope', `AADSTS1002012: The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`, 1002012);
+      reject(
+        400,
+        'invalid_scope',
+        `AADSTS1002012: The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        1002012,
+      );
       return;
     }
 
@@ -221,7 +243,10 @@ function parseBasicAuth(header: string | undefined): { id: string; secret: strin
 function sendAadError(res: ServerResponse, status: number, error: string, description: string, code: number): void {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   sendJson(res, status, {
     error,
     error_description: `${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,

@@ -5,7 +5,11 @@ import { oauthErrorBody, type OAuthErrorBody } from './http-helpers';
 
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-export interface AppCredentials { clientId: string; clientSecret: string; jwt: string }
+export interface AppCredentials {
+  clientId: string;
+  clientSecret: string;
+  jwt: string;
+}
 
 export type TokenOutcome = { status: 200; body: TokenInfo } | { status: 400 | 401; body: OAuthErrorBody };
 
@@ -32,18 +36,26 @@ export class TokenAuthority {
     }
     const grantType = form.get('grant_type');
     if (grantType === JWT_GRANT) {
-      if (form.get('assertion') !== this.app.jwt) return { status: 400, body: oauthErrorBody('invalid_grant', 'OAU-211', 'Invalid assertion: JWT token is invalid') };
+      if (form.get('assertion') !== this.app.jwt)
+        return {
+          status: 400,
+          body: oauthErrorBody('invalid_grant', 'OAU-211', 'Invalid assertion: JWT token is invalid'),
+        };
       return { status: 200, body: this.issue() };
     }
     if (grantType === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
       const known = this.refreshTokens.get(presented);
-      if (!known || known.expiresAt <= this.now()) return { status: 400, body: oauthErrorBody('invalid_grant', 'OAU-211', 'Token is revoked or expired') };
+      if (!known || known.expiresAt <= this.now())
+        return { status: 400, body: oauthErrorBody('invalid_grant', 'OAU-211', 'Token is revoked or expired') };
       this.refreshTokens.delete(presented);
       this.accessTokens.delete(known.access);
       return { status: 200, body: this.issue() };
     }
-    return { status: 400, body: oauthErrorBody('unsupported_grant_type', 'OAU-250', `Unsupported grant type: ${grantType ?? '(none)'}`) };
+    return {
+      status: 400,
+      body: oauthErrorBody('unsupported_grant_type', 'OAU-250', `Unsupported grant type: ${grantType ?? '(none)'}`),
+    };
   }
 
   revoke(token: string): void {
@@ -76,9 +88,14 @@ export class TokenAuthority {
     this.accessTokens.set(access, this.now() + this.accessTtlSeconds * 1000);
     this.refreshTokens.set(refresh, { expiresAt: this.now() + this.refreshTtlSeconds * 1000, access });
     return {
-      access_token: access, token_type: 'bearer', expires_in: this.accessTtlSeconds,
-      refresh_token: refresh, refresh_token_expires_in: this.refreshTtlSeconds,
-      scope: 'TeamMessaging ReadAccounts', owner_id: this.ownerId, endpoint_id: randomBytes(8).toString('hex'),
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: this.accessTtlSeconds,
+      refresh_token: refresh,
+      refresh_token_expires_in: this.refreshTtlSeconds,
+      scope: 'TeamMessaging ReadAccounts',
+      owner_id: this.ownerId,
+      endpoint_id: randomBytes(8).toString('hex'),
     };
   }
 }

@@ -1,13 +1,27 @@
 import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
 import type {
-  ExportChat, ExportEvent, ExportFile, ExportFolder, ExportNote, ExportOrganisation, ExportPerson, ExportPost, ExportTask,
+  ExportChat,
+  ExportEvent,
+  ExportFile,
+  ExportFolder,
+  ExportNote,
+  ExportOrganisation,
+  ExportPerson,
+  ExportPost,
+  ExportTask,
 } from '../../../shared/ringcentral/export-records';
 import { MEDIA_PLACEHOLDER } from '../../demo-org';
 
 /** The records of one export (or one dataset of it), folder by folder. */
 export interface ExportContent {
-  chats: ExportChat[]; members: ExportPerson[]; guests: ExportPerson[]; posts: ExportPost[];
-  events: ExportEvent[]; tasks: ExportTask[]; notes: ExportNote[]; files: ExportFile[];
+  chats: ExportChat[];
+  members: ExportPerson[];
+  guests: ExportPerson[];
+  posts: ExportPost[];
+  events: ExportEvent[];
+  tasks: ExportTask[];
+  notes: ExportNote[];
+  files: ExportFile[];
 }
 
 const ITEM_FOLDERS = ['posts', 'events', 'tasks', 'notes', 'files'] as const satisfies readonly ExportFolder[];
@@ -18,8 +32,11 @@ const ITEM_FOLDERS = ['posts', 'events', 'tasks', 'notes', 'files'] as const sat
  * state); the chats those items are in; all members; the guests of those chats.
  * `chatIds` keeps items of those chats; `contacts` keeps items of chats a listed person is in.
  */
-export function selectExport(org: ExportOrganisation, request: Required<Pick<CreateDataExportTaskRequest, 'timeFrom' | 'timeTo'>> & CreateDataExportTaskRequest,
-  mediaUrl: string): ExportContent {
+export function selectExport(
+  org: ExportOrganisation,
+  request: Required<Pick<CreateDataExportTaskRequest, 'timeFrom' | 'timeTo'>> & CreateDataExportTaskRequest,
+  mediaUrl: string,
+): ExportContent {
   const from = Date.parse(request.timeFrom);
   const to = Date.parse(request.timeTo);
   const chatAllowed = chatFilter(org, request);
@@ -31,15 +48,35 @@ export function selectExport(org: ExportOrganisation, request: Required<Pick<Cre
   const pick = <T extends { id: string; lastModifiedTime: string; chatIds: string[] }>(records: T[]) =>
     latest(records.filter((r) => inWindow(r) && r.chatIds.some(chatAllowed)));
   const events = pick(org.events);
-  const tasks = pick(org.tasks).map((t) => ({ ...t, ...(t.attachments ? { attachments: t.attachments.map((a) => ({ ...a, ...(a.contentUri ? { contentUri: onMediaHost(a.contentUri, mediaUrl) } : {}) })) } : {}) }));
+  const tasks = pick(org.tasks).map((t) => ({
+    ...t,
+    ...(t.attachments
+      ? {
+          attachments: t.attachments.map((a) => ({
+            ...a,
+            ...(a.contentUri ? { contentUri: onMediaHost(a.contentUri, mediaUrl) } : {}),
+          })),
+        }
+      : {}),
+  }));
   const notes = pick(org.notes);
   const files = pick(org.files).map((f) => ({ ...f, contentUri: onMediaHost(f.contentUri, mediaUrl) }));
 
   const chatIds = new Set<string>(posts.map((p) => p.chatId));
-  for (const item of [...events, ...tasks, ...notes, ...files]) for (const id of item.chatIds) if (chatAllowed(id)) chatIds.add(id);
+  for (const item of [...events, ...tasks, ...notes, ...files])
+    for (const id of item.chatIds) if (chatAllowed(id)) chatIds.add(id);
   const chats = org.chats.filter((c) => chatIds.has(c.id));
   const guestIds = new Set(chats.flatMap((c) => c.guestIds ?? []));
-  return { chats, members: org.members, guests: org.guests.filter((g) => guestIds.has(g.id)), posts, events, tasks, notes, files };
+  return {
+    chats,
+    members: org.members,
+    guests: org.guests.filter((g) => guestIds.has(g.id)),
+    posts,
+    events,
+    tasks,
+    notes,
+    files,
+  };
 }
 
 /** Splits the items over datasets of at most `maxRecords` items; each dataset repeats chats, members and guests. */
@@ -48,7 +85,16 @@ export function splitIntoDatasets(content: ExportContent, maxRecords: number | u
   if (!maxRecords || items.length <= maxRecords) return [content];
   const datasets: ExportContent[] = [];
   for (let i = 0; i < items.length; i += maxRecords) {
-    const part: ExportContent = { chats: content.chats, members: content.members, guests: content.guests, posts: [], events: [], tasks: [], notes: [], files: [] };
+    const part: ExportContent = {
+      chats: content.chats,
+      members: content.members,
+      guests: content.guests,
+      posts: [],
+      events: [],
+      tasks: [],
+      notes: [],
+      files: [],
+    };
     for (const { folder, record } of items.slice(i, i + maxRecords)) (part[folder] as unknown[]).push(record);
     datasets.push(part);
   }
@@ -59,8 +105,16 @@ function chatFilter(org: ExportOrganisation, request: CreateDataExportTaskReques
   let allowed: Set<string> | undefined = request.chatIds?.length ? new Set(request.chatIds) : undefined;
   if (request.contacts?.length) {
     const people = [...org.members, ...org.guests];
-    const ids = new Set(request.contacts.flatMap((c) => people.filter((p) => (c.id && p.id === c.id) || (c.email && p.email?.toLowerCase() === c.email.toLowerCase())).map((p) => p.id)));
-    const ofContacts = org.chats.filter((c) => [...(c.memberIds ?? []), ...(c.guestIds ?? [])].some((id) => ids.has(id))).map((c) => c.id);
+    const ids = new Set(
+      request.contacts.flatMap((c) =>
+        people
+          .filter((p) => (c.id && p.id === c.id) || (c.email && p.email?.toLowerCase() === c.email.toLowerCase()))
+          .map((p) => p.id),
+      ),
+    );
+    const ofContacts = org.chats
+      .filter((c) => [...(c.memberIds ?? []), ...(c.guestIds ?? [])].some((id) => ids.has(id)))
+      .map((c) => c.id);
     allowed = new Set(ofContacts.filter((id) => !allowed || allowed.has(id)));
   }
   return allowed ? (id) => allowed.has(id) : () => true;

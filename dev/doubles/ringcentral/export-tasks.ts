@@ -71,28 +71,61 @@ export class ExportTasks {
 
   create(body: CreateDataExportTaskRequest): CreateOutcome {
     const { timeFrom, timeTo } = body;
-    for (const [name, value] of [['timeFrom', timeFrom], ['timeTo', timeTo]] as const) {
-      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return { status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) };
+    for (const [name, value] of [
+      ['timeFrom', timeFrom],
+      ['timeTo', timeTo],
+    ] as const) {
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+        return { status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) };
     }
-    if (Date.parse(timeTo!) <= Date.parse(timeFrom!)) return { status: 400, body: errorBody('CMN-101', 'Parameter [timeTo] must be after [timeFrom]') };
+    if (Date.parse(timeTo!) <= Date.parse(timeFrom!))
+      return { status: 400, body: errorBody('CMN-101', 'Parameter [timeTo] must be after [timeFrom]') };
     if (Date.parse(timeTo!) > addMonths(Date.parse(timeFrom!), MAX_RANGE_MONTHS)) {
-      return { status: 400, body: errorBody('CMN-101', `The range between [timeFrom] and [timeTo] must not exceed ${MAX_RANGE_MONTHS} months`) };
+      return {
+        status: 400,
+        body: errorBody(
+          'CMN-101',
+          `The range between [timeFrom] and [timeTo] must not exceed ${MAX_RANGE_MONTHS} months`,
+        ),
+      };
     }
     const active = [...this.tasks.values()].filter((t) => ACTIVE.has(t.view.status)).length;
     if (active >= MAX_ACTIVE_TASKS) {
-      return { status: 400, body: errorBody('TMS-ExportLimit', `No more than ${MAX_ACTIVE_TASKS} export tasks per company can run at the same time`) };
+      return {
+        status: 400,
+        body: errorBody(
+          'TMS-ExportLimit',
+          `No more than ${MAX_ACTIVE_TASKS} export tasks per company can run at the same time`,
+        ),
+      };
     }
     const org = this.settings.organisation();
     const id = `${org.accountId}-${++this.sequence}-${randomBytes(3).toString('hex')}`;
     const at = new Date(this.now()).toISOString();
     const admin = org.members[0];
-    const specific = { timeFrom: timeFrom!, timeTo: timeTo!, ...(body.contacts ? { contacts: body.contacts } : {}), ...(body.chatIds ? { chatIds: body.chatIds } : {}) };
+    const specific = {
+      timeFrom: timeFrom!,
+      timeTo: timeTo!,
+      ...(body.contacts ? { contacts: body.contacts } : {}),
+      ...(body.chatIds ? { chatIds: body.chatIds } : {}),
+    };
     const view: ExportTaskView = {
-      uri: `${this.settings.apiUrl}/team-messaging/v1/data-export/${id}`, id, creationTime: at, lastModifiedTime: at, status: 'Accepted',
+      uri: `${this.settings.apiUrl}/team-messaging/v1/data-export/${id}`,
+      id,
+      creationTime: at,
+      lastModifiedTime: at,
+      status: 'Accepted',
       ...(admin ? { creator: { id: admin.id, firstName: admin.firstName, lastName: admin.lastName } } : {}),
       specific,
     };
-    this.tasks.set(id, { view, request: specific, gets: 0, attemptStartedAt: 0, attemptStartedMs: this.now(), failure: this.settings.faults.takeExportFailure() });
+    this.tasks.set(id, {
+      view,
+      request: specific,
+      gets: 0,
+      attemptStartedAt: 0,
+      attemptStartedMs: this.now(),
+      failure: this.settings.faults.takeExportFailure(),
+    });
     return { status: 200, task: { ...view } };
   }
 
@@ -113,14 +146,22 @@ export class ExportTasks {
     const statuses = query.getAll('status');
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
     const perPage = Math.min(250, Math.max(1, Number(query.get('perPage') ?? 30) || 30));
-    const all = [...this.tasks.values()].map((t) => t.view)
+    const all = [...this.tasks.values()]
+      .map((t) => t.view)
       .filter((v) => statuses.length === 0 || statuses.includes(v.status))
       .sort((a, b) => (b.creationTime ?? '').localeCompare(a.creationTime ?? ''));
     const tasks = all.slice((page - 1) * perPage, page * perPage).map((v) => ({ ...v }));
     const totalPages = Math.max(1, Math.ceil(all.length / perPage));
     return {
       tasks,
-      paging: { page, perPage, pageStart: (page - 1) * perPage, pageEnd: (page - 1) * perPage + Math.max(0, tasks.length - 1), totalPages, totalElements: all.length },
+      paging: {
+        page,
+        perPage,
+        pageStart: (page - 1) * perPage,
+        pageEnd: (page - 1) * perPage + Math.max(0, tasks.length - 1),
+        totalPages,
+        totalElements: all.length,
+      },
       navigation: {},
     } as DataExportTaskList & { tasks: ExportTaskView[] };
   }
@@ -154,7 +195,17 @@ export class ExportTasks {
     const content = selectExport(this.settings.organisation(), state.request, this.settings.mediaUrl);
     const parts = splitIntoDatasets(content, this.settings.maxRecordsPerDataset);
     const mtime = new Date(this.now());
-    state.datasets = await Promise.all(parts.map((part, i) => prepareDataset(String(i + 1), part, { id: state.view.id, ...state.request }, this.settings.recordsPerFile, mtime)));
+    state.datasets = await Promise.all(
+      parts.map((part, i) =>
+        prepareDataset(
+          String(i + 1),
+          part,
+          { id: state.view.id, ...state.request },
+          this.settings.recordsPerFile,
+          mtime,
+        ),
+      ),
+    );
     this.setStatus(state, 'Completed');
   }
 
@@ -166,7 +217,8 @@ export class ExportTasks {
 
   private issueLink(taskId: string, datasetId: string): string {
     const now = this.now();
-    for (const [key, link] of this.links) if (link.expiresAt <= now - this.settings.datasetLinkTtlMs) this.links.delete(key);
+    for (const [key, link] of this.links)
+      if (link.expiresAt <= now - this.settings.datasetLinkTtlMs) this.links.delete(key);
     const signature = randomBytes(16).toString('hex');
     this.links.set(signature, { taskId, datasetId, expiresAt: now + this.settings.datasetLinkTtlMs });
     return `${this.settings.mediaUrl}/team-messaging/v1/data-export/${encodeURIComponent(taskId)}/datasets/${encodeURIComponent(datasetId)}?signature=${signature}`;

@@ -20,7 +20,10 @@ export interface InjectedFault {
   retryAfterSeconds?: number;
 }
 
-interface Truncation { afterBytes: number; match?: string | RegExp }
+interface Truncation {
+  afterBytes: number;
+  match?: string | RegExp;
+}
 
 /** Faults the tests switch on; probabilistic ones draw from a seeded RNG so runs repeat. */
 export class Faults {

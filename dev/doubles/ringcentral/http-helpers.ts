@@ -2,22 +2,39 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type ApiError from '@rc-ex/core/definitions/ApiError';
 
 /** RingCentral's REST error body: a top-level code and message, repeated in `errors[]`. */
-export interface RingCentralErrorBody { errorCode: string; message: string; errors: ApiError[] }
+export interface RingCentralErrorBody {
+  errorCode: string;
+  message: string;
+  errors: ApiError[];
+}
 
 export function errorBody(errorCode: string, message: string): RingCentralErrorBody {
   return { errorCode, message, errors: [{ errorCode, message }] };
 }
 
 /** The OAuth endpoint's error body (RFC 6749 fields plus RingCentral's `errors[]`). */
-export interface OAuthErrorBody { error: string; error_description: string; errors: ApiError[] }
+export interface OAuthErrorBody {
+  error: string;
+  error_description: string;
+  errors: ApiError[];
+}
 
 export function oauthErrorBody(error: string, errorCode: string, message: string): OAuthErrorBody {
   return { error, error_description: message, errors: [{ errorCode, message }] };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(payload.length) });
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(payload.length),
+  });
   res.end(payload);
 }
 

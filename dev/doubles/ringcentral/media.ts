@@ -17,7 +17,12 @@ export interface SendOptions {
 }
 
 /** Serves media as RingCentral does: whole (200) or one `Range: bytes=` range (206), streamed. */
-export async function serveRanged(req: IncomingMessage, res: ServerResponse, body: RangedBody, options: SendOptions): Promise<void> {
+export async function serveRanged(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: RangedBody,
+  options: SendOptions,
+): Promise<void> {
   const total = body.totalSize;
   const range = parseRange(req.headers.range, total);
   const common: Record<string, string> = {
@@ -46,7 +51,10 @@ export async function serveRanged(req: IncomingMessage, res: ServerResponse, bod
 }
 
 /** One `bytes=s-e`, `bytes=s-` or `bytes=-n` range; several ranges are answered whole, like many servers do. */
-export function parseRange(header: string | undefined, total: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+export function parseRange(
+  header: string | undefined,
+  total: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
@@ -65,21 +73,24 @@ export function parseRange(header: string | undefined, total: number): { start: 
 
 /** Bytes [start, end] of a stream that can only be read from the beginning (a dataset zip). */
 export function sliceStream(source: NodeJS.ReadableStream, start: number, end: number): Readable {
-  return Readable.from((async function* () {
-    let offset = 0;
-    try {
-      for await (const raw of source as AsyncIterable<Buffer>) {
-        const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
-        const from = Math.max(0, start - offset);
-        const to = Math.min(chunk.length, end - offset + 1);
-        if (to > from) yield chunk.subarray(from, to);
-        offset += chunk.length;
-        if (offset > end) return;
+  return Readable.from(
+    (async function* () {
+      let offset = 0;
+      try {
+        for await (const raw of source as AsyncIterable<Buffer>) {
+          const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+          const from = Math.max(0, start - offset);
+          const to = Math.min(chunk.length, end - offset + 1);
+          if (to > from) yield chunk.subarray(from, to);
+          offset += chunk.length;
+          if (offset > end) return;
+        }
+      } finally {
+        (source as Readable).destroy?.();
       }
-    } finally {
-      (source as Readable).destroy?.();
-    }
-  })(), { objectMode: false });
+    })(),
+    { objectMode: false },
+  );
 }
 
 async function pump(source: Readable, res: ServerResponse, options: SendOptions): Promise<void> {

@@ -8,7 +8,11 @@ import { prepareZip, type PreparedZip, type ZipEntry } from './archive-zip';
 import type { ExportFailure, Faults } from './faults';
 import { errorBody, type RingCentralErrorBody } from './http-helpers';
 import {
-  REPORT_MESSAGE_TYPES, archiveFileName, attachmentContentStream, type VoiceMessage, type VoiceOrganisation,
+  REPORT_MESSAGE_TYPES,
+  archiveFileName,
+  attachmentContentStream,
+  type VoiceMessage,
+  type VoiceOrganisation,
 } from './voice-records';
 
 /** RingCentral: "Maximum number of simultaneous tasks per account is 2." */
@@ -42,7 +46,8 @@ export interface MessageStoreReportSettings {
   now?: () => number;
 }
 
-export type ReportCreateOutcome = { status: 200; task: MessageStoreReport } | { status: 400; body: RingCentralErrorBody };
+export type ReportCreateOutcome =
+  { status: 200; task: MessageStoreReport } | { status: 400; body: RingCentralErrorBody };
 
 /**
  * Message store report tasks (`/restapi/v1.0/account/~/message-store-report`), advancing on GETs as
@@ -62,27 +67,49 @@ export class MessageStoreReports {
     const now = this.now();
     const dateTo = body.dateTo ?? new Date(now).toISOString();
     const dateFrom = body.dateFrom ?? new Date(Date.parse(dateTo) - 86_400_000).toISOString();
-    for (const [name, value] of [['dateFrom', dateFrom], ['dateTo', dateTo]] as const) {
-      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return { status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) };
+    for (const [name, value] of [
+      ['dateFrom', dateFrom],
+      ['dateTo', dateTo],
+    ] as const) {
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
+        return { status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) };
     }
-    if (Date.parse(dateTo) < Date.parse(dateFrom)) return { status: 400, body: errorBody('CMN-101', 'Parameter [dateTo] must not be before [dateFrom]') };
+    if (Date.parse(dateTo) < Date.parse(dateFrom))
+      return { status: 400, body: errorBody('CMN-101', 'Parameter [dateTo] must not be before [dateFrom]') };
     if (body.messageTypes !== undefined) {
-      if (!Array.isArray(body.messageTypes) || body.messageTypes.some((t) => !(REPORT_MESSAGE_TYPES as readonly string[]).includes(t))) {
+      if (
+        !Array.isArray(body.messageTypes) ||
+        body.messageTypes.some((t) => !(REPORT_MESSAGE_TYPES as readonly string[]).includes(t))
+      ) {
         return { status: 400, body: errorBody('CMN-101', 'Parameter [messageTypes] value is invalid') };
       }
     }
     const active = [...this.tasks.values()].filter((t) => ACTIVE.has(t.view.status)).length;
     if (active >= MAX_ACTIVE_REPORTS) {
-      return { status: 400, body: errorBody('MSR-TaskLimit', `Maximum number of simultaneous tasks per account is ${MAX_ACTIVE_REPORTS}`) };
+      return {
+        status: 400,
+        body: errorBody('MSR-TaskLimit', `Maximum number of simultaneous tasks per account is ${MAX_ACTIVE_REPORTS}`),
+      };
     }
     const accountId = this.settings.voice().accountId;
     const id = `${accountId}-${accountId}-${randomBytes(16).toString('hex')}`;
     const view: ReportState['view'] = {
       uri: `${this.settings.apiUrl}/restapi/v1.0/account/${accountId}/message-store-report/${id}`,
-      id, status: 'Accepted', accountId, startTime: new Date(now).toISOString(), dateFrom, dateTo,
+      id,
+      status: 'Accepted',
+      accountId,
+      startTime: new Date(now).toISOString(),
+      dateFrom,
+      dateTo,
       ...(body.messageTypes?.length ? { messageTypes: [...body.messageTypes] } : {}),
     };
-    this.tasks.set(id, { view, gets: 0, attemptStartedAt: 0, attemptStartedMs: now, failure: this.settings.faults.takeMessageStoreReportFailure() });
+    this.tasks.set(id, {
+      view,
+      gets: 0,
+      attemptStartedAt: 0,
+      attemptStartedMs: now,
+      failure: this.settings.faults.takeMessageStoreReportFailure(),
+    });
     return { status: 200, task: { ...view } };
   }
 
@@ -144,7 +171,10 @@ export class MessageStoreReports {
 }
 
 /** The messages a report of [dateFrom, dateTo] holds: `creationTime` in the window (both ends inclusive), of the requested types. */
-export function selectReportMessages(voice: VoiceOrganisation, request: { dateFrom: string; dateTo: string; messageTypes?: readonly string[] }): VoiceMessage[] {
+export function selectReportMessages(
+  voice: VoiceOrganisation,
+  request: { dateFrom: string; dateTo: string; messageTypes?: readonly string[] },
+): VoiceMessage[] {
   const from = Date.parse(request.dateFrom);
   const to = Date.parse(request.dateTo);
   const types = request.messageTypes?.length ? new Set(request.messageTypes) : undefined;
@@ -156,7 +186,12 @@ export function selectReportMessages(voice: VoiceOrganisation, request: { dateFr
 }
 
 /** A message record as the message store shows it, with its URIs on the API and media hosts. */
-export function messageRecord(message: VoiceMessage, accountId: string, apiUrl: string, mediaUrl: string): GetMessageInfoResponse {
+export function messageRecord(
+  message: VoiceMessage,
+  accountId: string,
+  apiUrl: string,
+  mediaUrl: string,
+): GetMessageInfoResponse {
   const base = `/restapi/v1.0/account/${accountId}/extension/${message.extensionId}/message-store/${message.record.id}`;
   return {
     ...message.record,
@@ -169,8 +204,9 @@ export function messageRecord(message: VoiceMessage, accountId: string, apiUrl: 
 async function buildArchives(settings: MessageStoreReportSettings, view: ReportState['view']): Promise<PreparedZip[]> {
   const voice = settings.voice();
   const accountId = voice.accountId;
-  const messages = selectReportMessages(voice, view)
-    .sort((a, b) => b.record.creationTime.localeCompare(a.record.creationTime) || b.record.id - a.record.id);
+  const messages = selectReportMessages(voice, view).sort(
+    (a, b) => b.record.creationTime.localeCompare(a.record.creationTime) || b.record.id - a.record.id,
+  );
   const byExtension = new Map<string, VoiceMessage[]>();
   for (const m of messages) byExtension.set(m.extensionId, [...(byExtension.get(m.extensionId) ?? []), m]);
   const mtime = new Date(settings.now?.() ?? Date.now());
@@ -178,7 +214,11 @@ async function buildArchives(settings: MessageStoreReportSettings, view: ReportS
   const metadata: ZipEntry[] = [...byExtension.entries()].map(([extensionId, list]) => {
     const records = list.map((m) => messageRecord(m, accountId, settings.apiUrl, settings.mediaUrl));
     const json = Buffer.from(JSON.stringify(settings.messageStoreJson === 'array' ? records : { records }));
-    return { path: `account/${accountId}/extension/${extensionId}/message-store.json`, size: json.length, open: () => Readable.from([json]) };
+    return {
+      path: `account/${accountId}/extension/${extensionId}/message-store.json`,
+      size: json.length,
+      open: () => Readable.from([json]),
+    };
   });
   const archives = [await prepareZip(metadata, mtime)];
 
@@ -196,7 +236,8 @@ async function buildArchives(settings: MessageStoreReportSettings, view: ReportS
       }
       batch.push({
         path: `account/${accountId}/extension/${m.extensionId}/message-store/content/${m.record.id}/${archiveFileName(a.info)}`,
-        size: a.info.size, open: () => attachmentContentStream(a),
+        size: a.info.size,
+        open: () => attachmentContentStream(a),
       });
       batchBytes += a.info.size;
     }

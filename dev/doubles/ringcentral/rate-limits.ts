@@ -43,8 +43,11 @@ export class RateLimiter {
     if (penalised || recent.length >= limit) {
       this.penaltyUntil.set(group, now + this.penaltyMs);
       return {
-        allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(this.penaltyMs / 1000)),
-        duringPenalty: penalised, startedPenalty: !penalised, headers: headers(0),
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(this.penaltyMs / 1000)),
+        duringPenalty: penalised,
+        startedPenalty: !penalised,
+        headers: headers(0),
       };
     }
     recent.push(now);

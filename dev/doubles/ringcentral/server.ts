@@ -74,7 +74,11 @@ export interface RingCentralDouble {
   close(): Promise<void>;
 }
 
-interface Route { kind: RequestKind; group: RateGroup; params: string[] }
+interface Route {
+  kind: RequestKind;
+  group: RateGroup;
+  params: string[];
+}
 
 const MEDIA_HOST = 'localhost';
 const EXPORT_PATH = '/team-messaging/v1/data-export';
@@ -89,7 +93,11 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
   let filesById = indexFiles(org);
   const stats = emptyStats();
   const faults = new Faults(seededRandom(opts.faultSeed ?? 1));
-  const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }, opts.windowMs ?? 60_000, opts.penaltyMs ?? 60_000);
+  const limiter = new RateLimiter(
+    { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits },
+    opts.windowMs ?? 60_000,
+    opts.penaltyMs ?? 60_000,
+  );
   const auth = new TokenAuthority(opts, org.members[0]?.id ?? '0', opts.accessTokenTtlSeconds ?? 3600);
   const sockets = new Set<import('node:net').Socket>();
   let voice = opts.voice ?? emptyVoiceOrganisation(org.accountId);
@@ -113,15 +121,36 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
   const url = `http://127.0.0.1:${port}`;
   const mediaUrl = `http://${MEDIA_HOST}:${port}`;
   const tasks = new ExportTasks({
-    apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, exportLatencyMs: opts.exportLatencyMs, recordsPerFile: opts.recordsPerFile ?? 10_000,
-    maxRecordsPerDataset: opts.maxRecordsPerDataset, datasetLinkTtlMs: opts.datasetLinkTtlMs ?? 3_600_000, organisation: () => org, faults,
+    apiUrl: url,
+    mediaUrl,
+    pollsUntilComplete: opts.pollsUntilComplete ?? 1,
+    exportLatencyMs: opts.exportLatencyMs,
+    recordsPerFile: opts.recordsPerFile ?? 10_000,
+    maxRecordsPerDataset: opts.maxRecordsPerDataset,
+    datasetLinkTtlMs: opts.datasetLinkTtlMs ?? 3_600_000,
+    organisation: () => org,
+    faults,
   });
   const reports = new MessageStoreReports({
-    apiUrl: url, mediaUrl, pollsUntilComplete: opts.pollsUntilComplete ?? 1, latencyMs: opts.exportLatencyMs, maxArchiveBytes: opts.maxArchiveBytes,
-    messageStoreJson: opts.messageStoreJson, voice: () => voice, faults,
+    apiUrl: url,
+    mediaUrl,
+    pollsUntilComplete: opts.pollsUntilComplete ?? 1,
+    latencyMs: opts.exportLatencyMs,
+    maxArchiveBytes: opts.maxArchiveBytes,
+    messageStoreJson: opts.messageStoreJson,
+    voice: () => voice,
+    faults,
   });
   const voiceContext = {
-    url, mediaUrl, voice: () => voice, reports, faults, stats, missingPermissions, recordingDelayMs: opts.recordingDelayMs ?? 300_000, now: () => Date.now(),
+    url,
+    mediaUrl,
+    voice: () => voice,
+    reports,
+    faults,
+    stats,
+    missingPermissions,
+    recordingDelayMs: opts.recordingDelayMs ?? 300_000,
+    now: () => Date.now(),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -145,7 +174,9 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     if (fault?.kind === '503') return sendJson(res, 503, errorBody('CMN-211', 'Service Temporarily Unavailable'));
     if (fault?.kind === '429') {
       stats.responses429++;
-      return sendJson(res, 429, errorBody('CMN-301', 'Request rate exceeded'), { 'Retry-After': String(fault.retryAfterSeconds ?? 1) });
+      return sendJson(res, 429, errorBody('CMN-301', 'Request rate exceeded'), {
+        'Retry-After': String(fault.retryAfterSeconds ?? 1),
+      });
     }
 
     const rate = limiter.check(route.group);
@@ -153,7 +184,10 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
       stats.responses429++;
       if (rate.startedPenalty) stats.penaltiesStarted++;
       if (rate.duringPenalty) stats.requestsDuringPenalty++;
-      return sendJson(res, 429, errorBody('CMN-301', 'Request rate exceeded'), { ...rate.headers, 'Retry-After': String(rate.retryAfterSeconds) });
+      return sendJson(res, 429, errorBody('CMN-301', 'Request rate exceeded'), {
+        ...rate.headers,
+        'Retry-After': String(rate.retryAfterSeconds),
+      });
     }
     const headers = rate.headers;
 
@@ -173,8 +207,12 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     const verdict = auth.verify(req, reqUrl);
     if (verdict !== 'ok') {
       stats.unauthorized++;
-      const body = verdict === 'missing' ? errorBody('AGW-401', 'Authorization header is not specified')
-        : verdict === 'expired' ? errorBody('TokenExpired', 'Access token expired') : errorBody('TokenInvalid', 'Invalid token');
+      const body =
+        verdict === 'missing'
+          ? errorBody('AGW-401', 'Authorization header is not specified')
+          : verdict === 'expired'
+            ? errorBody('TokenExpired', 'Access token expired')
+            : errorBody('TokenInvalid', 'Invalid token');
       return sendJson(res, 401, body, { ...headers, 'WWW-Authenticate': 'Bearer realm="RingCentral"' });
     }
 
@@ -202,25 +240,61 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
       case 'getTask': {
         const task = await tasks.get(route.params[0]);
         if (afterCommit) return loseAnswer(res, afterCommit);
-        return task ? sendJson(res, 200, task, headers) : sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [taskId] is not found'), headers);
+        return task
+          ? sendJson(res, 200, task, headers)
+          : sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [taskId] is not found'), headers);
       }
       case 'dataset': {
         const [taskId, datasetId] = route.params;
         const dataset = tasks.resolveLink(taskId, datasetId, reqUrl.searchParams.get('signature'));
-        if (dataset === 'expired') return sendJson(res, 403, errorBody('MediaLinkExpired', 'The dataset link has expired; get the task again for a fresh link'), headers);
-        if (!dataset) return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [datasetId] is not found'), headers);
-        return serveRanged(req, res, {
-          totalSize: dataset.size, contentType: 'application/zip', fileName: `${taskId}_${datasetId}.zip`,
-          open: (start, end) => sliceStream(dataset.open(), start, end),
-        }, { headers, truncateAfter: faults.takeTruncation(reqUrl.pathname), onBytes: (n) => { stats.bytesServed += n; } });
+        if (dataset === 'expired')
+          return sendJson(
+            res,
+            403,
+            errorBody('MediaLinkExpired', 'The dataset link has expired; get the task again for a fresh link'),
+            headers,
+          );
+        if (!dataset)
+          return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [datasetId] is not found'), headers);
+        return serveRanged(
+          req,
+          res,
+          {
+            totalSize: dataset.size,
+            contentType: 'application/zip',
+            fileName: `${taskId}_${datasetId}.zip`,
+            open: (start, end) => sliceStream(dataset.open(), start, end),
+          },
+          {
+            headers,
+            truncateAfter: faults.takeTruncation(reqUrl.pathname),
+            onBytes: (n) => {
+              stats.bytesServed += n;
+            },
+          },
+        );
       }
       case 'file': {
         const file = filesById.get(route.params[0]);
-        if (!file || file.deleted) return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [fileId] is not found'), headers);
-        return serveRanged(req, res, {
-          totalSize: file.size, contentType: contentTypeOf(file.name), fileName: file.name,
-          open: (start, end) => fileContentStream(file.id, file.size, start, end),
-        }, { headers, truncateAfter: faults.takeTruncation(reqUrl.pathname), onBytes: (n) => { stats.bytesServed += n; } });
+        if (!file || file.deleted)
+          return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [fileId] is not found'), headers);
+        return serveRanged(
+          req,
+          res,
+          {
+            totalSize: file.size,
+            contentType: contentTypeOf(file.name),
+            fileName: file.name,
+            open: (start, end) => fileContentStream(file.id, file.size, start, end),
+          },
+          {
+            headers,
+            truncateAfter: faults.takeTruncation(reqUrl.pathname),
+            onBytes: (n) => {
+              stats.bytesServed += n;
+            },
+          },
+        );
       }
       default:
         return sendJson(res, 404, errorBody('CMN-102', `Resource ${reqUrl.pathname} is not found`), headers);
@@ -228,7 +302,10 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
   }
 
   return {
-    url, mediaUrl, faults, stats,
+    url,
+    mediaUrl,
+    faults,
+    stats,
     setOrganisation(next) {
       org = next;
       filesById = indexFiles(next);
@@ -256,7 +333,8 @@ function resolveRoute(method: string, path: string, onMedia: boolean): Route {
   const read = method === 'GET' || method === 'HEAD';
   if (onMedia) {
     // /team-messaging/v1/data-export/{taskId}/datasets/{datasetId}
-    if (read && path.startsWith(`${EXPORT_PATH}/`) && parts.length === 6 && parts[4] === 'datasets') return route('dataset', 'Light', [parts[3], parts[5]]);
+    if (read && path.startsWith(`${EXPORT_PATH}/`) && parts.length === 6 && parts[4] === 'datasets')
+      return route('dataset', 'Light', [parts[3], parts[5]]);
     if (read && parts.length === 2 && parts[0] === 'file') return route('file', 'Light', [parts[1]]);
     return route('unknown', 'Light');
   }
@@ -264,7 +342,8 @@ function resolveRoute(method: string, path: string, onMedia: boolean): Route {
   if (method === 'POST' && path === '/restapi/oauth/revoke') return route('revoke', 'Auth');
   if (path === EXPORT_PATH && method === 'POST') return route('createTask', 'Heavy');
   if (path === EXPORT_PATH && method === 'GET') return route('listTasks', 'Medium');
-  if (method === 'GET' && path.startsWith(`${EXPORT_PATH}/`) && parts.length === 4) return route('getTask', 'Medium', [parts[3]]);
+  if (method === 'GET' && path.startsWith(`${EXPORT_PATH}/`) && parts.length === 4)
+    return route('getTask', 'Medium', [parts[3]]);
   return route('unknown', 'Light');
 }
 
@@ -283,11 +362,15 @@ function hostName(host: string | undefined): string {
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  pdf: 'application/pdf', txt: 'text/plain', jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
 };
 
 function contentTypeOf(name: string): string {
   return CONTENT_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 }
-

@@ -1,8 +1,18 @@
 import type { RateGroup } from './rate-limits';
 
-export type RequestKind = 'token' | 'revoke' | 'createTask' | 'getTask' | 'listTasks' | 'dataset' | 'file' | 'unknown' | VoiceRequestKind;
+export type RequestKind =
+  'token' | 'revoke' | 'createTask' | 'getTask' | 'listTasks' | 'dataset' | 'file' | 'unknown' | VoiceRequestKind;
 /** The voice-and-messaging routes (voice-routes.ts). */
-export type VoiceRequestKind = 'createReport' | 'getReport' | 'reportArchive' | 'archiveDownload' | 'messageContent' | 'callLog' | 'recording' | 'recordingContent' | 'extensions';
+export type VoiceRequestKind =
+  | 'createReport'
+  | 'getReport'
+  | 'reportArchive'
+  | 'archiveDownload'
+  | 'messageContent'
+  | 'callLog'
+  | 'recording'
+  | 'recordingContent'
+  | 'extensions';
 
 /** Counters the tests read; one live object per double. */
 export interface RingCentralStats {
@@ -42,10 +52,32 @@ export function emptyStats(): RingCentralStats {
     requests: 0,
     byGroup: { Light: 0, Medium: 0, Heavy: 0, Auth: 0 },
     byKind: {
-      token: 0, revoke: 0, createTask: 0, getTask: 0, listTasks: 0, dataset: 0, file: 0, unknown: 0,
-      createReport: 0, getReport: 0, reportArchive: 0, archiveDownload: 0, messageContent: 0, callLog: 0, recording: 0, recordingContent: 0, extensions: 0,
+      token: 0,
+      revoke: 0,
+      createTask: 0,
+      getTask: 0,
+      listTasks: 0,
+      dataset: 0,
+      file: 0,
+      unknown: 0,
+      createReport: 0,
+      getReport: 0,
+      reportArchive: 0,
+      archiveDownload: 0,
+      messageContent: 0,
+      callLog: 0,
+      recording: 0,
+      recordingContent: 0,
+      extensions: 0,
     },
-    responses429: 0, penaltiesStarted: 0, requestsDuringPenalty: 0, unauthorized: 0, tasksCreated: 0, reportsCreated: 0, forbidden: 0, bytesServed: 0,
+    responses429: 0,
+    penaltiesStarted: 0,
+    requestsDuringPenalty: 0,
+    unauthorized: 0,
+    tasksCreated: 0,
+    reportsCreated: 0,
+    forbidden: 0,
+    bytesServed: 0,
     timesByGroup: { Light: [], Medium: [], Heavy: [], Auth: [] },
   };
 }

@@ -32,7 +32,10 @@ export const REPORT_MESSAGE_TYPES = ['Fax', 'SMS', 'VoiceMail', 'Pager'] as cons
 export interface VoiceMessage {
   extensionId: string;
   record: Omit<GetMessageInfoResponse, 'id' | 'uri' | 'attachments' | 'extensionId'> & {
-    id: number; type: MessageType; creationTime: string; lastModifiedTime: string;
+    id: number;
+    type: MessageType;
+    creationTime: string;
+    lastModifiedTime: string;
   };
   attachments: VoiceAttachment[];
 }
@@ -49,8 +52,12 @@ export interface VoiceAttachment {
  */
 export interface VoiceCall {
   record: Omit<CallLogRecord, 'recording' | 'uri'> & {
-    id: string; sessionId: string; startTime: string; duration: number;
-    direction: NonNullable<CallLogRecord['direction']>; type: NonNullable<CallLogRecord['type']>;
+    id: string;
+    sessionId: string;
+    startTime: string;
+    duration: number;
+    direction: NonNullable<CallLogRecord['direction']>;
+    type: NonNullable<CallLogRecord['type']>;
   };
   recording?: VoiceRecording;
 }
@@ -70,8 +77,13 @@ export function callEndMs(call: VoiceCall): number {
 }
 
 /** The bytes of an attachment: its text, or deterministic bytes from its id and size. `end` inclusive. */
-export function attachmentContentStream(attachment: VoiceAttachment, start = 0, end = attachment.info.size - 1): Readable {
-  if (attachment.text !== undefined) return Readable.from([Buffer.from(attachment.text, 'utf8').subarray(start, end + 1)]);
+export function attachmentContentStream(
+  attachment: VoiceAttachment,
+  start = 0,
+  end = attachment.info.size - 1,
+): Readable {
+  if (attachment.text !== undefined)
+    return Readable.from([Buffer.from(attachment.text, 'utf8').subarray(start, end + 1)]);
   return fileContentStream(`attachment-${attachment.info.id}`, attachment.info.size, start, end);
 }
 
@@ -81,8 +93,16 @@ export function recordingContentStream(recording: VoiceRecording, start = 0, end
 }
 
 const EXTENSIONS: Record<string, string> = {
-  'text/plain': 'txt', 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif',
-  'audio/mpeg': 'mp3', 'audio/wav': 'wav', 'audio/x-wav': 'wav', 'video/mp4': 'mp4', 'image/tiff': 'tif',
+  'text/plain': 'txt',
+  'application/pdf': 'pdf',
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'audio/mpeg': 'mp3',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'video/mp4': 'mp4',
+  'image/tiff': 'tif',
 };
 
 /** The file name of an attachment inside an archive zip: `<attachmentId>.<ext>` (ext from the content type). */

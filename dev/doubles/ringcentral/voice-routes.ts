@@ -13,12 +13,23 @@ import { serveRanged, sliceStream } from './media';
 import type { MessageStoreReports } from './message-store-reports';
 import type { RateGroup } from './rate-limits';
 import type { RingCentralStats, VoiceRequestKind } from './stats';
-import { attachmentContentStream, callEndMs, recordingContentStream, type VoiceCall, type VoiceOrganisation } from './voice-records';
+import {
+  attachmentContentStream,
+  callEndMs,
+  recordingContentStream,
+  type VoiceCall,
+  type VoiceOrganisation,
+} from './voice-records';
 
 /** The app permissions the voice routes need (each path's doc comment in @rc-ex/core names it). */
 export type AppPermission = 'ReadMessages' | 'ReadCallLog' | 'ReadCallRecording' | 'ReadAccounts';
 
-export interface VoiceRoute { kind: VoiceRequestKind; group: RateGroup; permission: AppPermission; params: string[] }
+export interface VoiceRoute {
+  kind: VoiceRequestKind;
+  group: RateGroup;
+  permission: AppPermission;
+  params: string[];
+}
 
 const API = '/restapi/v1.0/account/';
 
@@ -30,23 +41,34 @@ export function resolveVoiceRoute(method: string, path: string, onMedia: boolean
   if (!path.startsWith(API)) return undefined;
   const p = path.slice(API.length).split('/').filter(Boolean).map(decodeURIComponent);
   const read = method === 'GET' || method === 'HEAD';
-  const route = (kind: VoiceRequestKind, group: RateGroup, permission: AppPermission, params: string[]): VoiceRoute => ({ kind, group, permission, params });
+  const route = (
+    kind: VoiceRequestKind,
+    group: RateGroup,
+    permission: AppPermission,
+    params: string[],
+  ): VoiceRoute => ({ kind, group, permission, params });
   if (onMedia) {
     // account/{a}/message-store-report/{task}/archive/{n}
-    if (read && p.length === 5 && p[1] === 'message-store-report' && p[3] === 'archive') return route('archiveDownload', 'Heavy', 'ReadMessages', [p[0], p[2], p[4]]);
+    if (read && p.length === 5 && p[1] === 'message-store-report' && p[3] === 'archive')
+      return route('archiveDownload', 'Heavy', 'ReadMessages', [p[0], p[2], p[4]]);
     // account/{a}/recording/{id}/content
-    if (read && p.length === 4 && p[1] === 'recording' && p[3] === 'content') return route('recordingContent', 'Heavy', 'ReadCallRecording', [p[0], p[2]]);
+    if (read && p.length === 4 && p[1] === 'recording' && p[3] === 'content')
+      return route('recordingContent', 'Heavy', 'ReadCallRecording', [p[0], p[2]]);
     // account/{a}/extension/{e}/message-store/{m}/content/{attachment}
     if (read && p.length === 7 && p[1] === 'extension' && p[3] === 'message-store' && p[5] === 'content') {
       return route('messageContent', 'Medium', 'ReadMessages', [p[0], p[2], p[4], p[6]]);
     }
     return undefined;
   }
-  if (p.length === 2 && p[1] === 'message-store-report' && method === 'POST') return route('createReport', 'Heavy', 'ReadMessages', [p[0]]);
-  if (read && p.length === 3 && p[1] === 'message-store-report') return route('getReport', 'Heavy', 'ReadMessages', [p[0], p[2]]);
-  if (read && p.length === 4 && p[1] === 'message-store-report' && p[3] === 'archive') return route('reportArchive', 'Heavy', 'ReadMessages', [p[0], p[2]]);
+  if (p.length === 2 && p[1] === 'message-store-report' && method === 'POST')
+    return route('createReport', 'Heavy', 'ReadMessages', [p[0]]);
+  if (read && p.length === 3 && p[1] === 'message-store-report')
+    return route('getReport', 'Heavy', 'ReadMessages', [p[0], p[2]]);
+  if (read && p.length === 4 && p[1] === 'message-store-report' && p[3] === 'archive')
+    return route('reportArchive', 'Heavy', 'ReadMessages', [p[0], p[2]]);
   if (read && p.length === 2 && p[1] === 'call-log') return route('callLog', 'Heavy', 'ReadCallLog', [p[0]]);
-  if (read && p.length === 3 && p[1] === 'recording') return route('recording', 'Heavy', 'ReadCallRecording', [p[0], p[2]]);
+  if (read && p.length === 3 && p[1] === 'recording')
+    return route('recording', 'Heavy', 'ReadCallRecording', [p[0], p[2]]);
   if (read && p.length === 2 && p[1] === 'extension') return route('extensions', 'Medium', 'ReadAccounts', [p[0]]);
   return undefined;
 }
@@ -64,18 +86,37 @@ export interface VoiceContext {
   now(): number;
 }
 
-interface JsonAnswer { status: number; body: unknown }
+interface JsonAnswer {
+  status: number;
+  body: unknown;
+}
 
 /** Answers one voice route; `headers` are the rate-limit headers; `fault` an after-commit fault taken for this request. */
-export async function handleVoice(route: VoiceRoute, req: IncomingMessage, res: ServerResponse, reqUrl: URL, headers: Record<string, string>,
-  ctx: VoiceContext, fault: InjectedFault | undefined): Promise<void> {
+export async function handleVoice(
+  route: VoiceRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  reqUrl: URL,
+  headers: Record<string, string>,
+  ctx: VoiceContext,
+  fault: InjectedFault | undefined,
+): Promise<void> {
   if (ctx.missingPermissions.has(route.permission)) {
     ctx.stats.forbidden++;
-    return sendJson(res, 403, errorBody('CMN-401', `In order to call this API endpoint, application needs to have [${route.permission}] permission`), headers);
+    return sendJson(
+      res,
+      403,
+      errorBody(
+        'CMN-401',
+        `In order to call this API endpoint, application needs to have [${route.permission}] permission`,
+      ),
+      headers,
+    );
   }
   const voice = ctx.voice();
   const account = route.params[0];
-  if (account !== '~' && account !== voice.accountId) return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [accountId] is not found'), headers);
+  if (account !== '~' && account !== voice.accountId)
+    return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [accountId] is not found'), headers);
 
   let answer: JsonAnswer;
   switch (route.kind) {
@@ -93,14 +134,22 @@ export async function handleVoice(route: VoiceRoute, req: IncomingMessage, res: 
     }
     case 'getReport': {
       const task = await ctx.reports.get(route.params[1]);
-      answer = task ? { status: 200, body: task } : { status: 404, body: errorBody('CMN-102', 'Resource for parameter [taskId] is not found') };
+      answer = task
+        ? { status: 200, body: task }
+        : { status: 404, body: errorBody('CMN-102', 'Resource for parameter [taskId] is not found') };
       break;
     }
     case 'reportArchive': {
       const list = ctx.reports.archiveList(route.params[1]);
-      answer = list === undefined ? { status: 404, body: errorBody('CMN-102', 'Resource for parameter [taskId] is not found') }
-        : list === 'notReady' ? { status: 404, body: errorBody('CMN-102', 'Archive for the task is not found: the task is not completed') }
-          : { status: 200, body: list };
+      answer =
+        list === undefined
+          ? { status: 404, body: errorBody('CMN-102', 'Resource for parameter [taskId] is not found') }
+          : list === 'notReady'
+            ? {
+                status: 404,
+                body: errorBody('CMN-102', 'Archive for the task is not found: the task is not completed'),
+              }
+            : { status: 200, body: list };
       break;
     }
     case 'callLog':
@@ -113,7 +162,10 @@ export async function handleVoice(route: VoiceRoute, req: IncomingMessage, res: 
         break;
       }
       const body: GetCallRecordingResponse = {
-        id: call.recording.id, contentUri: recordingContentUri(ctx, voice, call.recording.id), contentType: call.recording.contentType, duration: call.record.duration,
+        id: call.recording.id,
+        contentUri: recordingContentUri(ctx, voice, call.recording.id),
+        contentType: call.recording.contentType,
+        duration: call.record.duration,
       };
       answer = { status: 200, body };
       break;
@@ -136,23 +188,48 @@ export function loseAnswer(res: ServerResponse, fault: InjectedFault): void {
     return;
   }
   // A gateway's page, not RingCentral's JSON: clients must not rely on a JSON body on a 504.
-  const page = Buffer.from('<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>');
+  const page = Buffer.from(
+    '<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>',
+  );
   res.writeHead(504, { 'Content-Type': 'text/html', 'Content-Length': String(page.length) }).end(page);
 }
 
-async function streamVoice(route: VoiceRoute, req: IncomingMessage, res: ServerResponse, reqUrl: URL, headers: Record<string, string>,
-  ctx: VoiceContext, voice: VoiceOrganisation, fault: InjectedFault | undefined): Promise<void> {
+async function streamVoice(
+  route: VoiceRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  reqUrl: URL,
+  headers: Record<string, string>,
+  ctx: VoiceContext,
+  voice: VoiceOrganisation,
+  fault: InjectedFault | undefined,
+): Promise<void> {
   // After-commit faults on a download: nothing to commit, so the answer is simply lost.
   if (fault) return loseAnswer(res, fault);
-  const send = { headers, truncateAfter: ctx.faults.takeTruncation(reqUrl.pathname), onBytes: (n: number) => { ctx.stats.bytesServed += n; } };
+  const send = {
+    headers,
+    truncateAfter: ctx.faults.takeTruncation(reqUrl.pathname),
+    onBytes: (n: number) => {
+      ctx.stats.bytesServed += n;
+    },
+  };
   switch (route.kind) {
     case 'archiveDownload': {
       const [, taskId, index] = route.params;
       const zip = ctx.reports.archive(taskId, index);
-      if (!zip) return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [archiveId] is not found'), headers);
-      return serveRanged(req, res, {
-        totalSize: zip.size, contentType: 'application/zip', fileName: `${taskId}_${index}.zip`, open: (start, end) => sliceStream(zip.open(), start, end),
-      }, send);
+      if (!zip)
+        return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [archiveId] is not found'), headers);
+      return serveRanged(
+        req,
+        res,
+        {
+          totalSize: zip.size,
+          contentType: 'application/zip',
+          fileName: `${taskId}_${index}.zip`,
+          open: (start, end) => sliceStream(zip.open(), start, end),
+        },
+        send,
+      );
     }
     case 'recordingContent': {
       const call = voice.calls.find((c) => c.recording?.id === route.params[1]);
@@ -161,20 +238,38 @@ async function streamVoice(route: VoiceRoute, req: IncomingMessage, res: ServerR
       if (!call || !recording || ctx.now() < callEndMs(call) + (recording.delayMs ?? ctx.recordingDelayMs)) {
         return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [recordingId] is not found'), headers);
       }
-      return serveRanged(req, res, {
-        totalSize: recording.size, contentType: recording.contentType, fileName: `${recording.id}.${recording.contentType === 'audio/wav' ? 'wav' : 'mp3'}`,
-        open: (start, end) => recordingContentStream(recording, start, end),
-      }, send);
+      return serveRanged(
+        req,
+        res,
+        {
+          totalSize: recording.size,
+          contentType: recording.contentType,
+          fileName: `${recording.id}.${recording.contentType === 'audio/wav' ? 'wav' : 'mp3'}`,
+          open: (start, end) => recordingContentStream(recording, start, end),
+        },
+        send,
+      );
     }
     case 'messageContent': {
       const [, extensionId, messageId, attachmentId] = route.params;
       const message = voice.messages.find((m) => m.extensionId === extensionId && String(m.record.id) === messageId);
-      const attachment = message?.record.availability === 'Purged' ? undefined : message?.attachments.find((a) => String(a.info.id) === attachmentId);
-      if (!attachment) return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [attachmentId] is not found'), headers);
-      return serveRanged(req, res, {
-        totalSize: attachment.info.size, contentType: attachment.info.contentType, ...(attachment.info.fileName ? { fileName: attachment.info.fileName } : {}),
-        open: (start, end) => attachmentContentStream(attachment, start, end),
-      }, send);
+      const attachment =
+        message?.record.availability === 'Purged'
+          ? undefined
+          : message?.attachments.find((a) => String(a.info.id) === attachmentId);
+      if (!attachment)
+        return sendJson(res, 404, errorBody('CMN-102', 'Resource for parameter [attachmentId] is not found'), headers);
+      return serveRanged(
+        req,
+        res,
+        {
+          totalSize: attachment.info.size,
+          contentType: attachment.info.contentType,
+          ...(attachment.info.fileName ? { fileName: attachment.info.fileName } : {}),
+          open: (start, end) => attachmentContentStream(attachment, start, end),
+        },
+        send,
+      );
     }
     default:
       return sendJson(res, 404, errorBody('CMN-102', `Resource ${reqUrl.pathname} is not found`), headers);
@@ -185,7 +280,10 @@ function recordingContentUri(ctx: VoiceContext, voice: VoiceOrganisation, id: st
   return `${ctx.mediaUrl}${API}${voice.accountId}/recording/${id}/content`;
 }
 
-const invalid = (name: string): JsonAnswer => ({ status: 400, body: errorBody('CMN-101', `Parameter [${name}] value is invalid`) });
+const invalid = (name: string): JsonAnswer => ({
+  status: 400,
+  body: errorBody('CMN-101', `Parameter [${name}] value is invalid`),
+});
 
 /** `page`/`perPage` as RingCentral reads them; `perPage` may be `max` (call log only), larger values are capped. */
 function paging(query: URLSearchParams, allowMax: boolean): { page: number; perPage: number } | JsonAnswer {
@@ -227,19 +325,23 @@ function callLog(voice: VoiceOrganisation, reqUrl: URL, ctx: VoiceContext): Json
   const types = q.getAll('type');
   const directions = q.getAll('direction');
   const recordingType = q.get('recordingType');
-  if (recordingType !== null && !['Automatic', 'OnDemand', 'All'].includes(recordingType)) return invalid('recordingType');
+  if (recordingType !== null && !['Automatic', 'OnDemand', 'All'].includes(recordingType))
+    return invalid('recordingType');
   const from = Date.parse(dateFrom);
   const to = Date.parse(dateTo);
 
-  const matching = voice.calls.filter((c) => {
-    const start = Date.parse(c.record.startTime);
-    // A call is in the log once it has ended.
-    if (start < from || start > to || callEndMs(c) > now) return false;
-    if (types.length && !types.includes(c.record.type)) return false;
-    if (directions.length && !directions.includes(c.record.direction)) return false;
-    if (recordingType && (!c.recording || (recordingType !== 'All' && c.recording.type !== recordingType))) return false;
-    return true;
-  }).sort((a, b) => b.record.startTime.localeCompare(a.record.startTime) || b.record.id.localeCompare(a.record.id));
+  const matching = voice.calls
+    .filter((c) => {
+      const start = Date.parse(c.record.startTime);
+      // A call is in the log once it has ended.
+      if (start < from || start > to || callEndMs(c) > now) return false;
+      if (types.length && !types.includes(c.record.type)) return false;
+      if (directions.length && !directions.includes(c.record.direction)) return false;
+      if (recordingType && (!c.recording || (recordingType !== 'All' && c.recording.type !== recordingType)))
+        return false;
+      return true;
+    })
+    .sort((a, b) => b.record.startTime.localeCompare(a.record.startTime) || b.record.id.localeCompare(a.record.id));
 
   const { page, perPage } = pages;
   const slice = matching.slice((page - 1) * perPage, page * perPage);
@@ -247,20 +349,37 @@ function callLog(voice: VoiceOrganisation, reqUrl: URL, ctx: VoiceContext): Json
   const navigation: PageNavigationModel = { firstPage: pageUri(reqUrl, ctx.url, 1) };
   if (page * perPage < matching.length) navigation.nextPage = pageUri(reqUrl, ctx.url, page + 1);
   if (page > 1) navigation.previousPage = pageUri(reqUrl, ctx.url, page - 1);
-  const pagingModel: EnumeratedPagingModel = { page, perPage, ...(records.length ? { pageStart: (page - 1) * perPage, pageEnd: (page - 1) * perPage + records.length - 1 } : {}) };
+  const pagingModel: EnumeratedPagingModel = {
+    page,
+    perPage,
+    ...(records.length ? { pageStart: (page - 1) * perPage, pageEnd: (page - 1) * perPage + records.length - 1 } : {}),
+  };
   const body: CallLogResponse = { uri: pageUri(reqUrl, ctx.url, page).uri, records, navigation, paging: pagingModel };
   return { status: 200, body };
 }
 
-function callRecord(call: VoiceCall, view: 'Simple' | 'Detailed', voice: VoiceOrganisation, ctx: VoiceContext): CallLogRecord {
+function callRecord(
+  call: VoiceCall,
+  view: 'Simple' | 'Detailed',
+  voice: VoiceOrganisation,
+  ctx: VoiceContext,
+): CallLogRecord {
   const { legs, lastModifiedTime, ...simple } = call.record;
-  const recording = call.recording ? {
-    recording: {
-      id: call.recording.id, uri: `${ctx.url}${API}${voice.accountId}/recording/${call.recording.id}`, type: call.recording.type,
-      contentUri: recordingContentUri(ctx, voice, call.recording.id),
-    },
-  } : {};
-  const record: CallLogRecord = { ...simple, uri: `${ctx.url}${API}${voice.accountId}/call-log/${call.record.id}`, ...recording };
+  const recording = call.recording
+    ? {
+        recording: {
+          id: call.recording.id,
+          uri: `${ctx.url}${API}${voice.accountId}/recording/${call.recording.id}`,
+          type: call.recording.type,
+          contentUri: recordingContentUri(ctx, voice, call.recording.id),
+        },
+      }
+    : {};
+  const record: CallLogRecord = {
+    ...simple,
+    uri: `${ctx.url}${API}${voice.accountId}/call-log/${call.record.id}`,
+    ...recording,
+  };
   if (view === 'Detailed') {
     if (lastModifiedTime) record.lastModifiedTime = lastModifiedTime;
     // A leg carries the recording when the call was recorded, as the master leg does in RingCentral's samples.
@@ -276,16 +395,26 @@ function extensionList(voice: VoiceOrganisation, reqUrl: URL, ctx: VoiceContext)
   if ('status' in pages) return pages;
   const statuses = q.getAll('status');
   const types = q.getAll('type');
-  const emails = q.getAll('email').flatMap((e) => e.split(',')).map((e) => e.trim().toLowerCase()).filter(Boolean);
+  const emails = q
+    .getAll('email')
+    .flatMap((e) => e.split(','))
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
   const matching = voice.extensions
-    .filter((e) => (!statuses.length || statuses.includes(e.status ?? 'Enabled'))
-      && (!types.length || types.includes(e.type ?? 'User'))
-      && (!emails.length || emails.includes(e.contact?.email?.toLowerCase() ?? '')))
+    .filter(
+      (e) =>
+        (!statuses.length || statuses.includes(e.status ?? 'Enabled')) &&
+        (!types.length || types.includes(e.type ?? 'User')) &&
+        (!emails.length || emails.includes(e.contact?.email?.toLowerCase() ?? '')),
+    )
     .sort((a, b) => a.id - b.id);
   const { page, perPage } = pages;
   const slice = matching.slice((page - 1) * perPage, page * perPage);
   const totalPages = Math.max(1, Math.ceil(matching.length / perPage));
-  const navigation: PageNavigationModel = { firstPage: pageUri(reqUrl, ctx.url, 1), lastPage: pageUri(reqUrl, ctx.url, totalPages) };
+  const navigation: PageNavigationModel = {
+    firstPage: pageUri(reqUrl, ctx.url, 1),
+    lastPage: pageUri(reqUrl, ctx.url, totalPages),
+  };
   if (page < totalPages) navigation.nextPage = pageUri(reqUrl, ctx.url, page + 1);
   if (page > 1) navigation.previousPage = pageUri(reqUrl, ctx.url, page - 1);
   const body: GetExtensionListResponse = {
@@ -293,7 +422,10 @@ function extensionList(voice: VoiceOrganisation, reqUrl: URL, ctx: VoiceContext)
     records: slice.map((e) => ({ ...e, uri: `${ctx.url}${API}${voice.accountId}/extension/${e.id}` })),
     navigation,
     paging: {
-      page, perPage, totalPages, totalElements: matching.length,
+      page,
+      perPage,
+      totalPages,
+      totalElements: matching.length,
       ...(slice.length ? { pageStart: (page - 1) * perPage, pageEnd: (page - 1) * perPage + slice.length - 1 } : {}),
     },
   };

@@ -2,11 +2,33 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DEMO_ORGANISATION_LABEL, MEDIA_PLACEHOLDER, demoOrganisation, fileContentStream, generateOrganisation } from '../../../dev/demo-org';
+import {
+  DEMO_ORGANISATION_LABEL,
+  MEDIA_PLACEHOLDER,
+  demoOrganisation,
+  fileContentStream,
+  generateOrganisation,
+} from '../../../dev/demo-org';
 
 const from = new Date('2025-05-01T00:00:00.000Z');
 const to = new Date('2025-05-08T00:00:00.000Z');
-const options = { seed: 42, members: 30, guests: 4, chats: { direct: 8, group: 4, team: 3, personal: 2 }, posts: 700, tasks: 9, notes: 4, events: 5, filesRatio: 0.2, largeFiles: [{ sizeBytes: 12_000_000 }], edits: 15, deletions: 6, from, to, domain: 'corp.example' };
+const options = {
+  seed: 42,
+  members: 30,
+  guests: 4,
+  chats: { direct: 8, group: 4, team: 3, personal: 2 },
+  posts: 700,
+  tasks: 9,
+  notes: 4,
+  events: 5,
+  filesRatio: 0.2,
+  largeFiles: [{ sizeBytes: 12_000_000 }],
+  edits: 15,
+  deletions: 6,
+  from,
+  to,
+  domain: 'corp.example',
+};
 
 async function digest(stream: Readable): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -23,7 +45,10 @@ describe('generateOrganisation', () => {
 
   it('is deterministic from the seed', () => {
     assert.deepEqual(generateOrganisation(options), org);
-    assert.notDeepEqual(generateOrganisation({ ...options, seed: 43 }).posts.map((p) => p.chatId), org.posts.map((p) => p.chatId));
+    assert.notDeepEqual(
+      generateOrganisation({ ...options, seed: 43 }).posts.map((p) => p.chatId),
+      org.posts.map((p) => p.chatId),
+    );
   });
 
   it('makes members with first.last@domain and guests with external addresses', () => {
@@ -41,9 +66,15 @@ describe('generateOrganisation', () => {
 
   it('makes chats of every type with their members and guests', () => {
     const count = (type: string) => org.chats.filter((c) => c.Type === type).length;
-    assert.deepEqual([count('Everyone'), count('Personal'), count('Direct'), count('Group'), count('Team')], [1, 2, 8, 4, 3]);
+    assert.deepEqual(
+      [count('Everyone'), count('Personal'), count('Direct'), count('Group'), count('Team')],
+      [1, 2, 8, 4, 3],
+    );
     assert.equal(org.chats.find((c) => c.Type === 'Everyone')!.memberIds!.length, 30);
-    assert.ok(org.chats.some((c) => (c.guestIds ?? []).length > 0), 'guests take part somewhere');
+    assert.ok(
+      org.chats.some((c) => (c.guestIds ?? []).length > 0),
+      'guests take part somewhere',
+    );
     const people = new Set([...org.members, ...org.guests].map((p) => p.id));
     for (const c of org.chats) {
       for (const id of [...c.memberIds!, ...c.guestIds!]) assert.ok(people.has(id));
@@ -76,9 +107,15 @@ describe('generateOrganisation', () => {
       assert.ok([...chat.memberIds!, ...chat.guestIds!].includes(p.creator.id), 'creator takes part in the chat');
     }
 
-    const targets = new Map<string, string>([...org.files.map((f) => [f.id, 'File'] as const), ...org.tasks.map((t) => [t.id, 'Task'] as const), ...org.notes.map((n) => [n.id, 'Note'] as const), ...org.events.map((e) => [e.id, 'Event'] as const)]);
+    const targets = new Map<string, string>([
+      ...org.files.map((f) => [f.id, 'File'] as const),
+      ...org.tasks.map((t) => [t.id, 'Task'] as const),
+      ...org.notes.map((n) => [n.id, 'Note'] as const),
+      ...org.events.map((e) => [e.id, 'Event'] as const),
+    ]);
     const attached = originals.flatMap((p) => (p.attachments ?? []).map((a) => ({ a, p })));
-    for (const { a, p } of attached) assert.equal(targets.get(a.id), a.type, `${a.type} ${a.id} of post ${p.id} exists`);
+    for (const { a, p } of attached)
+      assert.equal(targets.get(a.id), a.type, `${a.type} ${a.id} of post ${p.id} exists`);
     assert.equal(new Set(attached.map(({ a }) => a.id)).size, targets.size, 'every item is attached to a post');
     assert.equal(new Set(org.tasks.map((t) => t.id)).size, 9);
     assert.equal(org.notes.length, 4);
@@ -112,7 +149,11 @@ describe('generateOrganisation', () => {
     for (const [original, edited] of edits) assert.notEqual(edited.text, original.text);
     for (const [, deleted] of deletions) assert.equal(deleted.text, undefined);
     const sorted = [...org.posts].sort((a, b) => a.lastModifiedTime.localeCompare(b.lastModifiedTime));
-    assert.deepEqual(org.posts.map((p) => p.lastModifiedTime), sorted.map((p) => p.lastModifiedTime), 'posts ordered by version time');
+    assert.deepEqual(
+      org.posts.map((p) => p.lastModifiedTime),
+      sorted.map((p) => p.lastModifiedTime),
+      'posts ordered by version time',
+    );
   });
 });
 
@@ -126,7 +167,11 @@ describe('fileContentStream', () => {
 
     const hash = createHash('sha256');
     let bytes = 0;
-    for (const [start, end] of [[0, 65_535], [65_536, 100_000], [100_001, size - 1]]) {
+    for (const [start, end] of [
+      [0, 65_535],
+      [65_536, 100_000],
+      [100_001, size - 1],
+    ]) {
       for await (const chunk of fileContentStream('4000000010', size, start, end) as AsyncIterable<Buffer>) {
         hash.update(chunk);
         bytes += chunk.length;
@@ -145,13 +190,23 @@ describe('demoOrganisation', () => {
     assert.equal(DEMO_ORGANISATION_LABEL, 'DEMO DATA');
     assert.equal(demo.members.length, 6);
     assert.equal(demo.guests.length, 1);
-    assert.deepEqual(new Set(demo.chats.map((c) => c.Type)), new Set(['Direct', 'Group', 'Team', 'Personal', 'Everyone']));
+    assert.deepEqual(
+      new Set(demo.chats.map((c) => c.Type)),
+      new Set(['Direct', 'Group', 'Team', 'Personal', 'Everyone']),
+    );
     assert.equal(new Set(demo.posts.map((p) => p.id)).size, 40);
     for (const m of demo.members) assert.match(m.email!, /@demo\.example$/);
     assert.ok(demo.members.every((m) => /demo|no-mailbox/i.test(m.lastName!)));
-    assert.ok(demo.members.some((m) => /no-mailbox/.test(m.email!)), 'one member without a mailbox, for the catch-all path');
+    assert.ok(
+      demo.members.some((m) => /no-mailbox/.test(m.email!)),
+      'one member without a mailbox, for the catch-all path',
+    );
     for (const c of demo.chats.filter((c) => c.name)) assert.ok(c.name!.includes(DEMO_ORGANISATION_LABEL), c.name);
     assert.ok(demo.tasks.length >= 2 && demo.notes.length === 2 && demo.events.length === 2 && demo.files.length >= 2);
-    for (const p of demo.posts) assert.ok(p.lastModifiedTime < now.toISOString() && p.creationTime >= new Date(now.getTime() - 2 * 86_400_000).toISOString());
+    for (const p of demo.posts)
+      assert.ok(
+        p.lastModifiedTime < now.toISOString() &&
+          p.creationTime >= new Date(now.getTime() - 2 * 86_400_000).toISOString(),
+      );
   });
 });

@@ -13,7 +13,11 @@ describe('identity double', () => {
 
   before(async () => {
     const cert = await ensureDevCertificate('.local/certs');
-    idp = await startIdentityDouble({ tls: cert, tenantId: TENANT, clients: [{ clientId: CLIENT_ID, clientSecret: SECRET }] });
+    idp = await startIdentityDouble({
+      tls: cert,
+      tenantId: TENANT,
+      clients: [{ clientId: CLIENT_ID, clientSecret: SECRET }],
+    });
   });
   after(() => idp.close());
 
@@ -45,7 +49,12 @@ describe('identity double', () => {
     const res = await fetch(`${idp.url}/${TENANT}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: CLIENT_ID,
+        client_secret: SECRET,
+        scope: 'https://graph.microsoft.com/.default',
+      }),
     });
     assert.equal(res.status, 200);
     const { access_token } = (await res.json()) as { access_token: string };
@@ -61,7 +70,12 @@ describe('identity double', () => {
     const res = await fetch(`${idp.url}/${TENANT}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET, scope: 'Mail.ReadWrite' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: CLIENT_ID,
+        client_secret: SECRET,
+        scope: 'Mail.ReadWrite',
+      }),
     });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: string; error_codes: number[] };

@@ -6,7 +6,13 @@ import { generateOrganisation } from '../../../dev/demo-org';
 import { startRingCentralDouble, type RingCentralDouble } from '../../../dev/doubles/ringcentral/server';
 
 const credentials = { clientId: 'auth-client', clientSecret: 'auth-secret', jwt: 'header.auth-claims.signature' };
-const org = generateOrganisation({ seed: 3, members: 4, posts: 20, from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') });
+const org = generateOrganisation({
+  seed: 3,
+  members: 4,
+  posts: 20,
+  from: new Date('2025-01-01T00:00:00Z'),
+  to: new Date('2025-01-02T00:00:00Z'),
+});
 const window = { timeFrom: '2025-01-01T00:00:00Z', timeTo: '2025-01-02T00:00:00Z' };
 
 /** The status and body a call was refused with; fails the test if the call succeeded. */
@@ -39,11 +45,15 @@ describe('RingCentral double: OAuth and bearer tokens', () => {
   });
 
   it('answers a wrong client secret with 401 invalid_client and a wrong JWT with 400 invalid_grant', async () => {
-    const wrongSecret = await failure(new RingCentral({ server: double.url, ...credentials, clientSecret: 'nope' }).authorize({ jwt: credentials.jwt }));
+    const wrongSecret = await failure(
+      new RingCentral({ server: double.url, ...credentials, clientSecret: 'nope' }).authorize({ jwt: credentials.jwt }),
+    );
     assert.equal(wrongSecret.status, 401);
     assert.equal(wrongSecret.data.error, 'invalid_client');
     assert.match(String((wrongSecret.data.errors as Array<{ errorCode: string }>)[0].errorCode), /^OAU-/);
-    const wrongJwt = await failure(new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: 'other.jwt.value' }));
+    const wrongJwt = await failure(
+      new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: 'other.jwt.value' }),
+    );
     assert.equal(wrongJwt.status, 400);
     assert.equal(wrongJwt.data.error, 'invalid_grant');
   });
@@ -66,7 +76,11 @@ describe('RingCentral double: OAuth and bearer tokens', () => {
     const noHeader = await fetch(`${double.url}/team-messaging/v1/data-export`);
     assert.equal(noHeader.status, 401);
     assert.equal(((await noHeader.json()) as { errorCode: string }).errorCode, 'AGW-401');
-    const bogus = await fetch(`${double.url}/team-messaging/v1/data-export`, { method: 'POST', headers: { Authorization: 'Bearer forged', 'Content-Type': 'application/json' }, body: JSON.stringify(window) });
+    const bogus = await fetch(`${double.url}/team-messaging/v1/data-export`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer forged', 'Content-Type': 'application/json' },
+      body: JSON.stringify(window),
+    });
     assert.equal(bogus.status, 401);
     assert.equal(((await bogus.json()) as { errorCode: string }).errorCode, 'TokenInvalid');
     assert.equal(double.stats.tasksCreated, 0);

@@ -10,7 +10,20 @@ import { recordsOf, unzipDataset } from '../../../dev/doubles/ringcentral/read-d
 const credentials = { clientId: 'export-client', clientSecret: 'export-secret', jwt: 'header.export-claims.signature' };
 const from = new Date('2025-03-01T00:00:00.000Z');
 const to = new Date('2025-03-03T00:00:00.000Z');
-const org = generateOrganisation({ seed: 7, members: 8, guests: 2, posts: 250, tasks: 6, notes: 3, events: 3, filesRatio: 0.1, edits: 10, deletions: 5, from, to });
+const org = generateOrganisation({
+  seed: 7,
+  members: 8,
+  guests: 2,
+  posts: 250,
+  tasks: 6,
+  notes: 3,
+  events: 3,
+  filesRatio: 0.1,
+  edits: 10,
+  deletions: 5,
+  from,
+  to,
+});
 
 async function client(double: RingCentralDouble): Promise<RingCentral> {
   const rc = new RingCentral({ server: double.url, ...credentials });
@@ -41,7 +54,11 @@ describe('RingCentral double: compliance export through @rc-ex/core', () => {
   after(() => double.close());
 
   it('moves a task Accepted -> InProgress -> Completed and serves a dataset zip from the media host', async () => {
-    const created = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+    const created = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
     assert.equal(created.status, 'Accepted');
     assert.deepEqual(created.specific, { timeFrom: from.toISOString(), timeTo: to.toISOString() });
     assert.equal(created.uri, `${double.url}/team-messaging/v1/data-export/${created.id}`);
@@ -64,7 +81,11 @@ describe('RingCentral double: compliance export through @rc-ex/core', () => {
     assert.equal(zip.length, dataset.size);
     assert.equal(Number(res.headers.get('content-length')), dataset.size);
     const entries = await unzipDataset(zip);
-    assert.deepEqual(JSON.parse(entries.get('request_info.json')!.toString()), { id: created.id, timeFrom: from.toISOString(), timeTo: to.toISOString() });
+    assert.deepEqual(JSON.parse(entries.get('request_info.json')!.toString()), {
+      id: created.id,
+      timeFrom: from.toISOString(),
+      timeTo: to.toISOString(),
+    });
     for (const folder of ['chats', 'members', 'guests', 'posts', 'events', 'tasks', 'notes', 'files']) {
       assert.ok(entries.has(`${folder}/${folder}_1.json`), `${folder}_1.json present`);
     }
@@ -72,7 +93,8 @@ describe('RingCentral double: compliance export through @rc-ex/core', () => {
     assert.ok(entries.has('posts/posts_3.json'));
     assert.ok(!entries.has('posts/posts_4.json'));
     for (const name of entries.keys()) {
-      if (name.endsWith('.json') && name !== 'request_info.json') assert.ok((JSON.parse(entries.get(name)!.toString()) as { records: unknown[] }).records.length <= 100, name);
+      if (name.endsWith('.json') && name !== 'request_info.json')
+        assert.ok((JSON.parse(entries.get(name)!.toString()) as { records: unknown[] }).records.length <= 100, name);
     }
 
     const posts = recordsOf<ExportPost>(entries, 'posts');
@@ -101,24 +123,47 @@ describe('RingCentral double: compliance export through @rc-ex/core', () => {
     const original = org.posts.find((p) => p.id === editedVersion.id && p !== editedVersion)!;
     // A window that ends right at the edit: the original version is the current one in it.
     const before = await completedTask(rc, original.lastModifiedTime, editedVersion.lastModifiedTime);
-    const beforeEntries = await unzipDataset(Buffer.from(await (await download(rc, before.datasets![0].uri!)).arrayBuffer()));
+    const beforeEntries = await unzipDataset(
+      Buffer.from(await (await download(rc, before.datasets![0].uri!)).arrayBuffer()),
+    );
     const beforePosts = recordsOf<ExportPost>(beforeEntries, 'posts');
     assert.equal(beforePosts.find((p) => p.id === original.id)?.text, original.text);
     for (const p of beforePosts) {
-      assert.ok(p.lastModifiedTime >= original.lastModifiedTime && p.lastModifiedTime < editedVersion.lastModifiedTime, 'inside the window');
+      assert.ok(
+        p.lastModifiedTime >= original.lastModifiedTime && p.lastModifiedTime < editedVersion.lastModifiedTime,
+        'inside the window',
+      );
     }
     // A window starting at the edit: the edited version, and not the posts created before it.
     const afterEdit = await completedTask(rc, editedVersion.lastModifiedTime, to.toISOString());
-    const afterPosts = recordsOf<ExportPost>(await unzipDataset(Buffer.from(await (await download(rc, afterEdit.datasets![0].uri!)).arrayBuffer())), 'posts');
+    const afterPosts = recordsOf<ExportPost>(
+      await unzipDataset(Buffer.from(await (await download(rc, afterEdit.datasets![0].uri!)).arrayBuffer())),
+      'posts',
+    );
     assert.equal(afterPosts.find((p) => p.id === original.id)?.text, editedVersion.text);
-    const expected = new Set(org.posts.filter((p) => p.lastModifiedTime >= editedVersion.lastModifiedTime).map((p) => p.id));
+    const expected = new Set(
+      org.posts.filter((p) => p.lastModifiedTime >= editedVersion.lastModifiedTime).map((p) => p.id),
+    );
     assert.deepEqual(new Set(afterPosts.map((p) => p.id)), expected);
   });
 
   it('lists tasks and refuses a third task while two are in progress', async () => {
-    const a = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
-    const b = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
-    const third = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() }).catch((e: RestException) => e);
+    const a = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+    const b = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+    const third = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() })
+      .catch((e: RestException) => e);
     assert.equal((third as RestException).response?.status, 400);
     assert.equal(((third as RestException).response?.data as { errorCode: string }).errorCode, 'TMS-ExportLimit');
     const list = await rc.teamMessaging().v1().dataExport().list();
@@ -127,38 +172,73 @@ describe('RingCentral double: compliance export through @rc-ex/core', () => {
     assert.equal(list.tasks![0].id, b.id, 'newest first');
     assert.equal(list.tasks!.find((t) => t.id === a.id)?.status, 'Accepted');
     for (const t of [a, b]) for (let i = 0; i < 3; i++) await rc.teamMessaging().v1().dataExport(t.id!).get();
-    const fourth = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+    const fourth = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
     assert.equal(fourth.status, 'Accepted', 'a slot frees up once a task completes');
     for (let i = 0; i < 3; i++) await rc.teamMessaging().v1().dataExport(fourth.id!).get();
   });
 
   it('narrows an export to chatIds or to the chats of listed contacts', async () => {
     const team = org.chats.find((c) => c.Type === 'Team')!;
-    const created = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString(), chatIds: [team.id] });
+    const created = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString(), chatIds: [team.id] });
     assert.deepEqual(created.specific?.chatIds, [team.id]);
     let task = created;
-    for (let i = 0; i < 4 && task.status !== 'Completed'; i++) task = await rc.teamMessaging().v1().dataExport(created.id!).get();
+    for (let i = 0; i < 4 && task.status !== 'Completed'; i++)
+      task = await rc.teamMessaging().v1().dataExport(created.id!).get();
     const entries = await unzipDataset(Buffer.from(await (await download(rc, task.datasets![0].uri!)).arrayBuffer()));
     const posts = recordsOf<ExportPost>(entries, 'posts');
     assert.ok(posts.length > 0);
     assert.ok(posts.every((p) => p.chatId === team.id));
-    assert.deepEqual(recordsOf<{ id: string }>(entries, 'chats').map((c) => c.id), [team.id]);
-    assert.deepEqual(recordsOf<{ id: string }>(entries, 'guests').map((g) => g.id).sort(), [...team.guestIds!].sort());
+    assert.deepEqual(
+      recordsOf<{ id: string }>(entries, 'chats').map((c) => c.id),
+      [team.id],
+    );
+    assert.deepEqual(
+      recordsOf<{ id: string }>(entries, 'guests')
+        .map((g) => g.id)
+        .sort(),
+      [...team.guestIds!].sort(),
+    );
 
     const person = org.members[1];
-    const byContact = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString(), contacts: [{ email: person.email! }] });
+    const byContact = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: from.toISOString(), timeTo: to.toISOString(), contacts: [{ email: person.email! }] });
     task = byContact;
-    for (let i = 0; i < 4 && task.status !== 'Completed'; i++) task = await rc.teamMessaging().v1().dataExport(byContact.id!).get();
-    const contactPosts = recordsOf<ExportPost>(await unzipDataset(Buffer.from(await (await download(rc, task.datasets![0].uri!)).arrayBuffer())), 'posts');
+    for (let i = 0; i < 4 && task.status !== 'Completed'; i++)
+      task = await rc.teamMessaging().v1().dataExport(byContact.id!).get();
+    const contactPosts = recordsOf<ExportPost>(
+      await unzipDataset(Buffer.from(await (await download(rc, task.datasets![0].uri!)).arrayBuffer())),
+      'posts',
+    );
     const theirChats = new Set(org.chats.filter((c) => c.memberIds!.includes(person.id)).map((c) => c.id));
     assert.ok(contactPosts.length > 0 && contactPosts.every((p) => theirChats.has(p.chatId)));
     assert.ok(contactPosts.length < 250);
   });
 
   it('rejects a bad window and unknown task ids', async () => {
-    const bad = await rc.teamMessaging().v1().dataExport().post({ timeFrom: to.toISOString(), timeTo: from.toISOString() }).catch((e: RestException) => e);
+    const bad = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport()
+      .post({ timeFrom: to.toISOString(), timeTo: from.toISOString() })
+      .catch((e: RestException) => e);
     assert.equal((bad as RestException).response?.status, 400);
-    const missing = await rc.teamMessaging().v1().dataExport('no-such-task').get().catch((e: RestException) => e);
+    const missing = await rc
+      .teamMessaging()
+      .v1()
+      .dataExport('no-such-task')
+      .get()
+      .catch((e: RestException) => e);
     assert.equal((missing as RestException).response?.status, 404);
   });
 });
@@ -169,15 +249,24 @@ describe('RingCentral double: export faults, link expiry and datasets', () => {
     try {
       const rc = await client(double);
       double.faults.failNextExport(1, 'Failed');
-      const failed = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+      const failed = await rc
+        .teamMessaging()
+        .v1()
+        .dataExport()
+        .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
       const seen: string[] = [];
       for (let i = 0; i < 4; i++) seen.push((await rc.teamMessaging().v1().dataExport(failed.id!).get()).status!);
       assert.deepEqual(seen, ['InProgress', 'Failed', 'Failed', 'Failed']);
 
       double.faults.failNextExport(1, 'AttemptFailed');
-      const retried = await rc.teamMessaging().v1().dataExport().post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
+      const retried = await rc
+        .teamMessaging()
+        .v1()
+        .dataExport()
+        .post({ timeFrom: from.toISOString(), timeTo: to.toISOString() });
       const retriedSeen: string[] = [];
-      for (let i = 0; i < 4; i++) retriedSeen.push((await rc.teamMessaging().v1().dataExport(retried.id!).get()).status!);
+      for (let i = 0; i < 4; i++)
+        retriedSeen.push((await rc.teamMessaging().v1().dataExport(retried.id!).get()).status!);
       assert.deepEqual(retriedSeen, ['InProgress', 'AttemptFailed', 'InProgress', 'Completed']);
     } finally {
       await double.close();
@@ -204,7 +293,12 @@ describe('RingCentral double: export faults, link expiry and datasets', () => {
   });
 
   it('splits a large export over several datasets', async () => {
-    const double = await startRingCentralDouble({ org, ...credentials, pollsUntilComplete: 0, maxRecordsPerDataset: 100 });
+    const double = await startRingCentralDouble({
+      org,
+      ...credentials,
+      pollsUntilComplete: 0,
+      maxRecordsPerDataset: 100,
+    });
     try {
       const rc = await client(double);
       const task = await completedTask(rc, from.toISOString(), to.toISOString());

@@ -7,9 +7,19 @@ import { startRingCentralDouble, type RingCentralDouble } from '../../../dev/dou
 
 const credentials = { clientId: 'media-client', clientSecret: 'media-secret', jwt: 'header.media-claims.signature' };
 const SIZE = 50 * 1024 * 1024;
-const org = generateOrganisation({ seed: 11, members: 4, posts: 30, filesRatio: 0, largeFiles: [{ sizeBytes: SIZE }], from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') });
+const org = generateOrganisation({
+  seed: 11,
+  members: 4,
+  posts: 30,
+  filesRatio: 0,
+  largeFiles: [{ sizeBytes: SIZE }],
+  from: new Date('2025-01-01T00:00:00Z'),
+  to: new Date('2025-01-02T00:00:00Z'),
+});
 
-async function sha256(body: ReadableStream<Uint8Array> | NodeJS.ReadableStream): Promise<{ hex: string; bytes: number }> {
+async function sha256(
+  body: ReadableStream<Uint8Array> | NodeJS.ReadableStream,
+): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
@@ -54,7 +64,8 @@ describe('RingCentral double: file content on the media host', () => {
     assert.equal(second.headers.get('content-range'), `bytes ${half}-${SIZE - 1}/${SIZE}`);
     assert.equal(second.headers.get('content-length'), String(half));
     const hash = createHash('sha256');
-    for (const part of [first, second]) for await (const chunk of part.body! as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+    for (const part of [first, second])
+      for await (const chunk of part.body! as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
     assert.equal(hash.digest('hex'), expected.hex);
   });
 
@@ -79,12 +90,14 @@ describe('RingCentral double: file content on the media host', () => {
     assert.equal(res.status, 200);
     const hash = createHash('sha256');
     let received = 0;
-    await assert.rejects((async () => {
-      for await (const chunk of res.body! as unknown as AsyncIterable<Uint8Array>) {
-        hash.update(chunk);
-        received += chunk.length;
-      }
-    })());
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of res.body! as unknown as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          received += chunk.length;
+        }
+      })(),
+    );
     assert.equal(received, 3 * 1024 * 1024 + 17);
     const rest = await fetch(uri, { headers: { ...auth, Range: `bytes=${received}-` } });
     assert.equal(rest.status, 206);

@@ -7,7 +7,13 @@ import { generateOrganisation } from '../../../dev/demo-org';
 import { startRingCentralDouble } from '../../../dev/doubles/ringcentral/server';
 
 const credentials = { clientId: 'rl-client', clientSecret: 'rl-secret', jwt: 'header.rl-claims.signature' };
-const org = generateOrganisation({ seed: 5, members: 4, posts: 20, from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') });
+const org = generateOrganisation({
+  seed: 5,
+  members: 4,
+  posts: 20,
+  from: new Date('2025-01-01T00:00:00Z'),
+  to: new Date('2025-01-02T00:00:00Z'),
+});
 async function refusal(call: Promise<unknown>): Promise<RestResponse> {
   try {
     await call;
@@ -20,11 +26,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('RingCentral double: rate limits and penalties', () => {
   it('sends rate-limit headers, 429 CMN-301 over the limit, and restarts the penalty on every request during it', async () => {
-    const double = await startRingCentralDouble({ org, ...credentials, rateLimits: { Medium: 3 }, windowMs: 1000, penaltyMs: 400 });
+    const double = await startRingCentralDouble({
+      org,
+      ...credentials,
+      rateLimits: { Medium: 3 },
+      windowMs: 1000,
+      penaltyMs: 400,
+    });
     try {
       const rc = new RingCentral({ server: double.url, ...credentials });
       await rc.authorize({ jwt: credentials.jwt });
-      const list = () => fetch(`${double.url}/team-messaging/v1/data-export`, { headers: { Authorization: `Bearer ${rc.token!.access_token}` } });
+      const list = () =>
+        fetch(`${double.url}/team-messaging/v1/data-export`, {
+          headers: { Authorization: `Bearer ${rc.token!.access_token}` },
+        });
       const remaining: string[] = [];
       for (let i = 0; i < 3; i++) {
         const res = await list();
@@ -39,7 +54,11 @@ describe('RingCentral double: rate limits and penalties', () => {
 
       const over = await refusal(rc.teamMessaging().v1().dataExport().list());
       assert.equal(over?.status, 429);
-      assert.deepEqual(over?.data, { errorCode: 'CMN-301', message: 'Request rate exceeded', errors: [{ errorCode: 'CMN-301', message: 'Request rate exceeded' }] });
+      assert.deepEqual(over?.data, {
+        errorCode: 'CMN-301',
+        message: 'Request rate exceeded',
+        errors: [{ errorCode: 'CMN-301', message: 'Request rate exceeded' }],
+      });
       assert.equal(over?.headers['retry-after'], '1');
       assert.equal(double.stats.penaltiesStarted, 1);
 
@@ -70,8 +89,11 @@ describe('RingCentral double: rate limits and penalties', () => {
   it('limits the Auth group: too many logins get 429', async () => {
     const double = await startRingCentralDouble({ org, ...credentials, rateLimits: { Auth: 2 }, penaltyMs: 60_000 });
     try {
-      for (let i = 0; i < 2; i++) await new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: credentials.jwt });
-      const third = await refusal(new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: credentials.jwt }));
+      for (let i = 0; i < 2; i++)
+        await new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: credentials.jwt });
+      const third = await refusal(
+        new RingCentral({ server: double.url, ...credentials }).authorize({ jwt: credentials.jwt }),
+      );
       assert.equal(third?.status, 429);
       assert.equal(third?.headers['retry-after'], '60');
     } finally {

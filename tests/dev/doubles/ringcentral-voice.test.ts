@@ -9,9 +9,16 @@ import type MessageStoreReport from '@rc-ex/core/definitions/MessageStoreReport'
 import type RestException from '@rc-ex/core/RestException';
 import { demoOrganisation, demoVoiceOrganisation } from '../../../dev/demo-org';
 import { unzipDataset } from '../../../dev/doubles/ringcentral/read-dataset';
-import { startRingCentralDouble, type RingCentralDouble, type RingCentralDoubleOptions } from '../../../dev/doubles/ringcentral/server';
 import {
-  attachmentContentStream, recordingContentStream, type VoiceCall, type VoiceOrganisation,
+  startRingCentralDouble,
+  type RingCentralDouble,
+  type RingCentralDoubleOptions,
+} from '../../../dev/doubles/ringcentral/server';
+import {
+  attachmentContentStream,
+  recordingContentStream,
+  type VoiceCall,
+  type VoiceOrganisation,
 } from '../../../dev/doubles/ringcentral/voice-records';
 
 const credentials = { clientId: 'voice-client', clientSecret: 'voice-secret', jwt: 'header.voice-claims.signature' };
@@ -21,8 +28,17 @@ const voice = demoVoiceOrganisation(NOW, org);
 const roomy = { Heavy: 1000, Medium: 1000, Light: 1000, Auth: 100 };
 const HOUR = 3_600_000;
 
-async function start(extra: Partial<RingCentralDoubleOptions> = {}): Promise<{ double: RingCentralDouble; rc: RingCentral }> {
-  const double = await startRingCentralDouble({ org, voice, ...credentials, rateLimits: roomy, pollsUntilComplete: 1, ...extra });
+async function start(
+  extra: Partial<RingCentralDoubleOptions> = {},
+): Promise<{ double: RingCentralDouble; rc: RingCentral }> {
+  const double = await startRingCentralDouble({
+    org,
+    voice,
+    ...credentials,
+    rateLimits: roomy,
+    pollsUntilComplete: 1,
+    ...extra,
+  });
   const rc = new RingCentral({ server: double.url, ...credentials });
   await rc.authorize({ jwt: credentials.jwt });
   return { double, rc };
@@ -83,9 +99,16 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
       page = (await rc.get<GetExtensionListResponse>(page.navigation.nextPage.uri)).data;
       all.push(...page.records!);
     }
-    assert.deepEqual(all.map((e) => e.id), voice.extensions.map((e) => e.id).sort((a, b) => a - b));
-    for (const member of org.members) assert.equal(all.find((e) => e.id === Number(member.id))?.contact?.email, member.email);
-    assert.ok(all.some((e) => e.type === 'Department' && !org.members.some((m) => m.email === e.contact?.email)), 'an extension whose email is no member mailbox');
+    assert.deepEqual(
+      all.map((e) => e.id),
+      voice.extensions.map((e) => e.id).sort((a, b) => a - b),
+    );
+    for (const member of org.members)
+      assert.equal(all.find((e) => e.id === Number(member.id))?.contact?.email, member.email);
+    assert.ok(
+      all.some((e) => e.type === 'Department' && !org.members.some((m) => m.email === e.contact?.email)),
+      'an extension whose email is no member mailbox',
+    );
     assert.equal(double.stats.byGroup.Medium >= 3, true);
   });
 
@@ -109,13 +132,19 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
       if (source.recording) {
         assert.equal(record.recording?.id, source.recording.id);
         assert.equal(record.recording?.type, source.recording.type);
-        assert.equal(record.recording?.contentUri, `${double.mediaUrl}/restapi/v1.0/account/${voice.accountId}/recording/${source.recording.id}/content`);
+        assert.equal(
+          record.recording?.contentUri,
+          `${double.mediaUrl}/restapi/v1.0/account/${voice.accountId}/recording/${source.recording.id}/content`,
+        );
       } else assert.equal(record.recording, undefined);
     }
     assert.ok(seen.some((r) => r.recording) && seen.some((r) => !r.recording && r.type === 'Voice'));
     const simple = await rc.restapi().account().callLog().list({ dateFrom, perPage: 1000 });
     assert.equal(simple.records?.length, voice.calls.length);
-    assert.ok(simple.records!.every((r) => r.legs === undefined), 'Simple view has no legs');
+    assert.ok(
+      simple.records!.every((r) => r.legs === undefined),
+      'Simple view has no legs',
+    );
   });
 
   it('windows the call log by startTime (both ends inclusive) and defaults dateFrom to 24 h before dateTo', async () => {
@@ -127,7 +156,13 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
     const sorted = [...voice.calls].sort((a, b) => a.record.startTime.localeCompare(b.record.startTime));
     const [lo, hi] = [sorted[1].record.startTime, sorted[3].record.startTime];
     const window = await rc.restapi().account().callLog().list({ dateFrom: lo, dateTo: hi, perPage: 1000 });
-    assert.deepEqual(window.records!.map((r) => r.id).sort(), sorted.slice(1, 4).map((c) => c.record.id).sort());
+    assert.deepEqual(
+      window.records!.map((r) => r.id).sort(),
+      sorted
+        .slice(1, 4)
+        .map((c) => c.record.id)
+        .sort(),
+    );
     const bad = await rejection(rc.restapi().account().callLog().list({ perPage: 0 }));
     assert.equal(bad.response.status, 400);
   });
@@ -136,7 +171,12 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
     const call = voice.calls.find((c) => c.recording?.contentType === 'audio/mpeg')!;
     const recording = call.recording!;
     const expected = await bytes(recordingContentStream(recording));
-    const whole = await rc.restapi().account().recording(recording.id).content().get(undefined, { baseURL: double.mediaUrl });
+    const whole = await rc
+      .restapi()
+      .account()
+      .recording(recording.id)
+      .content()
+      .get(undefined, { baseURL: double.mediaUrl });
     assert.equal(Buffer.from(whole).length, recording.size);
     assert.ok(Buffer.from(whole).equals(expected), 'whole content byte-exact');
 
@@ -185,23 +225,41 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
     const [meta, content] = await archives(rc, task.id!);
     const byExtension = new Map<string, number>();
     for (const m of voice.messages) byExtension.set(m.extensionId, (byExtension.get(m.extensionId) ?? 0) + 1);
-    assert.deepEqual([...meta.keys()].sort(), [...byExtension.keys()].map((e) => `account/${voice.accountId}/extension/${e}/message-store.json`).sort());
+    assert.deepEqual(
+      [...meta.keys()].sort(),
+      [...byExtension.keys()].map((e) => `account/${voice.accountId}/extension/${e}/message-store.json`).sort(),
+    );
     for (const [extensionId, count] of byExtension) {
-      const json = JSON.parse(meta.get(`account/${voice.accountId}/extension/${extensionId}/message-store.json`)!.toString('utf8')) as { records: GetMessageInfoResponse[] };
+      const json = JSON.parse(
+        meta.get(`account/${voice.accountId}/extension/${extensionId}/message-store.json`)!.toString('utf8'),
+      ) as { records: GetMessageInfoResponse[] };
       assert.equal(json.records.length, count);
       for (const r of json.records) {
         assert.equal(r.extensionId, extensionId);
-        for (const a of r.attachments ?? []) assert.ok(a.uri!.startsWith(`${double.mediaUrl}/restapi/v1.0/account/${voice.accountId}/extension/${extensionId}/message-store/${r.id}/content/`));
+        for (const a of r.attachments ?? [])
+          assert.ok(
+            a.uri!.startsWith(
+              `${double.mediaUrl}/restapi/v1.0/account/${voice.accountId}/extension/${extensionId}/message-store/${r.id}/content/`,
+            ),
+          );
       }
     }
     // An attachment's own uri (the per-message content endpoint, Medium) serves the same bytes.
     const fax = voice.messages.find((m) => m.record.type === 'Fax')!;
-    const faxJson = JSON.parse(meta.get(`account/${voice.accountId}/extension/${fax.extensionId}/message-store.json`)!.toString('utf8')) as { records: GetMessageInfoResponse[] };
+    const faxJson = JSON.parse(
+      meta.get(`account/${voice.accountId}/extension/${fax.extensionId}/message-store.json`)!.toString('utf8'),
+    ) as { records: GetMessageInfoResponse[] };
     const faxUri = faxJson.records.find((r) => r.id === fax.record.id)!.attachments![0].uri!;
-    const faxRes = await fetch(faxUri, { headers: { Authorization: `Bearer ${rc.token!.access_token}`, Range: 'bytes=0-99' } });
+    const faxRes = await fetch(faxUri, {
+      headers: { Authorization: `Bearer ${rc.token!.access_token}`, Range: 'bytes=0-99' },
+    });
     assert.equal(faxRes.status, 206);
     assert.equal(faxRes.headers.get('x-rate-limit-group'), 'Medium');
-    assert.ok(Buffer.from(await faxRes.arrayBuffer()).equals((await bytes(attachmentContentStream(fax.attachments[0]))).subarray(0, 100)));
+    assert.ok(
+      Buffer.from(await faxRes.arrayBuffer()).equals(
+        (await bytes(attachmentContentStream(fax.attachments[0]))).subarray(0, 100),
+      ),
+    );
     const types = new Set(voice.messages.map((m) => m.record.type));
     assert.deepEqual(types, new Set(['SMS', 'Pager', 'Fax', 'VoiceMail']));
 
@@ -209,7 +267,9 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
     for (const m of voice.messages) {
       for (const a of m.attachments) {
         attachments++;
-        const ext = { 'text/plain': 'txt', 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'audio/mpeg': 'mp3' }[a.info.contentType];
+        const ext = { 'text/plain': 'txt', 'application/pdf': 'pdf', 'image/jpeg': 'jpg', 'audio/mpeg': 'mp3' }[
+          a.info.contentType
+        ];
         const path = `account/${voice.accountId}/extension/${m.extensionId}/message-store/content/${m.record.id}/${a.info.id}.${ext}`;
         const got = content.get(path);
         assert.ok(got, path);
@@ -222,19 +282,43 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
   });
 
   it('filters a report by messageTypes and by creationTime window', async () => {
-    const faxOnly = await completedReport(rc, { dateFrom: new Date(NOW.getTime() - 3 * 24 * HOUR).toISOString(), dateTo: NOW.toISOString(), messageTypes: ['Fax'] });
+    const faxOnly = await completedReport(rc, {
+      dateFrom: new Date(NOW.getTime() - 3 * 24 * HOUR).toISOString(),
+      dateTo: NOW.toISOString(),
+      messageTypes: ['Fax'],
+    });
     const [meta, content] = await archives(rc, faxOnly.id!);
-    const records = [...meta.values()].flatMap((b) => (JSON.parse(b.toString('utf8')) as { records: GetMessageInfoResponse[] }).records);
-    assert.deepEqual(records.map((r) => r.type), ['Fax']);
+    const records = [...meta.values()].flatMap(
+      (b) => (JSON.parse(b.toString('utf8')) as { records: GetMessageInfoResponse[] }).records,
+    );
+    assert.deepEqual(
+      records.map((r) => r.type),
+      ['Fax'],
+    );
     assert.equal(records[0].faxPageCount, 3);
     assert.equal([...content.keys()].length, 1);
     assert.match([...content.keys()][0], /\.pdf$/);
 
-    const sms = voice.messages.filter((m) => m.record.type === 'SMS').sort((a, b) => a.record.creationTime.localeCompare(b.record.creationTime));
-    const windowed = await completedReport(rc, { dateFrom: sms[0].record.creationTime, dateTo: sms[2].record.creationTime, messageTypes: ['SMS'] });
+    const sms = voice.messages
+      .filter((m) => m.record.type === 'SMS')
+      .sort((a, b) => a.record.creationTime.localeCompare(b.record.creationTime));
+    const windowed = await completedReport(rc, {
+      dateFrom: sms[0].record.creationTime,
+      dateTo: sms[2].record.creationTime,
+      messageTypes: ['SMS'],
+    });
     const [wMeta] = await archives(rc, windowed.id!);
-    const ids = [...wMeta.values()].flatMap((b) => (JSON.parse(b.toString('utf8')) as { records: GetMessageInfoResponse[] }).records.map((r) => r.id));
-    assert.deepEqual(ids.sort(), sms.slice(0, 3).map((m) => m.record.id).sort(), 'both window ends inclusive');
+    const ids = [...wMeta.values()].flatMap((b) =>
+      (JSON.parse(b.toString('utf8')) as { records: GetMessageInfoResponse[] }).records.map((r) => r.id),
+    );
+    assert.deepEqual(
+      ids.sort(),
+      sms
+        .slice(0, 3)
+        .map((m) => m.record.id)
+        .sort(),
+      'both window ends inclusive',
+    );
   });
 
   it('answers 403 CMN-401 for a permission the app lacks, and serves again once granted', async () => {
@@ -242,18 +326,24 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
     const err = await rejection(rc.restapi().account().callLog().list());
     assert.equal(err.response.status, 403);
     assert.equal((err.response.data as { errorCode: string }).errorCode, 'CMN-401');
-    assert.equal((err.response.data as { message: string }).message, 'In order to call this API endpoint, application needs to have [ReadCallLog] permission');
+    assert.equal(
+      (err.response.data as { message: string }).message,
+      'In order to call this API endpoint, application needs to have [ReadCallLog] permission',
+    );
     // Other permissions still work.
     await rc.restapi().account().extension().list();
     double.revokePermission('ReadCallRecording');
     const recording = voice.calls.find((c) => c.recording)!.recording!;
-    const media = await rejection(rc.restapi().account().recording(recording.id).content().get(undefined, { baseURL: double.mediaUrl }));
+    const media = await rejection(
+      rc.restapi().account().recording(recording.id).content().get(undefined, { baseURL: double.mediaUrl }),
+    );
     assert.equal(media.response.status, 403);
     double.revokePermission('ReadMessages');
     assert.equal((await rejection(rc.restapi().account().messageStoreReport().post({}))).response.status, 403);
     double.revokePermission('ReadAccounts');
     assert.equal((await rejection(rc.restapi().account().extension().list())).response.status, 403);
-    for (const p of ['ReadCallLog', 'ReadCallRecording', 'ReadMessages', 'ReadAccounts'] as const) double.grantPermission(p);
+    for (const p of ['ReadCallLog', 'ReadCallRecording', 'ReadMessages', 'ReadAccounts'] as const)
+      double.grantPermission(p);
     await rc.restapi().account().callLog().list();
     assert.equal(double.stats.forbidden, 4);
   });
@@ -262,7 +352,16 @@ describe('RingCentral double: voice and messaging through @rc-ex/core', () => {
 describe('RingCentral double: voice rules and faults', () => {
   it('a recording appears late: 404 until the delay after the call ends, then 200', async () => {
     const endedNow: VoiceCall = {
-      record: { id: 'LateCall01', sessionId: '1', startTime: new Date(Date.now() - 60_000).toISOString(), duration: 60, direction: 'Inbound', type: 'Voice', action: 'Phone Call', result: 'Accepted' },
+      record: {
+        id: 'LateCall01',
+        sessionId: '1',
+        startTime: new Date(Date.now() - 60_000).toISOString(),
+        duration: 60,
+        direction: 'Inbound',
+        type: 'Voice',
+        action: 'Phone Call',
+        result: 'Accepted',
+      },
       recording: { id: '777', type: 'Automatic', contentType: 'audio/mpeg', size: 5000 },
     };
     const late: VoiceOrganisation = { ...voice, calls: [endedNow] };
@@ -278,7 +377,9 @@ describe('RingCentral double: voice rules and faults', () => {
       await new Promise((r) => setTimeout(r, 700));
       const ready = await fetch(uri, { headers: auth });
       assert.equal(ready.status, 200);
-      assert.ok(Buffer.from(await ready.arrayBuffer()).equals(await bytes(recordingContentStream(endedNow.recording!))));
+      assert.ok(
+        Buffer.from(await ready.arrayBuffer()).equals(await bytes(recordingContentStream(endedNow.recording!))),
+      );
       // A per-recording delay overrides the double's.
       double.setVoice({ ...late, calls: [{ ...endedNow, recording: { ...endedNow.recording!, delayMs: 3_600_000 } }] });
       const held = await fetch(uri, { headers: auth });
@@ -317,7 +418,8 @@ describe('RingCentral double: voice rules and faults', () => {
       double.faults.failNextMessageStoreReport(1, 'Failed');
       const task = await rc.restapi().account().messageStoreReport().post({});
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await rc.restapi().account().messageStoreReport(task.id!).get()).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await rc.restapi().account().messageStoreReport(task.id!).get()).status);
       assert.deepEqual(statuses, ['InProgress', 'Failed', 'Failed']);
     } finally {
       await double.close();
@@ -335,7 +437,9 @@ describe('RingCentral double: voice rules and faults', () => {
       assert.equal(refused.response.headers['x-rate-limit-group'], 'Heavy');
       assert.equal((refused.response.data as { errorCode: string }).errorCode, 'CMN-301');
       const recording = voice.calls.find((c) => c.recording)!.recording!;
-      const media = await fetch(`${double.mediaUrl}/restapi/v1.0/account/~/recording/${recording.id}/content`, { headers: { Authorization: `Bearer ${rc.token!.access_token}` } });
+      const media = await fetch(`${double.mediaUrl}/restapi/v1.0/account/~/recording/${recording.id}/content`, {
+        headers: { Authorization: `Bearer ${rc.token!.access_token}` },
+      });
       assert.equal(media.status, 429, 'recording content is Heavy too');
       await media.body?.cancel();
       const ext = await rc.restapi().account().extension().list();
@@ -349,7 +453,13 @@ describe('RingCentral double: voice rules and faults', () => {
     const { double, rc } = await start();
     try {
       double.faults.inject({ kind: '504-after-commit', match: '/message-store-report' });
-      const lost = await rejection(rc.restapi().account().messageStoreReport().post({ messageTypes: ['VoiceMail'] }));
+      const lost = await rejection(
+        rc
+          .restapi()
+          .account()
+          .messageStoreReport()
+          .post({ messageTypes: ['VoiceMail'] }),
+      );
       assert.equal(lost.response.status, 504);
       const tasks = double.reports.all();
       assert.equal(tasks.length, 1, 'the task was created before the answer was lost');
@@ -358,9 +468,13 @@ describe('RingCentral double: voice rules and faults', () => {
       assert.equal((await rc.restapi().account().messageStoreReport(tasks[0].id!).get()).status, 'Completed');
 
       double.faults.inject({ kind: 'reset-after-commit', match: '/message-store-report' });
-      await assert.rejects(fetch(`${double.url}/restapi/v1.0/account/~/message-store-report`, {
-        method: 'POST', headers: { Authorization: `Bearer ${rc.token!.access_token}`, 'Content-Type': 'application/json' }, body: '{}',
-      }));
+      await assert.rejects(
+        fetch(`${double.url}/restapi/v1.0/account/~/message-store-report`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${rc.token!.access_token}`, 'Content-Type': 'application/json' },
+          body: '{}',
+        }),
+      );
       assert.equal(double.reports.all().length, 2);
       // Both lost answers created a task: a client that re-sends without looking makes duplicates.
       assert.equal(double.stats.reportsCreated, 2);
@@ -388,7 +502,10 @@ describe('RingCentral double: voice rules and faults', () => {
       for (const body of meta.values()) assert.ok(Array.isArray(JSON.parse(body.toString('utf8'))));
       const names = parts.flatMap((p) => [...p.keys()]);
       assert.equal(new Set(names).size, names.length, 'each attachment in one archive');
-      assert.equal(names.length, voice.messages.reduce((n, m) => n + m.attachments.length, 0));
+      assert.equal(
+        names.length,
+        voice.messages.reduce((n, m) => n + m.attachments.length, 0),
+      );
       for (const p of parts) {
         const total = [...p.values()].reduce((n, b) => n + b.length, 0);
         assert.ok(p.size === 1 || total <= 400_000, 'over the cap only when one attachment alone is larger');
@@ -402,12 +519,25 @@ describe('RingCentral double: voice rules and faults', () => {
 describe('demoVoiceOrganisation', () => {
   it('is deterministic and holds texts, an MMS image, a pager message, a fax, voicemails and recorded and unrecorded calls', () => {
     assert.deepEqual(demoVoiceOrganisation(NOW, demoOrganisation(NOW)), voice);
-    const kinds = voice.messages.flatMap((m) => m.attachments.map((a) => `${m.record.type}:${a.info.type}:${a.info.contentType}`));
-    for (const k of ['SMS:Text:text/plain', 'SMS:MmsAttachment:image/jpeg', 'Pager:Text:text/plain', 'Fax:RenderedDocument:application/pdf', 'VoiceMail:AudioRecording:audio/mpeg', 'VoiceMail:AudioTranscription:text/plain']) {
+    const kinds = voice.messages.flatMap((m) =>
+      m.attachments.map((a) => `${m.record.type}:${a.info.type}:${a.info.contentType}`),
+    );
+    for (const k of [
+      'SMS:Text:text/plain',
+      'SMS:MmsAttachment:image/jpeg',
+      'Pager:Text:text/plain',
+      'Fax:RenderedDocument:application/pdf',
+      'VoiceMail:AudioRecording:audio/mpeg',
+      'VoiceMail:AudioTranscription:text/plain',
+    ]) {
       assert.ok(kinds.includes(k), k);
     }
-    for (const m of voice.messages) for (const a of m.attachments) if (a.text !== undefined) assert.equal(Buffer.byteLength(a.text), a.info.size);
-    assert.ok(voice.calls.some((c) => c.recording?.type === 'Automatic') && voice.calls.some((c) => c.recording?.type === 'OnDemand'));
+    for (const m of voice.messages)
+      for (const a of m.attachments) if (a.text !== undefined) assert.equal(Buffer.byteLength(a.text), a.info.size);
+    assert.ok(
+      voice.calls.some((c) => c.recording?.type === 'Automatic') &&
+        voice.calls.some((c) => c.recording?.type === 'OnDemand'),
+    );
     assert.ok(voice.calls.some((c) => !c.recording && c.record.type === 'Voice'));
     const last = Math.max(...voice.calls.map((c) => Date.parse(c.record.startTime) + c.record.duration * 1000));
     assert.ok(last <= NOW.getTime() - HOUR, 'every call ended an hour before now');

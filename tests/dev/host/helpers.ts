@@ -17,7 +17,9 @@ export function fixtureRepo(): string {
     path.join(root, 'host.json'),
     JSON.stringify({
       version: '2.0',
-      extensions: { queues: { batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeout: '00:00:10' } },
+      extensions: {
+        queues: { batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeout: '00:00:10' },
+      },
     }),
   );
   return root;
@@ -37,13 +39,25 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A raw GET that exposes chunks as they arrive, to tell streaming from buffering. */
-export function openStream(url: string): Promise<{ status: number; chunks: AsyncIterator<Buffer>; res: http.IncomingMessage }> {
+export function openStream(
+  url: string,
+): Promise<{ status: number; chunks: AsyncIterator<Buffer>; res: http.IncomingMessage }> {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => resolve({ status: res.statusCode ?? 0, chunks: res[Symbol.asyncIterator](), res })).on('error', reject);
+    http
+      .get(url, (res) => resolve({ status: res.statusCode ?? 0, chunks: res[Symbol.asyncIterator](), res }))
+      .on('error', reject);
   });
 }
 
 /** Settings for the fixture functions: fresh queue names, a storage connection, and overrides. */
-export function fixtureSettings(connectionString: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return { AzureWebJobsStorage: connectionString, RECORD_QUEUE: uniqueName('record'), FAILING_QUEUE: uniqueName('failing'), ...overrides };
+export function fixtureSettings(
+  connectionString: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    AzureWebJobsStorage: connectionString,
+    RECORD_QUEUE: uniqueName('record'),
+    FAILING_QUEUE: uniqueName('failing'),
+    ...overrides,
+  };
 }

@@ -13,7 +13,11 @@ before(async () => {
   azurite = await startAzurite();
   host = new LocalFunctionsHost({
     repoRoot: fixtureRepo(),
-    settings: fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: '0 0 0 1 1 *', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY }),
+    settings: fixtureSettings(azurite.connectionString, {
+      TICK_SCHEDULE: '0 0 0 1 1 *',
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+    }),
     httpPort: 0,
     timers: false,
     log: (line) => logLines.push(line),
@@ -114,7 +118,10 @@ for (const kind of ['iterable', 'node', 'web']) {
 test('POST /admin/functions/<timer> with the admin key runs the timer', async () => {
   const runsBefore = probe.timer.runs.length;
   assert.equal((await fetch(`${host.url}/admin/functions/tick`, { method: 'POST' })).status, 401);
-  const res = await fetch(`${host.url}/admin/functions/tick`, { method: 'POST', headers: { 'x-functions-key': ADMIN_KEY } });
+  const res = await fetch(`${host.url}/admin/functions/tick`, {
+    method: 'POST',
+    headers: { 'x-functions-key': ADMIN_KEY },
+  });
   assert.equal(res.status, 202);
   const deadline = Date.now() + 5000;
   while (probe.timer.runs.length === runsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

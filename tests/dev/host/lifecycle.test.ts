@@ -27,7 +27,10 @@ test('azurite restart keeps ports, connection string and data', async () => {
   const before = azurite.connectionString;
   await azurite.restart();
   assert.equal(azurite.connectionString, before);
-  assert.match(before, /AccountName=devstoreaccount1;.*BlobEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1;QueueEndpoint=.*TableEndpoint=/);
+  assert.match(
+    before,
+    /AccountName=devstoreaccount1;.*BlobEndpoint=http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1;QueueEndpoint=.*TableEndpoint=/,
+  );
   const peeked = await new QueueClient(azurite.connectionString, name).peekMessages();
   assert.equal(peeked.peekedMessageItems[0]?.messageText, 'kept');
 });
@@ -56,17 +59,34 @@ test('stop() waits for an in-flight invocation to finish', async () => {
 });
 
 test('AzureWebJobs.<name>.Disabled turns a function off, as in Azure; its queue is left alone', async () => {
-  const settings = fixtureSettings(azurite.connectionString, { TICK_SCHEDULE: '0 0 0 1 1 *', 'AzureWebJobs.record.Disabled': 'true' });
+  const settings = fixtureSettings(azurite.connectionString, {
+    TICK_SCHEDULE: '0 0 0 1 1 *',
+    'AzureWebJobs.record.Disabled': 'true',
+  });
   const lines: string[] = [];
-  const host = new LocalFunctionsHost({ repoRoot: fixtureRepo(), settings, httpPort: 0, pollIntervalMs: 50, log: (line) => lines.push(line) });
+  const host = new LocalFunctionsHost({
+    repoRoot: fixtureRepo(),
+    settings,
+    httpPort: 0,
+    pollIntervalMs: 50,
+    log: (line) => lines.push(line),
+  });
   await host.start();
   try {
-    assert.deepEqual(host.functions.filter((f) => f.name === 'record'), []);
-    assert.ok(host.functions.some((f) => f.name === 'failing'), 'the other functions still run');
+    assert.deepEqual(
+      host.functions.filter((f) => f.name === 'record'),
+      [],
+    );
+    assert.ok(
+      host.functions.some((f) => f.name === 'failing'),
+      'the other functions still run',
+    );
     assert.ok(lines.some((l) => l.includes('disabled by AzureWebJobs.<name>.Disabled: record')));
     const before = probe.received.length;
     await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).createIfNotExists();
-    await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).sendMessage(Buffer.from('"waiting"').toString('base64'));
+    await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).sendMessage(
+      Buffer.from('"waiting"').toString('base64'),
+    );
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(probe.received.length, before, 'a disabled function is not invoked');
     const props = await new QueueClient(azurite.connectionString, settings.RECORD_QUEUE!).getProperties();
@@ -82,7 +102,12 @@ test('CLI: local.settings.json Values under env, READY <url> on stdout, graceful
     path.join(repoRoot, 'local.settings.json'),
     JSON.stringify({
       IsEncrypted: false,
-      Values: { LOCAL_ADMIN_KEY: ADMIN_KEY, TICK_SCHEDULE: 'not a schedule', RECORD_QUEUE: uniqueName('record'), FAILING_QUEUE: uniqueName('failing') },
+      Values: {
+        LOCAL_ADMIN_KEY: ADMIN_KEY,
+        TICK_SCHEDULE: 'not a schedule',
+        RECORD_QUEUE: uniqueName('record'),
+        FAILING_QUEUE: uniqueName('failing'),
+      },
     }),
   );
   const child = spawn(process.execPath, [compiled('dev/host/main.js'), repoRoot], {

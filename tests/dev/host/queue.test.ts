@@ -81,7 +81,10 @@ test('a failing message is tried maxDequeueCount times, visibilityTimeout apart,
   const original = b64(JSON.stringify({ poison: 'me' }));
   await queue(failingQueue).sendMessage(original);
   await until('poisoned message', async () => (await peekCount(`${failingQueue}-poison`)) === 1, 20_000);
-  assert.deepEqual(probe.failures.map((f) => f.dequeueCount), [1, 2, 3]);
+  assert.deepEqual(
+    probe.failures.map((f) => f.dequeueCount),
+    [1, 2, 3],
+  );
   for (let i = 1; i < probe.failures.length; i++) {
     const gap = probe.failures[i]!.at - probe.failures[i - 1]!.at;
     assert.ok(gap >= 1900, `retry ${i} came ${gap} ms after the previous attempt; visibilityTimeout is 2 s`);
@@ -102,7 +105,10 @@ test('waitForIdle waits for a message that is still invisible (delayed)', async 
   await queue(recordQueue).sendMessage(b64('"delayed"'), { visibilityTimeout: 2 });
   await host.waitForIdle({ timeoutMs: 10_000 });
   assert.ok(Date.now() - started >= 1900, 'returned before the delayed message became visible');
-  assert.deepEqual(probe.received.map((r) => r.input), ['delayed']);
+  assert.deepEqual(
+    probe.received.map((r) => r.input),
+    ['delayed'],
+  );
 });
 
 test('waitForIdle times out with the counts while work remains', async () => {
@@ -127,5 +133,8 @@ test('storage queue output bindings (extraOutputs) are written base64 after the 
   const res = await fetch(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify([{ n: 1 }, { n: 2 }]) });
   assert.equal(res.status, 202);
   await host.waitForIdle({ timeoutMs: 10_000 });
-  assert.deepEqual(probe.received.map((r) => r.input).sort((a: any, b: any) => a.n - b.n), [{ n: 1 }, { n: 2 }]);
+  assert.deepEqual(
+    probe.received.map((r) => r.input).sort((a: any, b: any) => a.n - b.n),
+    [{ n: 1 }, { n: 2 }],
+  );
 });

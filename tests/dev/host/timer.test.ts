@@ -68,7 +68,10 @@ test('scheduled occurrences across two hosts: each occurrence runs once, never t
   assert.ok(runs.length <= 3, `a 2.5 s run on a 2 s schedule cannot fit more than 3 runs in 8 s, got ${runs.length}`);
   assert.equal(probe.timer.maxRunning, 1, 'two workers ran the timer at once');
   assert.equal(new Set(runs.map((r) => r.next)).size, runs.length, 'an occurrence ran twice');
-  assert.ok(logLines.some((l) => l.includes('skipped, another worker holds the singleton lock')), 'the workers never contended');
+  assert.ok(
+    logLines.some((l) => l.includes('skipped, another worker holds the singleton lock')),
+    'the workers never contended',
+  );
   const metadata = (await lockBlob().getProperties()).metadata ?? {};
   assert.ok(metadata.lastoccurrence && metadata.next, 'schedule status is recorded on the lock blob');
   assert.equal(runs[runs.length - 1]!.last === '0001-01-01T00:00:00.000Z', false, 'later runs see the last occurrence');

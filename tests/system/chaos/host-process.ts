@@ -4,7 +4,6 @@ import { createInterface } from 'node:readline';
 import { stopChildProcess } from '../../../dev/child-process';
 import { repoRoot } from '../../support/repo-root';
 
-
 /**
  * The local Functions host as a child process (dev/host/main.js), so a test can SIGKILL it the way
  * a crashed or recycled instance dies: no graceful stop, leases and claims left behind.
@@ -17,7 +16,10 @@ export class HostProcess {
   private child: ChildProcess | undefined;
   private killing = false;
 
-  constructor(private readonly env: Record<string, string>, private readonly onLog: (line: string) => void) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly onLog: (line: string) => void,
+  ) {}
 
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
@@ -38,7 +40,9 @@ export class HostProcess {
         const m = /^READY (\S+)/.exec(line);
         if (m) done(m[1]!);
       });
-      child.once('exit', (code, signal) => fail(new Error(`host exited before READY (code ${code}, signal ${signal})`)));
+      child.once('exit', (code, signal) =>
+        fail(new Error(`host exited before READY (code ${code}, signal ${signal})`)),
+      );
     });
     child.once('exit', () => {
       if (!this.killing) this.unexpectedExits++;
@@ -71,6 +75,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise,
-    new Promise<never>((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
+    new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`${what}: timed out after ${ms} ms`)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { startLocalEnvironment, type LocalEnvironment } from '../../../dev/local-environment';
 import { LocalFunctionsHost } from '../../../dev/host/local-functions-host';
-import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../../shared/ringcentral/export-records';
+import type {
+  ExportChat,
+  ExportOrganisation,
+  ExportPerson,
+  ExportPost,
+} from '../../../shared/ringcentral/export-records';
 import { createArchiver, type Archiver } from '../../../shared/composition';
 import { loadConfig } from '../../../shared/config';
 import { ITEM_KEY_PROPERTY } from '../../../shared/mailbox/mapi-properties';
@@ -20,28 +25,94 @@ import { repoRoot } from '../../support/repo-root';
 const start = new Date(Date.now() - 3 * 86_400_000);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 
-const person = (id: string, first: string, email: string): ExportPerson => ({ id, firstName: first, lastName: 'Spine', email, creationTime: at(0), lastModifiedTime: at(0) });
-const members = [person('m1', 'Alice', 'alice@spine.example'), person('m2', 'Bob', 'bob@spine.example'), person('m3', 'Carol', 'carol@spine.example'), person('m4', 'Dan', 'dan@spine.example'), person('m5', 'Eve', 'eve.nomailbox@spine.example')];
+const person = (id: string, first: string, email: string): ExportPerson => ({
+  id,
+  firstName: first,
+  lastName: 'Spine',
+  email,
+  creationTime: at(0),
+  lastModifiedTime: at(0),
+});
+const members = [
+  person('m1', 'Alice', 'alice@spine.example'),
+  person('m2', 'Bob', 'bob@spine.example'),
+  person('m3', 'Carol', 'carol@spine.example'),
+  person('m4', 'Dan', 'dan@spine.example'),
+  person('m5', 'Eve', 'eve.nomailbox@spine.example'),
+];
 const guest = { ...person('g1', 'Gina', 'gina@partner.example') };
-const chat = (id: string, Type: ExportChat['Type'], name: string | undefined, memberIds: string[], guestIds: string[] = []): ExportChat => ({ id, Type, name, memberIds, guestIds, creationTime: at(0), lastModifiedTime: at(0), accountId: 'acc-spine', status: 'Active' });
-const chats = [chat('c-direct', 'Direct', undefined, ['m1', 'm2']), chat('c-group', 'Group', 'Launch group', ['m1', 'm3', 'm5']), chat('c-team', 'Team', 'Deals desk', ['m1', 'm2', 'm3', 'm4', 'm5'], ['g1'])];
-const creatorsByChat: Record<string, string[]> = { 'c-direct': ['m1', 'm2'], 'c-group': ['m1', 'm3', 'm5'], 'c-team': ['m2', 'm4', 'g1', 'm1'] };
+const chat = (
+  id: string,
+  Type: ExportChat['Type'],
+  name: string | undefined,
+  memberIds: string[],
+  guestIds: string[] = [],
+): ExportChat => ({
+  id,
+  Type,
+  name,
+  memberIds,
+  guestIds,
+  creationTime: at(0),
+  lastModifiedTime: at(0),
+  accountId: 'acc-spine',
+  status: 'Active',
+});
+const chats = [
+  chat('c-direct', 'Direct', undefined, ['m1', 'm2']),
+  chat('c-group', 'Group', 'Launch group', ['m1', 'm3', 'm5']),
+  chat('c-team', 'Team', 'Deals desk', ['m1', 'm2', 'm3', 'm4', 'm5'], ['g1']),
+];
+const creatorsByChat: Record<string, string[]> = {
+  'c-direct': ['m1', 'm2'],
+  'c-group': ['m1', 'm3', 'm5'],
+  'c-team': ['m2', 'm4', 'g1', 'm1'],
+};
 const posts: ExportPost[] = Array.from({ length: 54 }, (_, i) => {
   const c = chats[i % 3];
   const creators = creatorsByChat[c.id];
   const t = at(60 + i * 30);
-  return { id: `p${i + 1}`, chatId: c.id, creator: { id: creators[i % creators.length] }, creationTime: t, lastModifiedTime: t, text: `Spine post ${i + 1} <with markup>` };
+  return {
+    id: `p${i + 1}`,
+    chatId: c.id,
+    creator: { id: creators[i % creators.length] },
+    creationTime: t,
+    lastModifiedTime: t,
+    text: `Spine post ${i + 1} <with markup>`,
+  };
 });
-const malformed = { id: 'p-bad', chatId: 'c-team', creationTime: at(100), lastModifiedTime: at(100), text: 'no creator' } as unknown as ExportPost;
-const org: ExportOrganisation = { accountId: 'acc-spine', chats, members, guests: [guest], posts: [...posts, malformed], events: [], tasks: [], notes: [], files: [] };
+const malformed = {
+  id: 'p-bad',
+  chatId: 'c-team',
+  creationTime: at(100),
+  lastModifiedTime: at(100),
+  text: 'no creator',
+} as unknown as ExportPost;
+const org: ExportOrganisation = {
+  accountId: 'acc-spine',
+  chats,
+  members,
+  guests: [guest],
+  posts: [...posts, malformed],
+  events: [],
+  tasks: [],
+  notes: [],
+  files: [],
+};
 
-const mailboxOf: Record<string, string> = { m1: 'alice@spine.example', m2: 'bob@spine.example', m3: 'carol@spine.example', m4: 'dan@spine.example' };
+const mailboxOf: Record<string, string> = {
+  m1: 'alice@spine.example',
+  m2: 'bob@spine.example',
+  m3: 'carol@spine.example',
+  m4: 'dan@spine.example',
+};
 
 function expectedItemKeys(memberId: string): Set<string> {
   const keys = new Set<string>();
   for (const p of posts) {
     const c = chats.find((x) => x.id === p.chatId)!;
-    if (c.memberIds!.includes(memberId) || p.creator.id === memberId) keys.add(`post:${p.id}:${new Date(p.lastModifiedTime).toISOString()}`);
+    if (c.memberIds!.includes(memberId) || p.creator.id === memberId)
+      keys.add(`post:${p.id}:${new Date(p.lastModifiedTime).toISOString()}`);
   }
   return keys;
 }
@@ -52,7 +123,9 @@ let archiver: Archiver;
 const logLines: string[] = [];
 
 function itemKeysIn(mailbox: string): string[] {
-  return env.graph.messagesIn(mailbox, 'Inbox/RingCentral').map((m) => m.singleValueExtendedProperties?.find((p) => p.id === ITEM_KEY_PROPERTY)?.value ?? '');
+  return env.graph
+    .messagesIn(mailbox, 'Inbox/RingCentral')
+    .map((m) => m.singleValueExtendedProperties?.find((p) => p.id === ITEM_KEY_PROPERTY)?.value ?? '');
 }
 
 async function cycle(): Promise<void> {
@@ -66,13 +139,29 @@ before(async () => {
     withoutMailbox: ['eve.nomailbox@spine.example'],
     azurite: { inMemory: true },
     ringCentral: { recordsPerFile: 30 },
-    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', LOCAL_FUNCTION_KEY: 'spine-function-key', LOCAL_ADMIN_KEY: 'spine-admin-key' },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '48',
+      LOCAL_FUNCTION_KEY: 'spine-function-key',
+      LOCAL_ADMIN_KEY: 'spine-admin-key',
+    },
   });
-  host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, log: (line) => logLines.push(line) });
+  host = new LocalFunctionsHost({
+    repoRoot,
+    settings: env.settings,
+    httpPort: 0,
+    timers: false,
+    log: (line) => logLines.push(line),
+  });
   await host.start();
   archiver = createArchiver(loadConfig(env.settings));
   // Bob's first two creates succeed in the mailbox but the answers are lost on the way back.
-  env.graph.faults.inject({ kind: 'lostResponse', match: { method: 'POST', pathIncludes: '/messages', mailbox: 'bob@spine.example' }, count: 2 });
+  env.graph.faults.inject({
+    kind: 'lostResponse',
+    match: { method: 'POST', pathIncludes: '/messages', mailbox: 'bob@spine.example' },
+    count: 2,
+  });
   await cycle();
 });
 
@@ -102,7 +191,9 @@ test('messages are not drafts, keep the original times, and carry From and To', 
       assert.equal(Date.parse(m.sentDateTime!), seconds);
       const creator = [...members, guest].find((p) => p.id === post.creator.id)!;
       assert.equal(m.from?.emailAddress?.address, creator.email);
-      const chatMembers = chats.find((c) => c.id === post.chatId)!.memberIds!.map((id) => members.find((p) => p.id === id)!.email);
+      const chatMembers = chats
+        .find((c) => c.id === post.chatId)!
+        .memberIds!.map((id) => members.find((p) => p.id === id)!.email);
       assert.deepEqual(new Set(m.toRecipients!.map((r) => r.emailAddress!.address)), new Set(chatMembers));
       assert.match(m.subject!, /^\[RingCentral\] .+ — Post$/);
     }
@@ -111,7 +202,9 @@ test('messages are not drafts, keep the original times, and carry From and To', 
 
 test('guests and people without a mailbox are recorded as not delivered, with the reason', async () => {
   const reasons = new Map<string, string>();
-  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ mailbox: string; status: string; reason?: string }>({ queryOptions: { filter: LEDGER_ROWS } })) {
+  for await (const row of archiver.storage
+    .table(TABLES.deliveries)
+    .listEntities<{ mailbox: string; status: string; reason?: string }>({ queryOptions: { filter: LEDGER_ROWS } })) {
     if (row.status === 'notDelivered') reasons.set(row.mailbox, row.reason ?? '');
   }
   assert.match(reasons.get('gina@partner.example') ?? '', /guest/);
@@ -124,7 +217,11 @@ test('/api/status reports the window, the counts and the malformed record; it ne
   assert.equal(denied.status, 401);
   const res = await fetch(`${host.url}/api/status`, { headers: { 'x-functions-key': 'spine-function-key' } });
   assert.equal(res.status, 200);
-  const status = (await res.json()) as { totals: Record<string, number>; capture: { capturedThrough?: string; lastWindow?: unknown }; recentErrors: Array<{ reason: string }> };
+  const status = (await res.json()) as {
+    totals: Record<string, number>;
+    capture: { capturedThrough?: string; lastWindow?: unknown };
+    recentErrors: Array<{ reason: string }>;
+  };
   const expectedDeliveries = Object.keys(mailboxOf).reduce((n, id) => n + expectedItemKeys(id).size, 0);
   assert.equal(status.totals.captured, posts.length);
   assert.equal(status.totals.converted, posts.length);
@@ -138,15 +235,16 @@ test('/api/status reports the window, the counts and the malformed record; it ne
 
 test('a second run over the same window delivers nothing new', async () => {
   const before = Object.fromEntries(Object.values(mailboxOf).map((m) => [m, itemKeysIn(m).length]));
-  const creates = (env.graph.stats.requests['messages.create'] ?? 0);
+  const creates = env.graph.stats.requests['messages.create'] ?? 0;
   // Forget the checkpoint and windows, so the same window is exported and processed again.
   for (const table of [TABLES.checkpoints, TABLES.exportTasks]) {
-    for await (const row of archiver.storage.table(table).listEntities()) await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
+    for await (const row of archiver.storage.table(table).listEntities())
+      await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
   }
   await cycle();
   const tasks = env.ringCentral.stats.tasksCreated;
   assert.ok(tasks >= 2, 'the window was exported a second time');
-  assert.equal((env.graph.stats.requests['messages.create'] ?? 0), creates);
+  assert.equal(env.graph.stats.requests['messages.create'] ?? 0, creates);
   for (const [mailbox, count] of Object.entries(before)) assert.equal(itemKeysIn(mailbox).length, count, mailbox);
 });
 
@@ -158,10 +256,18 @@ test('a delivery whose ledger write was lost after the create leaves exactly one
   // Lose the ledger entirely for this pair, then deliver again.
   await table.deleteEntity(tableKey(mailbox), tableKey(itemKey));
   const user = env.graph.mailbox(mailbox).user;
-  await archiver.queues.send(QUEUES.deliver, { itemKey, mailbox, userId: user.id, messageBlob: messageBlobName(itemKey) });
+  await archiver.queues.send(QUEUES.deliver, {
+    itemKey,
+    mailbox,
+    userId: user.id,
+    messageBlob: messageBlobName(itemKey),
+  });
   await host.waitForIdle({ timeoutMs: 60_000 });
   assert.equal(itemKeysIn(mailbox).filter((k) => k === itemKey).length, 1);
-  const healed = await table.getEntity<{ status: string; graphMessageId: string }>(tableKey(mailbox), tableKey(itemKey));
+  const healed = await table.getEntity<{ status: string; graphMessageId: string }>(
+    tableKey(mailbox),
+    tableKey(itemKey),
+  );
   assert.equal(healed.status, 'delivered');
   assert.equal(healed.graphMessageId, row.graphMessageId);
 });
@@ -169,7 +275,12 @@ test('a delivery whose ledger write was lost after the create leaves exactly one
 test('logs carry ids, never tokens, secrets or post text', () => {
   const all = logLines.join('\n');
   assert.ok(all.length > 0);
-  for (const secret of [env.settings.RINGCENTRAL_CLIENT_SECRET, env.settings.RINGCENTRAL_JWT, env.settings.GRAPH_CLIENT_SECRET]) assert.ok(!all.includes(secret));
+  for (const secret of [
+    env.settings.RINGCENTRAL_CLIENT_SECRET,
+    env.settings.RINGCENTRAL_JWT,
+    env.settings.GRAPH_CLIENT_SECRET,
+  ])
+    assert.ok(!all.includes(secret));
   assert.ok(!/Bearer\s+[A-Za-z0-9._-]{10,}/.test(all));
   assert.ok(!all.includes('Spine post'), 'post text must not be logged');
 });

@@ -48,7 +48,12 @@ before(async () => {
   env = await startLocalEnvironment({
     org,
     azurite: { inMemory: true },
-    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', MAILBOX_TARGET: 'eml-blob' },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '48',
+      MAILBOX_TARGET: 'eml-blob',
+    },
   });
   host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
   await host.start();
@@ -97,12 +102,14 @@ test('the .eml blobs carry the escaped body and the attachment bytes unchanged',
 test('a second run with the deliveries ledger lost finds every blob and rewrites none', async () => {
   const before = await emlBlobs();
   for (const table of [TABLES.checkpoints, TABLES.exportTasks, TABLES.deliveries]) {
-    for await (const row of archiver.storage.table(table).listEntities()) await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
+    for await (const row of archiver.storage.table(table).listEntities())
+      await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
   }
   await cycle();
   assert.ok(env.ringCentral.stats.tasksCreated >= 2, 'the window was exported again');
   let delivered = 0;
-  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ status: string }>()) if (row.status === 'delivered') delivered++;
+  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ status: string }>())
+    if (row.status === 'delivered') delivered++;
   assert.equal(delivered, before.size, 'every pair went through delivery again');
   const afterRun = await emlBlobs();
   assert.deepEqual([...afterRun.keys()].sort(), [...before.keys()].sort());

@@ -22,7 +22,10 @@ o.chat('c-direct', 'Direct', undefined, ['m1', 'm2']);
 o.chat('c-evil', 'Group', 'Ops\r\nX-Injected: yes', ['m1', 'm3']);
 const posts = [
   o.post('p1', 'c-direct', 'm1', 'first <script>alert(1)</script>'),
-  o.post('p2', 'c-direct', 'm2', 'second', [{ name: 'notes.txt', size: 2048 }, { name: '..', size: 0 }]),
+  o.post('p2', 'c-direct', 'm2', 'second', [
+    { name: 'notes.txt', size: 2048 },
+    { name: '..', size: 0 },
+  ]),
   o.post('p3', 'c-evil', 'm3', 'third'),
 ];
 const org = o.organisation();
@@ -62,7 +65,13 @@ before(async () => {
   env = await startLocalEnvironment({
     org,
     azurite: { inMemory: true },
-    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', MAILBOX_TARGET: 'eml-folder', EML_FOLDER: outDir },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '48',
+      MAILBOX_TARGET: 'eml-folder',
+      EML_FOLDER: outDir,
+    },
   });
   host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
   await host.start();
@@ -85,8 +94,14 @@ test('each mailbox gets <mailbox>/Inbox/RingCentral/*.eml, one file per item, an
       const parsed = await simpleParser(readFileSync(path.join(folderOf(mailbox), name)));
       keys.push(String(parsed.headers.get('x-ringcentral-item-key')));
     }
-    const fileKeys = ids.includes('p2') ? org.files.map((f) => `file:${f.id}:${new Date(f.lastModifiedTime).toISOString()}`) : [];
-    assert.deepEqual(keys.sort(), [...ids.map((id) => itemKeyOfPost(posts.find((p) => p.id === id)!)), ...fileKeys].sort(), mailbox);
+    const fileKeys = ids.includes('p2')
+      ? org.files.map((f) => `file:${f.id}:${new Date(f.lastModifiedTime).toISOString()}`)
+      : [];
+    assert.deepEqual(
+      keys.sort(),
+      [...ids.map((id) => itemKeyOfPost(posts.find((p) => p.id === id)!)), ...fileKeys].sort(),
+      mailbox,
+    );
   }
   assert.equal(env.graph.stats.requests['messages.create'], undefined);
 });
@@ -120,12 +135,14 @@ test('a second run over the same window, with the deliveries ledger lost, leaves
   const before = snapshot();
   assert.equal(Object.keys(before).length, 3 + 2 + 2 + 2 + 1);
   for (const table of [TABLES.checkpoints, TABLES.exportTasks, TABLES.deliveries]) {
-    for await (const row of archiver.storage.table(table).listEntities()) await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
+    for await (const row of archiver.storage.table(table).listEntities())
+      await archiver.storage.table(table).deleteEntity(row.partitionKey!, row.rowKey!);
   }
   await cycle();
   assert.ok(env.ringCentral.stats.tasksCreated >= 2, 'the window was exported again');
   let delivered = 0;
-  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ status: string }>()) if (row.status === 'delivered') delivered++;
+  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ status: string }>())
+    if (row.status === 'delivered') delivered++;
   assert.equal(delivered, Object.keys(before).length, 'every pair went through delivery again');
   assert.deepEqual(snapshot(), before);
 });

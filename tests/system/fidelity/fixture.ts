@@ -21,26 +21,62 @@ export function orgBuilder(accountId: string, start: Date) {
   let minute = 10;
   return {
     at,
-    members, guests, chats, posts, files,
+    members,
+    guests,
+    chats,
+    posts,
+    files,
     person(id: string, firstName: string, email: string | undefined, guest = false): ExportPerson {
       const p: ExportPerson = { id, firstName, lastName: 'Fid', email, creationTime: at(0), lastModifiedTime: at(0) };
       (guest ? guests : members).push(p);
       return p;
     },
-    chat(id: string, Type: ExportChat['Type'], name: string | undefined, memberIds: string[], guestIds: string[] = []): ExportChat {
-      const c: ExportChat = { id, Type, name, memberIds, guestIds, creationTime: at(0), lastModifiedTime: at(0), accountId, status: 'Active' };
+    chat(
+      id: string,
+      Type: ExportChat['Type'],
+      name: string | undefined,
+      memberIds: string[],
+      guestIds: string[] = [],
+    ): ExportChat {
+      const c: ExportChat = {
+        id,
+        Type,
+        name,
+        memberIds,
+        guestIds,
+        creationTime: at(0),
+        lastModifiedTime: at(0),
+        accountId,
+        status: 'Active',
+      };
       chats.push(c);
       return c;
     },
     /** A post one minute after the previous one, with milliseconds Exchange will drop. */
-    post(id: string, chatId: string, creatorId: string, text: string, fileSpecs: Array<{ name: string; size: number }> = []): ExportPost {
+    post(
+      id: string,
+      chatId: string,
+      creatorId: string,
+      text: string,
+      fileSpecs: Array<{ name: string; size: number }> = [],
+    ): ExportPost {
       minute += 1;
       const t = at(minute, 437);
       const p: ExportPost = { id, chatId, creator: { id: creatorId }, creationTime: t, lastModifiedTime: t, text };
       if (fileSpecs.length) p.attachments = [];
       fileSpecs.forEach((spec, i) => {
         const fileId = `${id}-f${i}`;
-        files.push({ id: fileId, type: 'File', creationTime: t, lastModifiedTime: t, creator: { id: creatorId }, chatIds: [chatId], name: spec.name, size: spec.size, contentUri: MEDIA_PLACEHOLDER + fileContentPath(fileId) });
+        files.push({
+          id: fileId,
+          type: 'File',
+          creationTime: t,
+          lastModifiedTime: t,
+          creator: { id: creatorId },
+          chatIds: [chatId],
+          name: spec.name,
+          size: spec.size,
+          contentUri: MEDIA_PLACEHOLDER + fileContentPath(fileId),
+        });
         p.attachments!.push({ id: fileId, type: 'File' });
       });
       posts.push(p);

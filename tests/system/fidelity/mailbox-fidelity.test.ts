@@ -10,7 +10,19 @@ import { loadConfig } from '../../../shared/config';
 import { CONTAINERS, TABLES } from '../../../shared/store/names';
 import { messageBlobName } from '../../../shared/store/blob-names';
 import { MAX_REQUEST_BYTES, postBodyBytes } from '../../../shared/mailbox/graph-attachments';
-import { header, itemKeyIn, itemKeyOfPost, MB, named, orgBuilder, property, readBlob, repoRoot, sha256, sourceSha256 } from './fixture';
+import {
+  header,
+  itemKeyIn,
+  itemKeyOfPost,
+  MB,
+  named,
+  orgBuilder,
+  property,
+  readBlob,
+  repoRoot,
+  sha256,
+  sourceSha256,
+} from './fixture';
 import { LEDGER_ROWS } from '../../support/ledger-rows';
 
 // Issue 4 end to end: RingCentral double → Azurite → local host → Graph double, then the
@@ -46,15 +58,29 @@ const posts = {
   hello: o.post('p-hello', 'c-direct', 'm1', 'Hello Bob'),
   reply: o.post('p-reply', 'c-direct', 'm2', 'Hi Alice, **see** https://example.com/x'),
   zero: o.post('p-zero', 'c-direct', 'm1', 'empty file with a dots-only name', [{ name: '...', size: 0 }]),
-  badName: o.post('p-badname', 'c-direct', 'm1', 'a file name with every reserved character', [{ name: BAD_NAME, size: 10 }]),
+  badName: o.post('p-badname', 'c-direct', 'm1', 'a file name with every reserved character', [
+    { name: BAD_NAME, size: 10 },
+  ]),
   small: o.post('p-small', 'c-direct', 'm2', '2.9 MB', [{ name: 'small.bin', size: Math.round(SIZES.small * MB) }]),
   edge: o.post('p-edge', 'c-direct', 'm2', 'just under 3 MB', [{ name: 'edge.bin', size: EDGE_SIZE }]),
-  session: o.post('p-session', 'c-direct', 'm1', '3.1 MB', [{ name: 'session.bin', size: Math.round(SIZES.session * MB) }]),
+  session: o.post('p-session', 'c-direct', 'm1', '3.1 MB', [
+    { name: 'session.bin', size: Math.round(SIZES.session * MB) },
+  ]),
   large: o.post('p-large', 'c-direct', 'm1', '30 MB', [{ name: 'large.bin', size: SIZES.large * MB }]),
   tooBig: o.post('p-toobig', 'c-direct', 'm2', 'over the maximum', [{ name: 'huge.bin', size: 34 * MB }]),
-  html: o.post('p-html', 'c-team', 'm1', '<b>bold</b> <img src=x onerror=alert(1)> & <iframe src="https://evil.example">'),
+  html: o.post(
+    'p-html',
+    'c-team',
+    'm1',
+    '<b>bold</b> <img src=x onerror=alert(1)> & <iframe src="https://evil.example">',
+  ),
   script: o.post('p-script', 'c-team', 'm2', '<script>alert("xss")</script> after'),
-  broken: o.post('p-broken', 'c-team', 'm3', '<div><p>broken <a href="javascript:alert(1)">link [click](javascript:alert(2)) <!-- **x'),
+  broken: o.post(
+    'p-broken',
+    'c-team',
+    'm3',
+    '<div><p>broken <a href="javascript:alert(1)">link [click](javascript:alert(2)) <!-- **x',
+  ),
   crlf: o.post('p-crlf', 'c-crlf', 'm1', 'in a chat with CR/LF in its name'),
   emoji: o.post('p-emoji', 'c-emoji', 'm2', 'party 🎉'),
   rtl: o.post('p-rtl', 'c-rtl', 'm3', 'مرحبا'),
@@ -74,9 +100,12 @@ function messageOf(mailbox: string, p: ExportPost): StoredMessage {
   return found[0]!;
 }
 async function emlOf(p: ExportPost): Promise<ParsedMail> {
-  return simpleParser(await readBlob(env.settings.AzureWebJobsStorage, CONTAINERS.messages, messageBlobName(itemKeyOfPost(p), 'eml')));
+  return simpleParser(
+    await readBlob(env.settings.AzureWebJobsStorage, CONTAINERS.messages, messageBlobName(itemKeyOfPost(p), 'eml')),
+  );
 }
-const addresses = (a: AddressObject | AddressObject[] | undefined) => (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address));
+const addresses = (a: AddressObject | AddressObject[] | undefined) =>
+  (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => v.address));
 
 before(async () => {
   env = await startLocalEnvironment({
@@ -85,9 +114,13 @@ before(async () => {
     azurite: { inMemory: true },
     graph: { limits: { maxMessageBytes: 45 * MB } },
     settings: {
-      CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48',
-      MAX_MESSAGE_SIZE_MB: '45', FALLBACK_MAILBOX: 'archive@fid.example',
-      LOCAL_FUNCTION_KEY: 'fid-function-key', LOCAL_ADMIN_KEY: 'fid-admin-key',
+      CAPTURE_START: start.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '48',
+      MAX_MESSAGE_SIZE_MB: '45',
+      FALLBACK_MAILBOX: 'archive@fid.example',
+      LOCAL_FUNCTION_KEY: 'fid-function-key',
+      LOCAL_ADMIN_KEY: 'fid-admin-key',
     },
   });
   host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, log: () => undefined });
@@ -105,14 +138,18 @@ after(async () => {
 test('every post lands once in Inbox/RingCentral of each mapped member, non-draft, with its original times and From/To/Cc', () => {
   const expected: Record<string, ExportPost[]> = {
     'alice@fid.example': Object.values(posts),
-    'bob@fid.example': [...Object.values(posts)].filter((p) => ['c-direct', 'c-team', 'c-emoji', 'c-long'].includes(p.chatId)),
+    'bob@fid.example': [...Object.values(posts)].filter((p) =>
+      ['c-direct', 'c-team', 'c-emoji', 'c-long'].includes(p.chatId),
+    ),
     'carol@fid.example': [...Object.values(posts)].filter((p) => ['c-team', 'c-crlf', 'c-rtl'].includes(p.chatId)),
   };
   for (const [mailbox, list] of Object.entries(expected)) {
     const keys = env.graph.messagesIn(mailbox, 'Inbox/RingCentral').map(itemKeyIn);
     assert.deepEqual(keys.filter((k) => k.startsWith('post:')).sort(), list.map(itemKeyOfPost).sort(), mailbox);
     // Each file record is archived as an item of its own too, to the members of its chat.
-    const fileKeys = org.files.filter((f) => list.some((p) => p.chatId === f.chatIds[0])).map((f) => `file:${f.id}:${new Date(f.lastModifiedTime).toISOString()}`);
+    const fileKeys = org.files
+      .filter((f) => list.some((p) => p.chatId === f.chatIds[0]))
+      .map((f) => `file:${f.id}:${new Date(f.lastModifiedTime).toISOString()}`);
     assert.deepEqual(keys.filter((k) => !k.startsWith('post:')).sort(), fileKeys.sort(), mailbox);
     for (const p of list) {
       const m = messageOf(mailbox, p);
@@ -125,8 +162,21 @@ test('every post lands once in Inbox/RingCentral of each mapped member, non-draf
     }
   }
   const team = messageOf('alice@fid.example', posts.script);
-  assert.deepEqual(team.toRecipients!.map((r) => r.emailAddress!.address), ['bob@fid.example', 'alice@fid.example', 'carol@fid.example', 'nomail@fid.example', 'rc-m5@unknown.invalid', 'rc-m6@unknown.invalid']);
-  assert.deepEqual(team.ccRecipients!.map((r) => r.emailAddress!.address), ['dan@fid.example']);
+  assert.deepEqual(
+    team.toRecipients!.map((r) => r.emailAddress!.address),
+    [
+      'bob@fid.example',
+      'alice@fid.example',
+      'carol@fid.example',
+      'nomail@fid.example',
+      'rc-m5@unknown.invalid',
+      'rc-m6@unknown.invalid',
+    ],
+  );
+  assert.deepEqual(
+    team.ccRecipients!.map((r) => r.emailAddress!.address),
+    ['dan@fid.example'],
+  );
   assert.equal(team.from?.emailAddress?.name, 'Bob Fid');
 });
 
@@ -136,11 +186,13 @@ test('subjects read [RingCentral] <chat name or participants> — Post, and the 
   // The direct chat is named the same whoever posts, so both senders thread together.
   assert.equal(messageOf(alice, posts.reply).subject, '[RingCentral] Alice Fid, Bob Fid — Post');
   assert.equal(messageOf(alice, posts.script).subject, '[RingCentral] Deals desk — Post');
-  for (const p of Object.values(posts)) assert.equal(property(messageOf(alice, p), 'String 0x001A'), 'IPM.Note.RingCentral.Post');
+  for (const p of Object.values(posts))
+    assert.equal(property(messageOf(alice, p), 'String 0x001A'), 'IPM.Note.RingCentral.Post');
 });
 
 test('every message of one chat shares the conversation GUID and topic; other chats differ', () => {
-  const guidOf = (m: StoredMessage) => Buffer.from(property(m, 'Binary 0x0071')!, 'base64').subarray(6, 22).toString('hex');
+  const guidOf = (m: StoredMessage) =>
+    Buffer.from(property(m, 'Binary 0x0071')!, 'base64').subarray(6, 22).toString('hex');
   const byChat = new Map<string, Set<string>>();
   const topics = new Map<string, Set<string>>();
   for (const mailbox of ['alice@fid.example', 'bob@fid.example', 'carol@fid.example']) {
@@ -183,8 +235,14 @@ test('the .eml archive copy parses back with mailparser to the same message', as
     const eml = await emlOf(p);
     assert.equal(eml.subject, m.subject, p.id);
     assert.equal(eml.from!.value[0]!.address, m.from!.emailAddress!.address);
-    assert.deepEqual(addresses(eml.to), m.toRecipients!.map((r) => r.emailAddress!.address));
-    assert.deepEqual(addresses(eml.cc), m.ccRecipients!.map((r) => r.emailAddress!.address));
+    assert.deepEqual(
+      addresses(eml.to),
+      m.toRecipients!.map((r) => r.emailAddress!.address),
+    );
+    assert.deepEqual(
+      addresses(eml.cc),
+      m.ccRecipients!.map((r) => r.emailAddress!.address),
+    );
     assert.equal(eml.date!.getTime(), Math.floor(Date.parse(p.creationTime) / 1000) * 1000);
     assert.equal((eml.html as string).trim(), m.body!.content!.trim());
     assert.ok(eml.text!.includes(p.text!.split(' ')[0]!), `${p.id} text body`);
@@ -198,7 +256,14 @@ test('the .eml archive copy parses back with mailparser to the same message', as
 });
 
 test('attachments keep their bytes (SHA-256) at 0 B, 2.9 MB, 3 MB - 40 B, 3.1 MB and 30 MB, by POST or upload session', async () => {
-  const cases: Array<[ExportPost, 'post' | 'uploadSession']> = [[posts.zero, 'post'], [posts.badName, 'post'], [posts.small, 'post'], [posts.edge, 'uploadSession'], [posts.session, 'uploadSession'], [posts.large, 'uploadSession']];
+  const cases: Array<[ExportPost, 'post' | 'uploadSession']> = [
+    [posts.zero, 'post'],
+    [posts.badName, 'post'],
+    [posts.small, 'post'],
+    [posts.edge, 'uploadSession'],
+    [posts.session, 'uploadSession'],
+    [posts.large, 'uploadSession'],
+  ];
   // The edge file is under 3 MB, but its base64 POST would be over Graph's 4 MB request cap.
   assert.ok(postBodyBytes('edge.bin', 'application/octet-stream', EDGE_SIZE) > MAX_REQUEST_BYTES);
   for (const [p, via] of cases) {
@@ -250,12 +315,17 @@ test('mapping: unmapped members go to FALLBACK_MAILBOX, the guest is never deliv
   assert.deepEqual(fallback, [posts.html, posts.script, posts.broken].map(itemKeyOfPost).sort());
   assert.equal(env.graph.messagesIn('dan@fid.example', 'Inbox/RingCentral').length, 0);
   const rows = new Map<string, string>();
-  for await (const row of archiver.storage.table(TABLES.deliveries).listEntities<{ mailbox: string; itemKey: string; status: string; reason?: string }>({ queryOptions: { filter: LEDGER_ROWS } })) {
+  for await (const row of archiver.storage
+    .table(TABLES.deliveries)
+    .listEntities<{ mailbox: string; itemKey: string; status: string; reason?: string }>({
+      queryOptions: { filter: LEDGER_ROWS },
+    })) {
     if (row.itemKey === itemKeyOfPost(posts.script)) rows.set(row.mailbox, `${row.status} ${row.reason ?? ''}`);
   }
   assert.match(rows.get('dan@fid.example') ?? '', /^notDelivered .*guest/);
   assert.match(rows.get('archive@fid.example') ?? '', /^delivered/);
-  for (const mailbox of ['alice@fid.example', 'bob@fid.example', 'carol@fid.example']) assert.match(rows.get(mailbox) ?? '', /^delivered/);
+  for (const mailbox of ['alice@fid.example', 'bob@fid.example', 'carol@fid.example'])
+    assert.match(rows.get(mailbox) ?? '', /^delivered/);
 });
 
 test('bad post text never puts markup or script into a body; it is shown escaped', () => {
@@ -264,20 +334,31 @@ test('bad post text never puts markup or script into a body; it is shown escaped
       const html = messageOf(mailbox, p).body!.content!;
       assert.ok(!/<script/i.test(html), `${p.id}: no script tag`);
       assert.ok(!/<(img|iframe|div><p>broken)/i.test(html), `${p.id}: no input tags`);
-      assert.ok(!/href="javascript:/i.test(html) && !/\sonerror=/i.test(html.replace(/&lt;img[^&]*/g, '')), `${p.id}: no script URL or handler`);
+      assert.ok(
+        !/href="javascript:/i.test(html) && !/\sonerror=/i.test(html.replace(/&lt;img[^&]*/g, '')),
+        `${p.id}: no script URL or handler`,
+      );
       assert.ok(!html.includes('<!--'), `${p.id}: no comment opened by input`);
     }
   }
   const html = messageOf('alice@fid.example', posts.script).body!.content!;
   assert.ok(html.includes('&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt; after'));
-  assert.ok(messageOf('alice@fid.example', posts.html).body!.content!.includes('&lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;'));
+  assert.ok(
+    messageOf('alice@fid.example', posts.html).body!.content!.includes(
+      '&lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;',
+    ),
+  );
 });
 
 test('chat names with CR/LF, emoji, RTL text or 1,000 characters stay one safe line; nothing is injected', async () => {
   const alice = 'alice@fid.example';
   const crlf = messageOf(alice, posts.crlf);
   assert.equal(crlf.subject, '[RingCentral] Evil Bcc: victim@evil.example X-Injected: yes — Post');
-  const everything = [crlf.subject!, ...crlf.internetMessageHeaders.map((h) => `${h.name}: ${h.value}`), ...crlf.singleValueExtendedProperties.map((p) => p.value ?? '')];
+  const everything = [
+    crlf.subject!,
+    ...crlf.internetMessageHeaders.map((h) => `${h.name}: ${h.value}`),
+    ...crlf.singleValueExtendedProperties.map((p) => p.value ?? ''),
+  ];
   for (const line of everything) assert.ok(!/[\r\n]/.test(line), JSON.stringify(line));
   assert.ok(!JSON.stringify([crlf.toRecipients, crlf.ccRecipients, crlf.bccRecipients]).includes('victim'));
   const eml = await emlOf(posts.crlf);

@@ -19,8 +19,13 @@ o.person('m1', 'Alice', MAILBOXES[0]);
 o.person('m2', 'Bob', MAILBOXES[1]);
 o.person('m3', 'Carol', MAILBOXES[2]);
 o.chat('c-busy', 'Team', 'Busy room', ['m1', 'm2', 'm3']);
-const busy = Array.from({ length: 60 }, (_, i) => o.post(`p${i + 1}`, 'c-busy', `m${(i % 3) + 1}`, `busy post ${i + 1}`));
-const withFiles = o.post('p-files', 'c-busy', 'm1', 'two files', [{ name: 'note.txt', size: 1024 }, { name: 'deck.bin', size: Math.round(3.1 * MB) }]);
+const busy = Array.from({ length: 60 }, (_, i) =>
+  o.post(`p${i + 1}`, 'c-busy', `m${(i % 3) + 1}`, `busy post ${i + 1}`),
+);
+const withFiles = o.post('p-files', 'c-busy', 'm1', 'two files', [
+  { name: 'note.txt', size: 1024 },
+  { name: 'deck.bin', size: Math.round(3.1 * MB) },
+]);
 const org = o.organisation();
 const postKeys = [...busy, withFiles].map(itemKeyOfPost).sort();
 
@@ -32,13 +37,16 @@ const hostLog: string[] = [];
 
 async function queueDepth(): Promise<number> {
   const names = Object.values(QUEUES).flatMap((q) => [q, poisonQueueOf(q)]);
-  const depths = await Promise.all(names.map(async (n) => (await storage.queue(n).getProperties()).approximateMessagesCount ?? 0));
+  const depths = await Promise.all(
+    names.map(async (n) => (await storage.queue(n).getProperties()).approximateMessagesCount ?? 0),
+  );
   return depths.reduce((a, b) => a + b, 0);
 }
 
 async function deliveredRows(): Promise<number> {
   let n = 0;
-  for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>()) if (row.status === 'delivered') n++;
+  for await (const row of storage.table(TABLES.deliveries).listEntities<{ status: string }>())
+    if (row.status === 'delivered') n++;
   return n;
 }
 
@@ -49,25 +57,57 @@ before(async () => {
     // The double refuses a fifth concurrent request itself; let it see everything, so the
     // statistic measures what the archiver sends rather than what the double allows.
     graph: { limits: { concurrentPerMailbox: 64 }, latencyMs: { create: [40, 120], other: [10, 40] } },
-    settings: { CAPTURE_START: start.toISOString(), CAPTURE_LAG_MINUTES: '0', MAX_WINDOW_HOURS: '48', LOCAL_ADMIN_KEY: ADMIN_KEY, LOCAL_FUNCTION_KEY: 'two-hosts-function-key' },
+    settings: {
+      CAPTURE_START: start.toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      MAX_WINDOW_HOURS: '48',
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+      LOCAL_FUNCTION_KEY: 'two-hosts-function-key',
+    },
   });
   storage = new StorageAccount(loadConfig(env.settings).storage);
   await storage.ensureCreated();
   // Carol's first attachment POST is stored but its answer is lost; Bob's upload session cannot
   // be created the first time (connection reset). Both messages already exist by then.
-  faults.lostAttachment = env.graph.faults.inject({ kind: 'lostResponse', match: { method: 'POST', pathIncludes: '/attachments', mailbox: MAILBOXES[2] }, count: 1 });
-  faults.resetSession = env.graph.faults.inject({ kind: 'reset', match: { method: 'POST', pathIncludes: '/createUploadSession', mailbox: MAILBOXES[1] }, count: 1 });
+  faults.lostAttachment = env.graph.faults.inject({
+    kind: 'lostResponse',
+    match: { method: 'POST', pathIncludes: '/attachments', mailbox: MAILBOXES[2] },
+    count: 1,
+  });
+  faults.resetSession = env.graph.faults.inject({
+    kind: 'reset',
+    match: { method: 'POST', pathIncludes: '/createUploadSession', mailbox: MAILBOXES[1] },
+    count: 1,
+  });
   for (const id of ['a', 'b']) {
-    const host = new HostProcess({ ...env.settings, LOCAL_HOST_TIMERS: 'false', LOCAL_HOST_POLL_MS: '100', LOCAL_HOST_MESSAGE_LEASE_S: '30', ARCHIVER_TEST_GRAPH_TIMEOUT_MS: '5000' }, (line) => hostLog.push(`[${id}] ${line}`));
+    const host = new HostProcess(
+      {
+        ...env.settings,
+        LOCAL_HOST_TIMERS: 'false',
+        LOCAL_HOST_POLL_MS: '100',
+        LOCAL_HOST_MESSAGE_LEASE_S: '30',
+        ARCHIVER_TEST_GRAPH_TIMEOUT_MS: '5000',
+      },
+      (line) => hostLog.push(`[${id}] ${line}`),
+    );
     hosts.push(host);
   }
   await Promise.all(hosts.map((h) => h.start()));
-  const res = await fetch(`${hosts[0]!.url}/admin/functions/ingest`, { method: 'POST', headers: { 'x-functions-key': ADMIN_KEY, 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${hosts[0]!.url}/admin/functions/ingest`, {
+    method: 'POST',
+    headers: { 'x-functions-key': ADMIN_KEY, 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(res.status, 202);
   const expected = MAILBOXES.length * (busy.length + 1 + org.files.length);
-  await withTimeout((async () => {
-    while ((await deliveredRows()) < expected || (await queueDepth()) > 0) await new Promise((r) => setTimeout(r, 500));
-  })(), 150_000, `${expected} deliveries`).catch((err: Error) => {
+  await withTimeout(
+    (async () => {
+      while ((await deliveredRows()) < expected || (await queueDepth()) > 0)
+        await new Promise((r) => setTimeout(r, 500));
+    })(),
+    150_000,
+    `${expected} deliveries`,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\n${hostLog.slice(-30).join('\n')}`);
   });
 });
@@ -78,7 +118,10 @@ after(async () => {
 });
 
 test('both hosts worked, and never more than 4 Graph requests were in flight per mailbox', () => {
-  assert.equal(hosts.every((h) => h.running && h.unexpectedExits === 0), true);
+  assert.equal(
+    hosts.every((h) => h.running && h.unexpectedExits === 0),
+    true,
+  );
   const stats = env.graph.stats;
   for (const mailbox of MAILBOXES) {
     const max = stats.maxConcurrency[mailbox] ?? 0;
@@ -92,7 +135,11 @@ test('both hosts worked, and never more than 4 Graph requests were in flight per
 
 test('every mailbox holds each post exactly once', () => {
   for (const mailbox of MAILBOXES) {
-    const keys = env.graph.messagesIn(mailbox, 'Inbox/RingCentral').map(itemKeyIn).filter((k) => k.startsWith('post:')).sort();
+    const keys = env.graph
+      .messagesIn(mailbox, 'Inbox/RingCentral')
+      .map(itemKeyIn)
+      .filter((k) => k.startsWith('post:'))
+      .sort();
     assert.deepEqual(keys, postKeys, mailbox);
   }
 });
@@ -101,10 +148,14 @@ test('a delivery cut after the create is finished by the retry: one message, eac
   assert.equal(faults.lostAttachment!.fired, 1);
   assert.equal(faults.resetSession!.fired, 1);
   const shaOf = new Map(await Promise.all(org.files.map(async (f) => [f.id, await sourceSha256(f)] as const)));
-  const fileItemKey = (id: string) => `file:${id}:${new Date(org.files.find((f) => f.id === id)!.lastModifiedTime).toISOString()}`;
+  const fileItemKey = (id: string) =>
+    `file:${id}:${new Date(org.files.find((f) => f.id === id)!.lastModifiedTime).toISOString()}`;
   // The post carries both files; each file record is also an item of its own with its file.
   const expected = new Map<string, Array<readonly [string, string]>>();
-  expected.set(itemKeyOfPost(withFiles), org.files.map((f) => [f.name, shaOf.get(f.id)!] as const));
+  expected.set(
+    itemKeyOfPost(withFiles),
+    org.files.map((f) => [f.name, shaOf.get(f.id)!] as const),
+  );
   for (const f of org.files) expected.set(fileItemKey(f.id), [[f.name, shaOf.get(f.id)!] as const]);
   for (const mailbox of MAILBOXES) {
     const messages = env.graph.messagesIn(mailbox, 'Inbox/RingCentral');

@@ -28,12 +28,19 @@ function captureProcessOutput(): void {
       captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof stream.write;
-    restore.push(() => { stream.write = write; });
+    restore.push(() => {
+      stream.write = write;
+    });
   }
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const original = console[level];
-    console[level] = (...args: unknown[]) => { captured.push(format(...args)); original(...args); };
-    restore.push(() => { console[level] = original; });
+    console[level] = (...args: unknown[]) => {
+      captured.push(format(...args));
+      original(...args);
+    };
+    restore.push(() => {
+      console[level] = original;
+    });
   }
 }
 
@@ -43,9 +50,20 @@ before(async () => {
     org,
     withoutMailbox: org.members.filter((m) => /no-mailbox/i.test(`${m.lastName}`)).map((m) => m.email!),
     azurite: { inMemory: true },
-    settings: { CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(), CAPTURE_LAG_MINUTES: '0', LOCAL_FUNCTION_KEY: FUNCTION_KEY, LOCAL_ADMIN_KEY: ADMIN_KEY },
+    settings: {
+      CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(),
+      CAPTURE_LAG_MINUTES: '0',
+      LOCAL_FUNCTION_KEY: FUNCTION_KEY,
+      LOCAL_ADMIN_KEY: ADMIN_KEY,
+    },
   });
-  host = new LocalFunctionsHost({ repoRoot, settings: env.settings, httpPort: 0, timers: false, log: (line) => captured.push(line) });
+  host = new LocalFunctionsHost({
+    repoRoot,
+    settings: env.settings,
+    httpPort: 0,
+    timers: false,
+    log: (line) => captured.push(line),
+  });
   await host.start();
   await host.runTimer('ingest');
   await host.waitForIdle({ timeoutMs: 240_000 });
@@ -70,7 +88,10 @@ function keyedRoutes(level: 'admin' | 'function') {
 
 test('every admin endpoint (reconcile included) rejects a missing, a wrong and a function-level key, on every method', async () => {
   const routes = keyedRoutes('admin');
-  assert.ok(routes.some((r) => r.name === 'reconcile'), 'reconcile is an admin endpoint');
+  assert.ok(
+    routes.some((r) => r.name === 'reconcile'),
+    'reconcile is an admin endpoint',
+  );
   const attempts: Array<[string, Record<string, string>, string]> = [
     ['no key', {}, ''],
     ['wrong key', { 'x-functions-key': 'not-the-key' }, ''],
@@ -81,14 +102,21 @@ test('every admin endpoint (reconcile included) rejects a missing, a wrong and a
   for (const route of routes) {
     for (const method of route.methods) {
       for (const [label, headers, query] of attempts) {
-        const res = await fetch(`${host.url}/api/${route.path}${query}`, { method, headers: { ...headers, 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+        const res = await fetch(`${host.url}/api/${route.path}${query}`, {
+          method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: method === 'GET' ? undefined : '{}',
+        });
         assert.equal(res.status, 401, `${method} /api/${route.path} with ${label}`);
       }
     }
   }
   // The host's own admin API (run a timer now) follows the same rule.
   for (const key of [undefined, FUNCTION_KEY]) {
-    const res = await fetch(`${host.url}/admin/functions/ingest`, { method: 'POST', headers: key ? { 'x-functions-key': key } : {} });
+    const res = await fetch(`${host.url}/admin/functions/ingest`, {
+      method: 'POST',
+      headers: key ? { 'x-functions-key': key } : {},
+    });
     assert.equal(res.status, 401);
   }
 });
@@ -110,7 +138,11 @@ test('the admin key opens reconcile; bad ranges answer 400', async () => {
   assert.ok(body!.expected > 0);
   assert.equal(body!.missing, 0);
   assert.equal(body!.duplicates, 0);
-  for (const query of ['from=yesterday', 'to=2024-13-45T00:00:00Z', `from=${now.toISOString()}&to=${new Date(now.getTime() - 1000).toISOString()}`]) {
+  for (const query of [
+    'from=yesterday',
+    'to=2024-13-45T00:00:00Z',
+    `from=${now.toISOString()}&to=${new Date(now.getTime() - 1000).toISOString()}`,
+  ]) {
     const res = await fetch(`${host.url}/api/reconcile?${query}`, { method: 'POST', headers: admin });
     assert.equal(res.status, 400, query);
   }
@@ -125,7 +157,10 @@ test('every function-level endpoint rejects a missing or wrong key', async () =>
   assert.ok(routes.some((r) => r.name === 'status'));
   for (const route of routes) {
     for (const headers of [{}, { 'x-functions-key': 'not-the-key' }]) {
-      const res = await fetch(`${host.url}/api/${route.path}`, { method: route.methods[0], headers: headers as Record<string, string> });
+      const res = await fetch(`${host.url}/api/${route.path}`, {
+        method: route.methods[0],
+        headers: headers as Record<string, string>,
+      });
       assert.equal(res.status, 401, `${route.methods[0]} /api/${route.path}`);
     }
   }
@@ -135,17 +170,28 @@ test('no token, JWT, client secret, key or message body appears in the host log 
   const all = captured.join('\n');
   assert.ok(all.length > 1000, 'the run logged something');
   assert.ok(/deliver/.test(all), 'the capture saw the delivery stage');
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET', 'LOCAL_FUNCTION_KEY', 'LOCAL_ADMIN_KEY']) {
+  for (const name of [
+    'RINGCENTRAL_CLIENT_SECRET',
+    'RINGCENTRAL_JWT',
+    'GRAPH_CLIENT_SECRET',
+    'LOCAL_FUNCTION_KEY',
+    'LOCAL_ADMIN_KEY',
+  ]) {
     assert.ok(!all.includes(env.settings[name]!), `${name} value appears in the logs`);
   }
   assert.ok(!/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/.test(all), 'a JWT appears in the logs');
   assert.ok(!/Bearer\s+[A-Za-z0-9._~+/-]{10,}/i.test(all), 'a bearer token appears in the logs');
   assert.ok(!/access_token|refresh_token|client_secret/i.test(all), 'an OAuth token field appears in the logs');
-  const bodies = [...org.posts.map((p) => p.text ?? ''), ...org.tasks.map((t) => t.description ?? ''), ...org.notes.map((n) => n.body ?? '')]
+  const bodies = [
+    ...org.posts.map((p) => p.text ?? ''),
+    ...org.tasks.map((t) => t.description ?? ''),
+    ...org.notes.map((n) => n.body ?? ''),
+  ]
     .map((t) => t.replace(/!\[:\w+\]\([^)]*\)\s*/g, '').trim())
     .filter((t) => t.length >= 12);
   assert.ok(bodies.length > 10);
-  for (const body of new Set(bodies)) assert.ok(!all.includes(body), `message text appears in the logs: ${body.slice(0, 40)}`);
+  for (const body of new Set(bodies))
+    assert.ok(!all.includes(body), `message text appears in the logs: ${body.slice(0, 40)}`);
 });
 
 test('local.settings.json is git-ignored and no secret is committed', () => {
@@ -153,15 +199,27 @@ test('local.settings.json is git-ignored and no secret is committed', () => {
   assert.match(git('check-ignore', 'local.settings.json'), /local\.settings\.json/);
   const tracked = git('ls-files').split('\n').filter(Boolean);
   assert.ok(!tracked.includes('local.settings.json'));
-  assert.deepEqual(tracked.filter((f) => /\.(pem|key|pfx|p12)$|(^|\/)\.env$/.test(f)), [], 'key or env files are committed');
+  assert.deepEqual(
+    tracked.filter((f) => /\.(pem|key|pfx|p12)$|(^|\/)\.env$/.test(f)),
+    [],
+    'key or env files are committed',
+  );
   const devAccountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
   for (const file of tracked.filter((f) => !/package-lock\.json$/.test(f))) {
     let text: string;
-    try { text = readFileSync(resolve(repoRoot, file), 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(resolve(repoRoot, file), 'utf8');
+    } catch {
+      continue;
+    }
     assert.ok(!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text), `${file} holds a private key`);
     assert.ok(!/\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(text), `${file} holds a JWT`);
-    for (const m of text.matchAll(/AccountKey=([A-Za-z0-9+/=]{40,})/g)) assert.equal(m[1], devAccountKey, `${file} holds a storage account key`);
+    for (const m of text.matchAll(/AccountKey=([A-Za-z0-9+/=]{40,})/g))
+      assert.equal(m[1], devAccountKey, `${file} holds a storage account key`);
   }
-  const sample = JSON.parse(readFileSync(resolve(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
-  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET']) assert.equal(sample.Values[name] ?? '', '', `${name} is empty in the sample`);
+  const sample = JSON.parse(readFileSync(resolve(repoRoot, 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
+  for (const name of ['RINGCENTRAL_CLIENT_SECRET', 'RINGCENTRAL_JWT', 'GRAPH_CLIENT_SECRET'])
+    assert.equal(sample.Values[name] ?? '', '', `${name} is empty in the sample`);
 });
