@@ -1,9 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import type { ExportChat, ExportOrganisation, ExportPost } from '../../shared/ringcentral/export-records';
 import { TABLES } from '../../shared/store/names';
 import type { Checkpoint } from '../../shared/store/capture-windows';
 import { FUNCTION_KEY, startPipeline, windowsOf, type CapturePipeline } from './helpers';
+import { peopleOf } from '../support/export-builders';
 
 // The cadence: a tick sets the target (now − lag); a backlog chains window after window at export
 // speed up to that target and then stops; the next tick captures exactly one more window.
@@ -11,14 +12,7 @@ import { FUNCTION_KEY, startPipeline, windowsOf, type CapturePipeline } from './
 const HOUR = 3_600_000;
 const start = new Date(Math.floor((Date.now() - 12 * HOUR) / HOUR) * HOUR);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
-const person = (id: string, first: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Cadence',
-  email: `${first.toLowerCase()}@cadence.example`,
-  creationTime: at(-600),
-  lastModifiedTime: at(-600),
-});
+const person = peopleOf('Cadence', at(-600));
 const members = [person('k1', 'Kim'), person('k2', 'Kai')];
 const chat: ExportChat = {
   id: 'c-cadence',

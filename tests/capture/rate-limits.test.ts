@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import type { ExportChat, ExportOrganisation, ExportPost } from '../../shared/ringcentral/export-records';
 import { RingCentralApi } from '../../shared/ringcentral/ringcentral-api';
 import { PenaltyGate } from '../../shared/ringcentral/penalty-gate';
 import { SharedGroupBudget } from '../../shared/ringcentral/shared-group-budget';
@@ -8,6 +8,7 @@ import { TABLES } from '../../shared/store/names';
 import { RetryLaterError } from '../../shared/errors';
 import type { RingCentralStats } from '../../dev/doubles/ringcentral/stats';
 import { itemKeyOfMessage, startPipeline, watchCheckpoint, type CapturePipeline } from './helpers';
+import { peopleOf } from '../support/export-builders';
 
 // A RingCentral double with tiny limits (3 Medium requests per 2 s, a 3 s penalty that every
 // request during it restarts): capture must finish without one request sent during a penalty.
@@ -15,14 +16,7 @@ const HOUR = 3_600_000;
 const start = new Date(Math.floor((Date.now() - 13 * HOUR) / HOUR) * HOUR);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 
-const person = (id: string, first: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Limits',
-  email: `${first.toLowerCase()}@limits.example`,
-  creationTime: at(0),
-  lastModifiedTime: at(0),
-});
+const person = peopleOf('Limits', at(0));
 const members = [person('m1', 'Alice'), person('m2', 'Bob')];
 const chats: ExportChat[] = [
   {

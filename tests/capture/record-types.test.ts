@@ -17,6 +17,7 @@ import { runSummary } from '../../shared/operations/run-summary';
 import { CONTAINERS, QUEUES } from '../../shared/store/names';
 import { ArchiveBlobs } from '../../shared/store/archive-blobs';
 import type { StoredMessage } from '../../dev/doubles/graph/mailbox-state';
+import { chatsOf, peopleOf } from '../support/export-builders';
 import {
   bodyOf,
   header,
@@ -32,14 +33,7 @@ import {
 const start = new Date(Math.floor((Date.now() - 2 * 86_400_000) / 3_600_000) * 3_600_000);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 
-const person = (id: string, first: string, email: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Kinds',
-  email,
-  creationTime: at(0),
-  lastModifiedTime: at(0),
-});
+const person = peopleOf('Kinds', at(0));
 const members = [
   person('m1', 'Alice', 'alice@kinds.example'),
   person('m2', 'Bob', 'bob@kinds.example'),
@@ -47,23 +41,7 @@ const members = [
   person('m4', 'Dan', 'dan@kinds.example'),
 ];
 const guest = person('g1', 'Gina', 'gina@partner.example');
-const chat = (
-  id: string,
-  Type: ExportChat['Type'],
-  name: string | undefined,
-  memberIds: string[],
-  guestIds: string[] = [],
-): ExportChat => ({
-  id,
-  Type,
-  name,
-  memberIds,
-  guestIds,
-  creationTime: at(0),
-  lastModifiedTime: at(0),
-  accountId: 'acc-kinds',
-  status: 'Active',
-});
+const chat = chatsOf('acc-kinds', at(0));
 const chats = [
   chat('c-personal', 'Personal', undefined, ['m1']),
   chat('c-direct', 'Direct', undefined, ['m1', 'm2']),

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import type { ExportChat, ExportOrganisation, ExportPost } from '../../shared/ringcentral/export-records';
 import { EXPORT_LIMITS } from '../../shared/capture/export-task-poller';
+import { peopleOf } from '../support/export-builders';
 import {
   FUNCTION_KEY,
   itemKeyOfMessage,
@@ -18,14 +19,7 @@ const HOUR = 3_600_000;
 const LIMIT = 25_000;
 const start = new Date(Math.floor((Date.now() - 11 * HOUR) / HOUR) * HOUR);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
-const person = (id: string, first: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Large',
-  email: `${first.toLowerCase()}@large.example`,
-  creationTime: at(-60),
-  lastModifiedTime: at(-60),
-});
+const person = peopleOf('Large', at(-60));
 const members = [person('l1', 'Lea'), person('l2', 'Leo')];
 const chat: ExportChat = {
   id: 'c-large',

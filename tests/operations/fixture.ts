@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { startLocalEnvironment, type LocalEnvironment } from '../../dev/local-environment';
 import { LocalFunctionsHost, type LocalFunctionsHostOptions } from '../../dev/host/local-functions-host';
-import type { ExportChat, ExportOrganisation, ExportPerson, ExportPost } from '../../shared/ringcentral/export-records';
+import type { ExportOrganisation, ExportPost } from '../../shared/ringcentral/export-records';
 import { createArchiver, type Archiver } from '../../shared/composition';
 import { loadConfig } from '../../shared/config';
 
 // A small organisation run through the real pipeline: RingCentral double → Azurite → local host → Graph double.
 export { repoRoot } from '../support/repo-root';
 import { repoRoot } from '../support/repo-root';
+import { chatsOf, peopleOf } from '../support/export-builders';
 export const FUNCTION_KEY = 'ops-function-key';
 export const ADMIN_KEY = 'ops-admin-key';
 /** A malformed post whose id is markup: the dashboard must show it as text. */
@@ -15,14 +16,7 @@ export const HOSTILE_ID = '<img src=x onerror="window.__xss=1">';
 
 export function smallOrg(start: Date): { org: ExportOrganisation; posts: ExportPost[] } {
   const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
-  const person = (id: string, first: string, email: string): ExportPerson => ({
-    id,
-    firstName: first,
-    lastName: 'Ops',
-    email,
-    creationTime: at(0),
-    lastModifiedTime: at(0),
-  });
+  const person = peopleOf('Ops', at(0));
   const members = [
     person('m1', 'Alice', 'alice@ops.example'),
     person('m2', 'Bob', 'bob@ops.example'),
@@ -30,23 +24,7 @@ export function smallOrg(start: Date): { org: ExportOrganisation; posts: ExportP
     person('m4', 'Eve', 'eve.nomailbox@ops.example'),
   ];
   const guest = person('g1', 'Gina', 'gina@partner.example');
-  const chat = (
-    id: string,
-    Type: ExportChat['Type'],
-    name: string | undefined,
-    memberIds: string[],
-    guestIds: string[] = [],
-  ): ExportChat => ({
-    id,
-    Type,
-    name,
-    memberIds,
-    guestIds,
-    creationTime: at(0),
-    lastModifiedTime: at(0),
-    accountId: 'acc-ops',
-    status: 'Active',
-  });
+  const chat = chatsOf('acc-ops', at(0));
   const chats = [
     chat('c-direct', 'Direct', undefined, ['m1', 'm2']),
     chat('c-team', 'Team', 'Ops desk', ['m1', 'm2', 'm3', 'm4'], ['g1']),

@@ -14,6 +14,7 @@ import type {
   ExportPost,
 } from '../../../shared/ringcentral/export-records';
 import { repoRoot } from '../../support/repo-root';
+import { peopleOf } from '../../support/export-builders';
 
 // `npm start -- --once --reconcile` as a new user runs it: settings in the environment only, and
 // only the required ones (plus the three endpoints, which point at the doubles). Every other
@@ -26,14 +27,7 @@ const EXPORT_LATENCY_MS = 40_000;
 const now = Date.now();
 const at = (msAgo: number) => new Date(now - msAgo).toISOString();
 
-const person = (id: string, first: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Defaults',
-  email: `${first.toLowerCase()}@defaults.example`,
-  creationTime: at(40 * DAY),
-  lastModifiedTime: at(40 * DAY),
-});
+const person = peopleOf('Defaults', at(40 * DAY));
 const members = [person('d1', 'Dora'), person('d2', 'Dan'), person('d3', 'Dee')];
 const chat: ExportChat = {
   id: 'c-defaults',

@@ -20,19 +20,13 @@ import { tableKey } from '../../../shared/store/keys';
 import { messageBlobName } from '../../../shared/store/blob-names';
 import { LEDGER_ROWS } from '../../support/ledger-rows';
 import { repoRoot } from '../../support/repo-root';
+import { chatsOf, peopleOf } from '../../support/export-builders';
 
 // The spine end to end: RingCentral double → export → Azurite → local host → Graph double.
 const start = new Date(Date.now() - 3 * 86_400_000);
 const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
 
-const person = (id: string, first: string, email: string): ExportPerson => ({
-  id,
-  firstName: first,
-  lastName: 'Spine',
-  email,
-  creationTime: at(0),
-  lastModifiedTime: at(0),
-});
+const person = peopleOf('Spine', at(0));
 const members = [
   person('m1', 'Alice', 'alice@spine.example'),
   person('m2', 'Bob', 'bob@spine.example'),
@@ -41,23 +35,7 @@ const members = [
   person('m5', 'Eve', 'eve.nomailbox@spine.example'),
 ];
 const guest = { ...person('g1', 'Gina', 'gina@partner.example') };
-const chat = (
-  id: string,
-  Type: ExportChat['Type'],
-  name: string | undefined,
-  memberIds: string[],
-  guestIds: string[] = [],
-): ExportChat => ({
-  id,
-  Type,
-  name,
-  memberIds,
-  guestIds,
-  creationTime: at(0),
-  lastModifiedTime: at(0),
-  accountId: 'acc-spine',
-  status: 'Active',
-});
+const chat = chatsOf('acc-spine', at(0));
 const chats = [
   chat('c-direct', 'Direct', undefined, ['m1', 'm2']),
   chat('c-group', 'Group', 'Launch group', ['m1', 'm3', 'm5']),
