@@ -115,11 +115,12 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     errors,
     GRAPH_SETTLE_SECONDS,
   );
+  const mailboxRegistry = new MailboxRegistry(storage);
   const status = new StatusReport(
     windows,
     items,
     deliveries,
-    new MailboxRegistry(storage),
+    mailboxRegistry,
     errors,
     queues,
     config.capture.retentionDays,
@@ -135,7 +136,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     blobs,
     new GraphMailboxInventory(graph, config.archiveFolder, new GraphAttachments(graph)),
   );
-  const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, new MailboxRegistry(storage));
+  const reconcileJobs = new ReconcileJobs(storage, blobs, queues, reconciler, mailboxRegistry);
   return {
     config,
     storage,
