@@ -14,6 +14,10 @@ export interface SettingSpec {
   localOnly?: boolean;
 }
 
+/** What the archiver can capture, each with its own windows and checkpoint. */
+export const CAPTURE_SOURCES = ['teammessaging', 'messages', 'calls'] as const;
+export type CaptureSource = (typeof CAPTURE_SOURCES)[number];
+
 export const SETTINGS = {
   AzureWebJobsStorage: {
     description:
@@ -85,6 +89,11 @@ export const SETTINGS = {
     default: '4320',
   },
   EXPORT_POLL_SECONDS: { description: 'Delay between polls of a running export task.', default: '30' },
+  CAPTURE_SOURCES: {
+    description:
+      "What to capture, comma-separated: teammessaging (chats), messages (SMS/MMS, pager, fax, voicemail), calls (call log and recordings). A listed source whose RingCentral app permission is missing shows as such in /api/status and is tried again hourly.",
+    default: 'teammessaging,messages,calls',
+  },
   FALLBACK_MAILBOX: {
     description: 'Mailbox that receives items for internal people without a mailbox. Empty = skip and report.',
     optional: true,
@@ -194,6 +203,13 @@ const schema = z.object({
   RETENTION_DAYS: positiveInt,
   MAX_WINDOW_HOURS: positiveInt,
   EXPORT_POLL_SECONDS: positiveInt,
+  CAPTURE_SOURCES: z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))])
+    .refine(
+      (list) => list.length > 0 && list.every((x) => (CAPTURE_SOURCES as readonly string[]).includes(x)),
+      `must list one or more of ${CAPTURE_SOURCES.join(',')}`,
+    ),
   FALLBACK_MAILBOX: z.string().email().optional(),
   ARCHIVE_FOLDER: z
     .string()
@@ -257,6 +273,8 @@ export interface Config {
     retentionDays: number;
     maxWindowHours: number;
     exportPollSeconds: number;
+    /** CAPTURE_SOURCES, in the fixed order of CAPTURE_SOURCES. */
+    sources: CaptureSource[];
   };
   ingestSchedule: string;
   fallbackMailbox?: string;
@@ -348,6 +366,7 @@ function toConfig(v: RawConfig, now: Date): Config {
       retentionDays: v.RETENTION_DAYS,
       maxWindowHours: v.MAX_WINDOW_HOURS,
       exportPollSeconds: v.EXPORT_POLL_SECONDS,
+      sources: CAPTURE_SOURCES.filter((x) => v.CAPTURE_SOURCES.includes(x)),
     },
     ingestSchedule: v.INGEST_SCHEDULE,
     fallbackMailbox: v.FALLBACK_MAILBOX?.toLowerCase(),

@@ -27,10 +27,28 @@ const KIND_LABEL: Record<ItemKind, string> = {
   event: 'Event',
   file: 'File',
   record: 'Record',
+  sms: 'SMS',
+  pager: 'Pager message',
+  fax: 'Fax',
+  voicemail: 'Voicemail',
+  call: 'Call',
+};
+const CLASS_SUFFIX: Record<ItemKind, string> = {
+  post: 'Post',
+  task: 'Task',
+  note: 'Note',
+  event: 'Event',
+  file: 'File',
+  record: 'Record',
+  sms: 'Sms',
+  pager: 'Pager',
+  fax: 'Fax',
+  voicemail: 'Voicemail',
+  call: 'Call',
 };
 export const kindLabel = (kind: ItemKind) => KIND_LABEL[kind];
 /** `IPM.Note.RingCentral.<Kind>`, as in PidTagMessageClass and the eml copy's header. */
-export const messageClassOf = (kind: ItemKind) => `IPM.Note.RingCentral.${KIND_LABEL[kind] ?? 'Record'}`;
+export const messageClassOf = (kind: ItemKind) => `IPM.Note.RingCentral.${CLASS_SUFFIX[kind] ?? 'Record'}`;
 
 /** The one layout every archived item uses, in HTML and in plain text. */
 export function renderFrame(f: Frame): { html: string; text: string } {
