@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from './config';
+import { loadConfig, type CaptureSource, type Config } from './config';
 import { StorageAccount } from './store/storage-account';
 import { ArchiveBlobs } from './store/archive-blobs';
 import { WorkQueues } from './store/work-queues';
@@ -14,6 +14,15 @@ import { TABLES } from './store/names';
 import { WindowPlanner } from './capture/window-planner';
 import { ExportTaskPoller } from './capture/export-task-poller';
 import { DatasetUnpacker } from './capture/dataset-unpacker';
+import { MessageStoreUnpacker } from './capture/message-store-unpacker';
+import { CallLogCapture } from './capture/call-log-capture';
+import { MessageStoreReports, TeamMessagingExports } from './capture/export-tasks';
+import { CaptureSources, type SourceCapture } from './capture/capture-sources';
+import { VoiceConverter } from './conversion/voice-converter';
+import { ArchiveOutput, type ConvertResult } from './conversion/archive-output';
+import { ExtensionDirectory } from './mapping/extension-directory';
+import { isVoiceKind } from './store/item-keys';
+import type { ConvertItemMessage } from './pipeline/messages';
 import { ItemConverter } from './conversion/item-converter';
 import { AttachmentPlanner } from './conversion/attachment-planner';
 import { FileCapture } from './capture/file-capture';
@@ -55,10 +64,11 @@ export interface Archiver {
   storage: StorageAccount;
   queues: WorkQueues;
   errors: ErrorLog;
-  planner: WindowPlanner;
-  exportPoller: ExportTaskPoller;
-  unpacker: DatasetUnpacker;
-  converter: ItemConverter;
+  /** The sources CAPTURE_SOURCES turns on: ticks, backfills, and the poll-export and unpack stages. */
+  capture: CaptureSources;
+  /** Every source's windows and checkpoint, on or off, for status. */
+  windowsBySource: Record<CaptureSource, CaptureWindows>;
+  converter: { handle(message: ConvertItemMessage): Promise<ConvertResult> };
   deliverer: ItemDeliverer;
   status: StatusReport;
   operations: Operations;
@@ -75,35 +85,63 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const items = new ItemLedger(storage);
   // A claim outlasts twice the time a lost write is given to land (see HeldClaim).
   const deliveries = new DeliveryLedger(storage, { claimSeconds: 2 * GRAPH_SETTLE_SECONDS });
-  const windows = new CaptureWindows(storage);
+  const windowsBySource: Record<CaptureSource, CaptureWindows> = {
+    teammessaging: new CaptureWindows(storage, 'teammessaging'),
+    messages: new CaptureWindows(storage, 'messages'),
+    calls: new CaptureWindows(storage, 'calls'),
+  };
+  const windows = windowsBySource.teammessaging;
   const ringCentral = new RingCentralApi(
     config.ringCentral,
     new PenaltyGate(storage),
     new SharedGroupBudget(storage.table(TABLES.rateLimit), config.ringCentral.rateLimits),
   );
   const graph = createGraphClient(config.graph);
+  const captureStart = () => config.capture.start.toISOString();
+  const extensions = new ExtensionDirectory(storage, ringCentral);
 
-  const planner = new WindowPlanner(config.capture, windows, queues);
-  const exportPoller = new ExportTaskPoller(config.capture, windows, ringCentral, blobs, queues, errors, planner);
-  const unpacker = new DatasetUnpacker(blobs, items, windows, queues, errors, planner, () =>
-    config.capture.start.toISOString(),
-  );
+  const sources = new Map<CaptureSource, SourceCapture>();
+  for (const source of config.capture.sources) {
+    const sourceWindows = windowsBySource[source];
+    const planner = new WindowPlanner(config.capture, sourceWindows, queues);
+    if (source === 'calls') {
+      const poll = new CallLogCapture(ringCentral, blobs, items, sourceWindows, queues, errors, planner, extensions, captureStart);
+      sources.set(source, { windows: sourceWindows, planner, poll });
+      continue;
+    }
+    const tasks = source === 'messages' ? new MessageStoreReports(ringCentral) : new TeamMessagingExports(ringCentral);
+    const poll = new ExportTaskPoller(config.capture, sourceWindows, tasks, ringCentral, blobs, queues, errors, planner);
+    const unpack =
+      source === 'messages'
+        ? new MessageStoreUnpacker(blobs, items, sourceWindows, queues, errors, planner, extensions, captureStart)
+        : new DatasetUnpacker(blobs, items, sourceWindows, queues, errors, planner, captureStart);
+    sources.set(source, { windows: sourceWindows, planner, poll, unpack });
+  }
+  const capture = new CaptureSources(sources);
+
   const recipients = new MailboxRecipientPlanner(storage, new GraphUserDirectory(graph), {
     ttlHours: config.peopleCacheHours,
     fallbackMailbox: config.fallbackMailbox,
     fanoutLimit: config.fanoutLimit,
   });
-  const attachments = new AttachmentPlanner(new FileCapture(storage, ringCentral), errors, config.maxMessageBytes);
-  const converter = new ItemConverter(
+  const fileCapture = new FileCapture(storage, ringCentral);
+  const attachments = new AttachmentPlanner(fileCapture, errors, config.maxMessageBytes);
+  const output = new ArchiveOutput(blobs, items, deliveries, queues);
+  const chatConverter = new ItemConverter(blobs, new RawRecords(blobs), output, recipients, attachments, errors);
+  const voiceConverter = new VoiceConverter(
     blobs,
-    new RawRecords(blobs),
-    items,
-    deliveries,
-    queues,
+    extensions,
     recipients,
     attachments,
+    fileCapture,
+    output,
     errors,
+    windowsBySource.calls,
   );
+  const converter = {
+    handle: (message: ConvertItemMessage) =>
+      isVoiceKind(message.kind) ? voiceConverter.handle(message) : chatConverter.handle(message),
+  };
   const target = mailboxTarget(config, graph, blobs);
   const graphPacer = new MailboxPacer(storage.table(TABLES.rateLimit), graphMailboxPacing(config.graphMailboxPacing));
   const deliverer = new ItemDeliverer(
@@ -142,9 +180,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     storage,
     queues,
     errors,
-    planner,
-    exportPoller,
-    unpacker,
+    capture,
+    windowsBySource,
     converter,
     deliverer,
     status,

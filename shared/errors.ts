@@ -47,3 +47,17 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message.slice(0, 1000);
   return String(err).slice(0, 1000);
 }
+
+/**
+ * RingCentral refused a call because the app lacks a permission (403 CMN-401). Retrying cannot help
+ * until an admin grants it: the capture source is shown as blocked and probed again later.
+ */
+export class PermissionMissingError extends Error {
+  constructor(
+    readonly permission: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermissionMissingError';
+  }
+}

@@ -35,6 +35,34 @@ export class CorruptDatasetError extends Error {
 }
 
 /**
+ * A corrupt or truncated zip: the window goes back to exporting, so the poller fetches the
+ * task again (fresh link) and downloads the dataset anew. The checkpoint cannot pass it meanwhile.
+ */
+export async function requestRedownload(
+  deps: { windows: CaptureWindows; blobs: ArchiveBlobs; errors: ErrorLog; queues: WorkQueues },
+  message: UnpackDatasetMessage,
+  err: Error,
+): Promise<'redownload'> {
+  const window = await deps.windows.get(message.windowId);
+  const corruptions = (window?.corruptions ?? 0) + 1;
+  if (corruptions > MAX_REDOWNLOADS)
+    throw new Error(`dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`);
+  await deps.errors.report({
+    stage: 'unpack',
+    windowId: message.windowId,
+    reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})`,
+  });
+  await deps.blobs.delete(CONTAINERS.exports, message.datasetBlob);
+  await deps.windows.update(message.windowId, {
+    status: 'exporting',
+    corruptions,
+    lastError: `corrupt dataset: ${err.message}`.slice(0, 500),
+  });
+  await deps.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage);
+  return 'redownload';
+}
+
+/**
  * Streams one dataset zip out of Blob storage and writes every record version of every folder
  * to `raw/`, known folders or not. Every record is stored before any item is queued for
  * conversion, so convert always finds the chats, people and files an item points at.
@@ -70,7 +98,11 @@ export class DatasetUnpacker {
       ];
       for (const folder of ordered) await this.storeFolder(zip, folder, message, result, converts);
     } catch (err) {
-      if (err instanceof CorruptDatasetError || !zip) return this.redownload(message, err as Error);
+      if (err instanceof CorruptDatasetError || !zip) return requestRedownload(
+          { windows: this.windows, blobs: this.blobs, errors: this.errors, queues: this.queues },
+          message,
+          err as Error,
+        );
       throw err;
     } finally {
       zip?.close();
@@ -159,32 +191,6 @@ export class DatasetUnpacker {
           : `${entry.fileName} could not be read: ${(err as Error).message}`,
       );
     }
-  }
-
-  /**
-   * A corrupt or truncated zip: the window goes back to exporting, so the poller fetches the
-   * task again (fresh link) and downloads the dataset anew. The checkpoint cannot pass it meanwhile.
-   */
-  private async redownload(message: UnpackDatasetMessage, err: Error): Promise<'redownload'> {
-    const window = await this.windows.get(message.windowId);
-    const corruptions = (window?.corruptions ?? 0) + 1;
-    if (corruptions > MAX_REDOWNLOADS)
-      throw new Error(
-        `dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`,
-      );
-    await this.errors.report({
-      stage: 'unpack',
-      windowId: message.windowId,
-      reason: `dataset ${message.datasetBlob} is corrupt (${err.message}); downloading it again (${corruptions}/${MAX_REDOWNLOADS})`,
-    });
-    await this.blobs.delete(CONTAINERS.exports, message.datasetBlob);
-    await this.windows.update(message.windowId, {
-      status: 'exporting',
-      corruptions,
-      lastError: `corrupt dataset: ${err.message}`.slice(0, 500),
-    });
-    await this.queues.send(QUEUES.pollExport, { windowId: message.windowId } satisfies ExportWindowMessage);
-    return 'redownload';
   }
 
   /** A malformed record is kept as it came, reported, and skipped; the rest of the window goes on. */

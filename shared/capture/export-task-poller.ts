@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
 import type { Config } from '../config';
 import type { CaptureWindows, CaptureWindow } from '../store/capture-windows';
 import type { WorkQueues } from '../store/work-queues';
@@ -9,9 +8,10 @@ import type { ErrorLog } from '../store/error-log';
 import { CONTAINERS, QUEUES } from '../store/names';
 import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
+import type { ExportTasks, ExportTaskView } from './export-tasks';
 import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
 import { MAX_TASKS_IN_FLIGHT, type WindowPlanner } from './window-planner';
-import { RetryLaterError, errorMessage } from '../errors';
+import { PermissionMissingError, RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
 const MAX_FAILURE_BACKOFF_SECONDS = 3600;
@@ -37,6 +37,7 @@ export class ExportTaskPoller {
   constructor(
     private readonly config: Config['capture'],
     private readonly windows: CaptureWindows,
+    private readonly tasks: ExportTasks,
     private readonly ringCentral: RingCentralGateway,
     private readonly blobs: ArchiveBlobs,
     private readonly queues: WorkQueues,
@@ -44,7 +45,24 @@ export class ExportTaskPoller {
     private readonly planner: WindowPlanner,
   ) {}
 
-  async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
+  async handle(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done' | 'blocked'> {
+    try {
+      return await this.advance(message);
+    } catch (err) {
+      if (!(err instanceof PermissionMissingError)) throw err;
+      // Not retried: the planner shows the source as blocked and probes it again in an hour.
+      await this.windows.block(err.permission);
+      await this.windows.update(message.windowId, { lastError: `permission missing: ${err.permission}` });
+      await this.errors.report({
+        stage: QUEUES.pollExport,
+        windowId: message.windowId,
+        reason: `${err.message}: ${this.windows.source} capture waits until it is granted (tried again hourly)`,
+      });
+      return 'blocked';
+    }
+  }
+
+  private async advance(message: ExportWindowMessage): Promise<'rescheduled' | 'downloaded' | 'done'> {
     const window = await this.windows.get(message.windowId);
     if (!window) throw new Error(`unknown capture window ${message.windowId}`);
     if (window.status === 'stored') return 'done';
@@ -66,7 +84,7 @@ export class ExportTaskPoller {
       return this.pollAgain(message);
     }
 
-    const task = await this.ringCentral.getExportTask(window.taskId);
+    const task = await this.tasks.get(window.taskId);
     await this.windows.update(window.windowId, { taskStatus: task.status, status: 'exporting' });
     const status = task.status as string | undefined;
     if (status && RUNNING.has(status)) return this.pollAgain(message);
@@ -108,7 +126,7 @@ export class ExportTaskPoller {
         Math.floor((Date.parse(window.from) + Date.parse(window.to)) / 2 / 1000) * 1000,
       ).toISOString();
       await this.windows.split(window.windowId, middle);
-      await this.queues.send(QUEUES.pollExport, { windowId: middle } satisfies ExportWindowMessage, {
+      await this.queues.send(QUEUES.pollExport, { windowId: this.windows.idOf(middle) } satisfies ExportWindowMessage, {
         delaySeconds: delay,
       });
     }
@@ -128,7 +146,7 @@ export class ExportTaskPoller {
    * unpack in one invocation, the window is split by the size it showed, and every part is
    * exported anew. The parts stay contiguous, so the checkpoint still waits for all of them.
    */
-  private async splitIfTooLarge(window: CaptureWindow, task: DataExportTask): Promise<boolean> {
+  private async splitIfTooLarge(window: CaptureWindow, task: ExportTaskView): Promise<boolean> {
     const largest = Math.max(0, ...(task.datasets ?? []).map((d) => d.size ?? 0));
     const from = Date.parse(window.from);
     const span = Date.parse(window.to) - from;
@@ -144,7 +162,7 @@ export class ExportTaskPoller {
     for (let k = parts - 1; k >= 1; k--) {
       const cut = new Date(Math.floor((from + (k * span) / parts) / 1000) * 1000).toISOString();
       await this.windows.split(window.windowId, cut);
-      cuts.push(cut);
+      cuts.push(this.windows.idOf(cut));
     }
     await this.windows.update(window.windowId, {
       taskId: '',
@@ -172,13 +190,7 @@ export class ExportTaskPoller {
     // A crash after RingCentral accepted a task but before we saved its id must not create a
     // second one: on a retry, adopt a task that already covers exactly this window.
     if ((window.taskCreateAttempts ?? 0) > 0) {
-      const existing = (await this.ringCentral.listExportTasks()).find(
-        (t) =>
-          sameInstant(t.specific?.timeFrom, window.from) &&
-          sameInstant(t.specific?.timeTo, window.to) &&
-          t.status &&
-          !['Failed', 'Cancelled', 'Expired'].includes(t.status as string),
-      );
+      const existing = await this.tasks.findExisting(window.from, window.to);
       if (existing?.id) {
         await this.windows.update(window.windowId, {
           taskId: existing.id,
@@ -198,10 +210,11 @@ export class ExportTaskPoller {
     const attempts = (window.taskCreateAttempts ?? 0) + 1;
     await this.windows.update(window.windowId, { taskCreateAttempts: attempts });
     try {
-      const task = await this.ringCentral.createExportTask(window.from, window.to);
+      const task = await this.tasks.create(window.from, window.to);
       await this.windows.update(window.windowId, { taskId: task.id, taskStatus: task.status, status: 'exporting' });
+      await this.windows.unblock();
     } catch (err) {
-      if (err instanceof RetryLaterError) throw err;
+      if (err instanceof RetryLaterError || err instanceof PermissionMissingError) throw err;
       await this.errors.report({
         stage: QUEUES.pollExport,
         windowId: window.windowId,
@@ -215,7 +228,7 @@ export class ExportTaskPoller {
     }
   }
 
-  private async downloadDatasets(window: CaptureWindow, task: DataExportTask): Promise<void> {
+  private async downloadDatasets(window: CaptureWindow, task: ExportTaskView): Promise<void> {
     const datasets = task.datasets ?? [];
     const names: string[] = [];
     for (const [index, dataset] of datasets.entries()) {
@@ -262,7 +275,7 @@ export class ExportTaskPoller {
     name: string,
     expectedSize?: number,
   ): Promise<void> {
-    const media = await this.ringCentral.openMedia(uri);
+    const media = await this.ringCentral.openMedia(uri, 0, this.tasks.downloadGroup);
     if (media.status === 403 || media.status === 404 || media.status === 410) {
       // Dataset links expire; the rescheduled message GETs the task again, which hands out a new one.
       throw new RetryLaterError(1, `dataset link answered ${media.status}; polling the task again for a fresh link`);
@@ -291,8 +304,4 @@ export class ExportTaskPoller {
     });
     return 'rescheduled';
   }
-}
-
-function sameInstant(a: string | undefined, b: string): boolean {
-  return a !== undefined && Date.parse(a) === Date.parse(b);
 }

@@ -7,6 +7,7 @@ import { blobSegment } from '../store/keys';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import { RetryLaterError } from '../errors';
 import { isNotFound } from '../store/storage-errors';
+import type { RateGroup } from '../ringcentral/rate-groups';
 
 export interface CapturedFile {
   fileId: string;
@@ -19,7 +20,19 @@ export interface CapturedFile {
 }
 
 export type FileCaptureResult =
-  { ok: true; file: CapturedFile } | { ok: false; fileId: string; name: string; size?: number; reason: string };
+  | { ok: true; file: CapturedFile }
+  | { ok: false; fileId: string; name: string; size?: number; reason: string; status?: number };
+
+/** A file to capture: where its content is, and the rate group of that content's host. */
+export interface FileToCapture {
+  id: string;
+  name?: string | null;
+  size?: number | null;
+  contentUri?: string | null;
+  version: string;
+  /** Light for Team Messaging files (the default), Medium for message-store content, Heavy for recordings. */
+  rateGroup?: RateGroup;
+}
 
 // Blocks of 4 MiB: a resumed download restarts at the first block not yet staged, and memory
 // holds one block at a time whatever the file size.
@@ -45,13 +58,7 @@ export class FileCapture {
   }
 
   /** One download per file version at a time here; a second caller waits for the first one's result. */
-  async ensure(file: {
-    id: string;
-    name?: string | null;
-    size?: number | null;
-    contentUri?: string | null;
-    version: string;
-  }): Promise<FileCaptureResult> {
+  async ensure(file: FileToCapture): Promise<FileCaptureResult> {
     const key = FileCapture.blobName(file.id, file.version);
     const running = this.inFlight.get(key);
     if (running) return running;
@@ -60,13 +67,7 @@ export class FileCapture {
     return capture;
   }
 
-  private async capture(file: {
-    id: string;
-    name?: string | null;
-    size?: number | null;
-    contentUri?: string | null;
-    version: string;
-  }): Promise<FileCaptureResult> {
+  private async capture(file: FileToCapture): Promise<FileCaptureResult> {
     const name = file.name || `file-${file.id}`;
     const blobName = FileCapture.blobName(file.id, file.version);
     const blob = this.account.container(CONTAINERS.files).getBlockBlobClient(blobName);
@@ -97,14 +98,18 @@ export class FileCapture {
     let offset = blocks.reduce((n, b) => n + b.size, 0);
     let contentType = 'application/octet-stream';
     for (let attempt = 0; ; attempt++) {
-      const media = await this.ringCentral.openMedia(file.contentUri, offset);
-      if (media.status === 404 || media.status === 410) {
+      const media = await this.ringCentral.openMedia(file.contentUri, offset, file.rateGroup);
+      if (media.status === 404 || media.status === 410 || media.status === 403) {
         return {
           ok: false,
           fileId: file.id,
           name,
           size: file.size ?? undefined,
-          reason: `content is gone from RingCentral (HTTP ${media.status})`,
+          reason:
+            media.status === 403
+              ? 'RingCentral refused access to the content (HTTP 403)'
+              : `content is gone from RingCentral (HTTP ${media.status})`,
+          status: media.status,
         };
       }
       if (media.status === 416 && file.size !== undefined && offset >= (file.size ?? 0)) break;

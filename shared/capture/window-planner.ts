@@ -30,11 +30,16 @@ const DENSITY_SAMPLE = 5;
 /** Longer than any poll delay or failure backoff (max 60 min): a window untouched this long has lost its message. */
 const STALL_MINUTES = 90;
 
+/** A source that lacks a RingCentral app permission is tried again this long after it was last refused. */
+export const PERMISSION_PROBE_MS = 60 * 60_000;
+
 export interface PlannedWindows {
   planned: Array<{ windowId: string; from: string; to: string }>;
   inFlight: number;
   capturedThrough?: string;
   targetThrough?: string;
+  /** The RingCentral app permission the source lacks: nothing was planned. */
+  missingPermission?: string;
 }
 
 /**
@@ -103,6 +108,21 @@ export class WindowPlanner {
     const planned: PlannedWindows['planned'] = [];
     const history = await this.windows.list();
     let inFlight = history.filter((w) => w.status !== 'stored' && w.status !== 'queued').length;
+    const state = await this.windows.checkpoint();
+    if (state?.missingPermission) {
+      // Retrying cannot help until an admin grants the permission: wait, then probe once an hour
+      // by restarting the windows that were refused (their first call says whether it is back).
+      if (now.getTime() - Date.parse(state.blockedAt ?? '') < PERMISSION_PROBE_MS)
+        return { planned, inFlight, missingPermission: state.missingPermission };
+      const refused = history.filter((x) => x.status !== 'stored' && x.status !== 'queued');
+      if (refused.length) {
+        await this.windows.block(state.missingPermission, now);
+        for (const w of refused)
+          await this.queues.send(QUEUES.pollExport, { windowId: w.windowId } satisfies ExportWindowMessage);
+        return { planned, inFlight, missingPermission: state.missingPermission };
+      }
+      await this.windows.unblock(); // nothing left to probe with: plan, and the next call tells
+    }
     // Admin backfills go first: they were asked for explicitly and are usually older data.
     for (const queued of history.filter((w) => w.status === 'queued')) {
       if (inFlight >= MAX_TASKS_IN_FLIGHT) break;
@@ -124,9 +144,9 @@ export class WindowPlanner {
       const to = Math.min(target, start + width);
       const window = { from: new Date(start).toISOString(), to: new Date(to).toISOString() };
       if ((await this.windows.reserve(window, now)) === 'taken') continue; // another run planned it; read again
-      const message: ExportWindowMessage = { windowId: window.from };
+      const message: ExportWindowMessage = { windowId: this.windows.idOf(window.from) };
       await this.queues.send(QUEUES.pollExport, message);
-      planned.push({ windowId: window.from, ...window });
+      planned.push({ windowId: message.windowId, ...window });
       inFlight++;
     }
     for (const stalled of await this.windows.stalled(STALL_MINUTES, now)) {

@@ -3,6 +3,7 @@ import type { FileCapture } from '../capture/file-capture';
 import type { ErrorLog } from '../store/error-log';
 import { CONTAINERS } from '../store/names';
 import { versionOf } from '../ringcentral/record-validation';
+import type { RateGroup } from '../ringcentral/rate-groups';
 
 export interface FileRef {
   id: string;
@@ -11,6 +12,10 @@ export interface FileRef {
   contentUri?: string | null;
   lastModifiedTime?: string;
   creationTime?: string;
+  /** The stored version's name; by default the record's own (lastModifiedTime, creationTime). */
+  version?: string;
+  /** The rate group of the content's host (FileCapture). */
+  rateGroup?: RateGroup;
 }
 
 // Exchange limits the size of the whole MIME message, and base64 makes attachments about 4/3
@@ -38,7 +43,7 @@ export class AttachmentPlanner {
     for (const ref of refs) {
       if (seen.has(ref.id)) continue;
       seen.add(ref.id);
-      const captured = await this.files.ensure({ ...ref, version: versionOf(ref) });
+      const captured = await this.files.ensure({ ...ref, version: ref.version ?? versionOf(ref) });
       if (!captured.ok) {
         notices.push({ fileId: ref.id, name: captured.name, size: captured.size, reason: captured.reason });
         await this.errors.report({

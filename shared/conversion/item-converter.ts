@@ -1,28 +1,19 @@
 import type { ArchiveBlobs } from '../store/archive-blobs';
-import type { ItemLedger } from '../store/item-ledger';
-import type { DeliveryLedger } from '../store/delivery-ledger';
-import type { WorkQueues } from '../store/work-queues';
 import type { ErrorLog } from '../store/error-log';
 import type { RawRecords } from '../store/raw-records';
-import { CONTAINERS, QUEUES } from '../store/names';
-import { messageBlobName } from '../store/blob-names';
+import { CONTAINERS } from '../store/names';
 import type { ExportChat, ExportPerson, ExportPost, ExportTask } from '../ringcentral/export-records';
 import { validatorFor, versionOf } from '../ringcentral/record-validation';
 import { renderItem, type RenderInput } from '../archive/render-item';
-import { composeEml } from '../archive/eml';
 import { addressOf, type Participant } from '../archive/people-directory';
 import type { RecipientPlanner } from '../mapping/recipient-plan';
-import type { ConvertItemMessage, DeliverItemMessage } from '../pipeline/messages';
+import type { ConvertItemMessage } from '../pipeline/messages';
 import type { ItemKind } from '../store/item-keys';
 import { InvalidInputError } from '../errors';
 import type { AttachmentPlanner, FileRef } from './attachment-planner';
+import type { ArchiveOutput, ConvertResult } from './archive-output';
 
-export interface ConvertResult {
-  deliveries: number;
-  notDelivered: number;
-  attachments: number;
-  notices: number;
-}
+export type { ConvertResult } from './archive-output';
 
 type ItemRecord = RenderInput['record'] & { chatId?: string; chatIds?: string[]; creator?: { id: string } };
 
@@ -46,9 +37,7 @@ export class ItemConverter {
   constructor(
     private readonly blobs: ArchiveBlobs,
     private readonly raw: RawRecords,
-    private readonly items: ItemLedger,
-    private readonly deliveries: DeliveryLedger,
-    private readonly queues: WorkQueues,
+    private readonly output: ArchiveOutput,
     private readonly recipients: RecipientPlanner,
     private readonly attachments: AttachmentPlanner,
     private readonly errors: ErrorLog,
@@ -115,73 +104,11 @@ export class ItemConverter {
       attachments: files.attachments,
       notices: files.notices,
     });
-    const messageBlob = messageBlobName(archived.itemKey);
-    await this.blobs.putJsonOnce(CONTAINERS.messages, messageBlob, archived);
-    await this.storeEml(archived);
-
-    const result: ConvertResult = {
-      deliveries: 0,
-      notDelivered: 0,
-      attachments: files.attachments.length,
-      notices: files.notices.length,
-    };
     const plan = await this.recipients.plan([...members, ...guests], {
       creatorId: creator.id,
       chatMemberCount: memberIds.length + guestIds.size,
     });
-    const base = {
-      itemKey: archived.itemKey,
-      kind,
-      chatId: archived.source.chatId,
-      itemTime: archived.sentAt,
-      size: files.attachments.reduce((n, a) => n + a.size, 0),
-      files: files.attachments.length,
-    };
-    for (const skipped of plan.notDelivered) {
-      await this.deliveries.recordNotDelivered({ ...base, mailbox: skipped.key, reason: skipped.reason });
-      result.notDelivered++;
-    }
-    for (const target of plan.deliveries) {
-      // The pending row comes first: a deliver that finds no row knows the ledger lost it.
-      await this.deliveries.recordPending({ ...base, mailbox: target.mailbox });
-      await this.queues.send(QUEUES.deliver, {
-        itemKey: archived.itemKey,
-        mailbox: target.mailbox,
-        userId: target.userId,
-        messageBlob,
-      } satisfies DeliverItemMessage);
-      result.deliveries++;
-    }
-    await this.items.record({
-      itemKey: archived.itemKey,
-      kind,
-      state: 'converted',
-      convertedAt: new Date().toISOString(),
-      recipients: result.deliveries,
-      attachments: files.attachments.length,
-      fileNotices: files.notices.length ? JSON.stringify(files.notices).slice(0, 30_000) : undefined,
-    });
-    return result;
-  }
-
-  private async storeEml(archived: ReturnType<typeof renderItem>): Promise<void> {
-    const name = messageBlobName(archived.itemKey, 'eml');
-    if (!archived.attachments.length) {
-      // Small and bodies only: one conditional write, no existence check, no block staging.
-      const chunks: Buffer[] = [];
-      for await (const chunk of composeEml(archived)) chunks.push(chunk as Buffer);
-      await this.blobs.putTextOnce(CONTAINERS.messages, name, Buffer.concat(chunks).toString('utf8'), 'message/rfc822');
-      return;
-    }
-    if (await this.blobs.exists(CONTAINERS.messages, name)) return;
-    const attachments = await Promise.all(
-      archived.attachments.map(async (a) => ({
-        filename: a.name,
-        contentType: a.contentType,
-        content: await this.blobs.openRead(CONTAINERS.files, a.blob),
-      })),
-    );
-    await this.blobs.putStreamOnce(CONTAINERS.messages, name, composeEml(archived, attachments), 'message/rfc822');
+    return this.output.publish(archived, plan, files.notices);
   }
 
   private async participant(id: string, guest: boolean): Promise<Participant> {

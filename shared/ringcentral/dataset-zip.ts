@@ -82,37 +82,51 @@ export class DatasetZip {
    * holds one zip chunk's worth of records, never the file.
    * Throws DatasetFileError when the JSON is malformed or truncated or has no records array.
    */
-  async *records(entry: yauzl.Entry): AsyncGenerator<unknown> {
-    const parser = new JSONParser({ paths: ['$.records.*'], keepStack: false });
+  async *records(entry: yauzl.Entry, options: { bareArray?: boolean } = {}): AsyncGenerator<unknown> {
+    let parser: JSONParser | undefined;
     let ready: unknown[] = [];
     let failure: Error | undefined;
     let depth = 0;
     let lastKeyAtTop: unknown;
     let sawRecordsArray = false;
-    parser.onValue = ({ value }) => {
-      ready.push(value);
-    };
-    parser.onError = (err) => {
-      failure ??= err;
-    };
-    parser.onToken = ({ token, value }) => {
-      // The last string at depth 1 before a '[' at depth 1 is that array's key.
-      if (depth === 1 && token === TokenType.STRING) lastKeyAtTop = value;
-      if (depth === 1 && token === TokenType.LEFT_BRACKET && lastKeyAtTop === 'records') sawRecordsArray = true;
-      if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
-      if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
+    // The message-store report's files are documented only as a picture: a bare array is read as
+    // the records too when the caller allows it. The shape is known from the first byte.
+    const start = (first: number) => {
+      const bare = options.bareArray === true && first === 0x5b;
+      if (bare) sawRecordsArray = true;
+      const p = new JSONParser({ paths: [bare ? '$.*' : '$.records.*'], keepStack: false });
+      p.onValue = ({ value }) => {
+        ready.push(value);
+      };
+      p.onError = (err) => {
+        failure ??= err;
+      };
+      p.onToken = ({ token, value }) => {
+        if (depth === 1 && token === TokenType.STRING) lastKeyAtTop = value;
+        if (depth === 1 && token === TokenType.LEFT_BRACKET && lastKeyAtTop === 'records') sawRecordsArray = true;
+        if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
+        if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
+      };
+      return p;
     };
     const stream = await this.zip.openReadStreamPromise(entry);
     try {
       for await (const chunk of stream) {
+        const bytes = chunk as Buffer;
+        if (!parser) {
+          const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+          if (first === undefined) continue;
+          parser = start(first);
+        }
         if (parser.isEnded)
           throw new DatasetFileError(`${entry.fileName} is not valid JSON: data after the end of the document`);
-        parser.write(chunk as Buffer);
+        parser.write(bytes);
         const batch = ready;
         ready = [];
         yield* batch;
         if (failure) throw new DatasetFileError(`${entry.fileName} is not valid JSON: ${failure.message}`);
       }
+      if (!parser) throw new DatasetFileError(`${entry.fileName} is empty`);
       if (!parser.isEnded) parser.end();
       if (failure) throw new DatasetFileError(`${entry.fileName} is not valid JSON: ${failure.message}`);
       yield* ready;
@@ -120,6 +134,11 @@ export class DatasetZip {
     } finally {
       stream.destroy();
     }
+  }
+
+  /** The bytes of one entry, streamed out of the zip. */
+  async open(entry: yauzl.Entry): Promise<Readable> {
+    return this.zip.openReadStreamPromise(entry);
   }
 
   close(): void {

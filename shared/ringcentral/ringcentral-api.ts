@@ -5,10 +5,15 @@ import type DataExportTask from '@rc-ex/core/definitions/DataExportTask';
 import type TokenInfo from '@rc-ex/core/definitions/TokenInfo';
 import type DataExportTaskList from '@rc-ex/core/definitions/DataExportTaskList';
 import type CreateDataExportTaskRequest from '@rc-ex/core/definitions/CreateDataExportTaskRequest';
+import type MessageStoreReport from '@rc-ex/core/definitions/MessageStoreReport';
+import type MessageStoreReportArchive from '@rc-ex/core/definitions/MessageStoreReportArchive';
+import type CreateMessageStoreReportRequest from '@rc-ex/core/definitions/CreateMessageStoreReportRequest';
+import type CallLogResponse from '@rc-ex/core/definitions/CallLogResponse';
+import type GetExtensionListResponse from '@rc-ex/core/definitions/GetExtensionListResponse';
 import type { RateGroup } from './rate-groups';
 import type { GroupBudget } from './shared-group-budget';
 import type { Config } from '../config';
-import { RetryLaterError } from '../errors';
+import { PermissionMissingError, RetryLaterError } from '../errors';
 import { parseRetryAfter } from '../retry-after';
 import type { PenaltyGate } from './penalty-gate';
 
@@ -35,9 +40,29 @@ export interface RingCentralGateway {
   createExportTask(timeFrom: string, timeTo: string): Promise<DataExportTask>;
   getExportTask(taskId: string): Promise<DataExportTask>;
   listExportTasks(): Promise<DataExportTask[]>;
-  /** Streams media (dataset zips, file content) with the bearer token; `start` resumes with Range. */
-  openMedia(uri: string, start?: number): Promise<MediaResponse>;
+  /**
+   * Streams media (dataset zips, file content, message attachments, recordings) with the bearer
+   * token; `start` resumes with Range. `group` is the rate group of the content (Light by default;
+   * recordings are Heavy, message-store content Medium).
+   */
+  openMedia(uri: string, start?: number, group?: RateGroup): Promise<MediaResponse>;
+  /** Message-store report of every extension's messages in [dateFrom, dateTo] (both ends inclusive). */
+  createMessageStoreReport(dateFrom: string, dateTo: string): Promise<MessageStoreReport>;
+  getMessageStoreReport(taskId: string): Promise<MessageStoreReport>;
+  listMessageStoreReportArchives(taskId: string): Promise<MessageStoreReportArchive>;
+  /** One page of the account call log (Detailed view): the first page from a range, later ones from `navigation.nextPage`. */
+  callLogPage(page: { dateFrom: string; dateTo: string; perPage: number } | { nextPageUri: string }): Promise<CallLogResponse>;
+  /** One page of the account's extensions (ReadAccounts). */
+  extensionPage(page: number, perPage: number): Promise<GetExtensionListResponse>;
 }
+
+/** Message types the message-store report carries (CreateMessageStoreReportRequest.messageTypes). */
+export const REPORT_MESSAGE_TYPES: NonNullable<CreateMessageStoreReportRequest['messageTypes']> = [
+  'Fax',
+  'SMS',
+  'VoiceMail',
+  'Pager',
+];
 
 export interface MediaResponse {
   status: number;
@@ -95,8 +120,46 @@ export class RingCentralApi implements RingCentralGateway {
     return list.tasks ?? [];
   }
 
-  async openMedia(uri: string, start = 0): Promise<MediaResponse> {
-    return this.call('Light', async () => {
+  async createMessageStoreReport(dateFrom: string, dateTo: string): Promise<MessageStoreReport> {
+    const body: CreateMessageStoreReportRequest = { dateFrom, dateTo, messageTypes: REPORT_MESSAGE_TYPES };
+    const path = this.rc.restapi().account().messageStoreReport().path(false);
+    return this.call('Heavy', async () => this.observe('Heavy', await this.rc.post<MessageStoreReport>(path, body)));
+  }
+
+  async getMessageStoreReport(taskId: string): Promise<MessageStoreReport> {
+    const path = this.rc.restapi().account().messageStoreReport(taskId).path();
+    return this.call('Heavy', async () => this.observe('Heavy', await this.rc.get<MessageStoreReport>(path)));
+  }
+
+  async listMessageStoreReportArchives(taskId: string): Promise<MessageStoreReportArchive> {
+    const path = this.rc.restapi().account().messageStoreReport(taskId).archive().path();
+    return this.call('Heavy', async () => this.observe('Heavy', await this.rc.get<MessageStoreReportArchive>(path)));
+  }
+
+  async callLogPage(
+    page: { dateFrom: string; dateTo: string; perPage: number } | { nextPageUri: string },
+  ): Promise<CallLogResponse> {
+    const request =
+      'nextPageUri' in page
+        ? { path: page.nextPageUri, query: undefined }
+        : {
+            path: this.rc.restapi().account().callLog().path(false),
+            query: { view: 'Detailed', dateFrom: page.dateFrom, dateTo: page.dateTo, perPage: page.perPage },
+          };
+    return this.call('Heavy', async () =>
+      this.observe('Heavy', await this.rc.get<CallLogResponse>(request.path, request.query)),
+    );
+  }
+
+  async extensionPage(page: number, perPage: number): Promise<GetExtensionListResponse> {
+    const path = this.rc.restapi().account().extension().path(false);
+    return this.call('Medium', async () =>
+      this.observe('Medium', await this.rc.get<GetExtensionListResponse>(path, { page, perPage })),
+    );
+  }
+
+  async openMedia(uri: string, start = 0, group: RateGroup = 'Light'): Promise<MediaResponse> {
+    return this.call(group, async () => {
       const res = await fetch(uri, {
         headers: {
           Authorization: `Bearer ${this.rc.token?.access_token}`,
@@ -109,11 +172,17 @@ export class RingCentralApi implements RingCentralGateway {
           response: { status: res.status, headers: { 'retry-after': res.headers.get('retry-after') ?? undefined } },
         };
       }
+      if (res.status === 403) {
+        const body = (await res.json().catch(() => ({}))) as { errorCode?: string; message?: string };
+        const missing = missingPermission({ response: { status: 403, data: body } } as unknown as RestException);
+        if (missing) throw missing;
+        return { status: 403, body: Readable.from([]) };
+      }
       if (!res.ok || !res.body) {
         await res.body?.cancel();
         return { status: res.status, body: Readable.from([]) };
       }
-      await this.observe('Light', {
+      await this.observe(group, {
         headers: Object.fromEntries(
           ['x-rate-limit-remaining', 'x-rate-limit-window'].map((h) => [h, res.headers.get(h) ?? undefined]),
         ),
@@ -165,6 +234,10 @@ export class RingCentralApi implements RingCentralGateway {
         return this.call(group, fn, true);
       }
       if (status !== undefined && status >= 500) throw this.backOff(`RingCentral answered ${status}`);
+      if (status === 403) {
+        const missing = missingPermission(err as RestException);
+        if (missing) throw missing;
+      }
       if (status === undefined && isTransient(err)) throw this.backOff('RingCentral connection failed');
       throw describe(err);
     }
@@ -224,6 +297,17 @@ function retryAfterSeconds(headers: unknown): number | undefined {
   const h = headers as Record<string, string | undefined> | undefined;
   const seconds = parseRetryAfter(h?.['retry-after'] ?? h?.['Retry-After']);
   return seconds === undefined ? undefined : Math.max(1, seconds);
+}
+
+/**
+ * RingCentral's 403 CMN-401: "In order to call this API endpoint, application needs to have [X]
+ * permission". Other 403s (a user's permission, a feature not on the plan) stay plain failures.
+ */
+function missingPermission(err: RestException): PermissionMissingError | undefined {
+  const data = err.response?.data as { errorCode?: string; message?: string } | undefined;
+  if (data?.errorCode !== 'CMN-401') return undefined;
+  const permission = /\[([A-Za-z]+)\]\s*permission/.exec(data.message ?? '')?.[1] ?? 'unknown';
+  return new PermissionMissingError(permission, `RingCentral app lacks the ${permission} permission (HTTP 403 CMN-401)`);
 }
 
 /** An error that names the status and RingCentral's error code, never the token or body content. */

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { StorageAccount } from './storage-account';
 import type { ContainerName } from './names';
-import { isAlreadyExists } from './storage-errors';
+import { isAlreadyExists, isNotFound } from './storage-errors';
 
 /**
  * Write-once blob access. Archive blobs are never overwritten: a second write of the same
@@ -63,6 +65,43 @@ export class ArchiveBlobs {
         blobHTTPHeaders: { blobContentType: contentType },
         metadata,
       });
+  }
+
+  /**
+   * Streams into a blob and records its SHA-256 in the metadata once every byte is in, as the
+   * `files` container expects of a complete file (shared/capture/file-capture.ts).
+   */
+  async putStreamHashed(
+    container: ContainerName,
+    name: string,
+    stream: Readable,
+    contentType: string,
+  ): Promise<{ size: number; sha256: string }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const counted = new PassThrough();
+    counted.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      hash.update(chunk);
+    });
+    stream.on('error', (err) => counted.destroy(err));
+    stream.pipe(counted);
+    const blob = this.account.container(container).getBlockBlobClient(name);
+    await blob.uploadStream(counted, 4 * 1024 * 1024, 4, { blobHTTPHeaders: { blobContentType: contentType } });
+    const sha256 = hash.digest('hex');
+    await blob.setMetadata({ sha256 });
+    return { size, sha256 };
+  }
+
+  /** The SHA-256 a complete file carries in its metadata; undefined when absent or incomplete. */
+  async sha256Of(container: ContainerName, name: string): Promise<string | undefined> {
+    try {
+      const props = await this.account.container(container).getBlockBlobClient(name).getProperties();
+      return props.metadata?.sha256;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Streams into a blob that must not exist yet; an existing blob is kept as it is. */

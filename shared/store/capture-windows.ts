@@ -3,6 +3,7 @@ import type { StorageAccount } from './storage-account';
 import { TABLES } from './names';
 import { isNotFound, isConflict, isPreconditionFailed } from './storage-errors';
 import { stripUndefined } from './error-log';
+import { CAPTURE_SOURCES, type CaptureSource } from '../config';
 
 export type WindowStatus = 'queued' | 'planned' | 'exporting' | 'downloaded' | 'stored';
 
@@ -29,6 +30,8 @@ export interface CaptureWindow {
   backfill?: boolean;
   /** Item records unpacked from the window's datasets (not chats, members, guests); sizes the next windows. */
   records?: number;
+  /** Call log: the next page to read (`navigation.nextPage`), so a window resumes where it stopped. */
+  cursor?: string;
 }
 
 export interface Checkpoint {
@@ -38,14 +41,71 @@ export interface Checkpoint {
   plannedThrough?: string;
   /** Where the last ingest tick asked capture to reach (now − lag at that tick); planning stops here. */
   targetThrough?: string;
+  /** The RingCentral app permission this source lacks; absent while the source may run. */
+  missingPermission?: string;
+  /** When a call last found the permission missing; the source is tried again an hour later. */
+  blockedAt?: string;
+  /** Part of the source is not captured though the rest is (a call's recordings without ReadCallRecording). */
+  degraded?: string;
+  degradedAt?: string;
 }
 
-const STREAM = 'teammessaging';
-const WINDOW_PARTITION = 'window';
+/**
+ * The source a window belongs to, from its id: Team Messaging windows are named by their start
+ * (as before there were other sources), the others `<source>:<start>`.
+ */
+export function sourceOfWindow(windowId: string): CaptureSource {
+  const prefix = windowId.split(':', 1)[0];
+  return (CAPTURE_SOURCES as readonly string[]).includes(prefix) ? (prefix as CaptureSource) : 'teammessaging';
+}
 
-/** Capture windows (table exporttasks) and the checkpoint that only moves over stored windows. */
+/**
+ * Capture windows (table exporttasks) and the checkpoint that only moves over stored windows, of
+ * one capture source: each source has its own windows (partition) and checkpoint (row).
+ */
 export class CaptureWindows {
-  constructor(private readonly account: StorageAccount) {}
+  private readonly stream: string;
+  private readonly windowPartition: string;
+
+  constructor(
+    private readonly account: StorageAccount,
+    readonly source: CaptureSource = 'teammessaging',
+  ) {
+    this.stream = source;
+    // Team Messaging keeps the partition it had before there were other sources.
+    this.windowPartition = source === 'teammessaging' ? 'window' : `window-${source}`;
+  }
+
+  /** The id (and row key) of the window starting at `from`. */
+  idOf(from: string): string {
+    return this.source === 'teammessaging' ? from : `${this.source}:${from}`;
+  }
+
+  /** Records that the source lacks a RingCentral app permission (shown by status, probed again later). */
+  async block(permission: string, now = new Date()): Promise<void> {
+    await this.checkpoints.upsertEntity(
+      { partitionKey: this.stream, rowKey: 'checkpoint', missingPermission: permission, blockedAt: now.toISOString() },
+      'Merge',
+    );
+  }
+
+  /** Records that part of the source is not captured (status shows it for a day after the last time). */
+  async degrade(reason: string, now = new Date()): Promise<void> {
+    await this.checkpoints.upsertEntity(
+      { partitionKey: this.stream, rowKey: 'checkpoint', degraded: reason.slice(0, 500), degradedAt: now.toISOString() },
+      'Merge',
+    );
+  }
+
+  /** The permission came back: the source runs again. */
+  async unblock(): Promise<void> {
+    const current = await this.checkpoint();
+    if (!current?.missingPermission) return;
+    await this.checkpoints.upsertEntity(
+      { partitionKey: this.stream, rowKey: 'checkpoint', missingPermission: '', blockedAt: '' },
+      'Merge',
+    );
+  }
 
   private get windows() {
     return this.account.table(TABLES.exportTasks);
@@ -56,7 +116,7 @@ export class CaptureWindows {
 
   async checkpoint(): Promise<TableEntityResult<Checkpoint> | undefined> {
     try {
-      return await this.checkpoints.getEntity<Checkpoint>(STREAM, 'checkpoint');
+      return await this.checkpoints.getEntity<Checkpoint>(this.stream, 'checkpoint');
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -73,9 +133,9 @@ export class CaptureWindows {
     let to = window.to;
     try {
       await this.windows.createEntity({
-        partitionKey: WINDOW_PARTITION,
-        rowKey: window.from,
-        windowId: window.from,
+        partitionKey: this.windowPartition,
+        rowKey: this.idOf(window.from),
+        windowId: this.idOf(window.from),
         from: window.from,
         to: window.to,
         status: 'planned',
@@ -86,7 +146,7 @@ export class CaptureWindows {
     } catch (err) {
       if (!isConflict(err)) throw err;
       outcome = 'taken';
-      to = (await this.get(window.from))!.to;
+      to = (await this.get(this.idOf(window.from)))!.to;
     }
     for (;;) {
       const current = await this.checkpoint();
@@ -94,11 +154,11 @@ export class CaptureWindows {
       try {
         if (current)
           await this.checkpoints.updateEntity(
-            { partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to },
+            { partitionKey: this.stream, rowKey: 'checkpoint', plannedThrough: to },
             'Merge',
             { etag: current.etag },
           );
-        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', plannedThrough: to });
+        else await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', plannedThrough: to });
         return outcome;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
@@ -114,11 +174,11 @@ export class CaptureWindows {
       try {
         if (current)
           await this.checkpoints.updateEntity(
-            { partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to },
+            { partitionKey: this.stream, rowKey: 'checkpoint', targetThrough: to },
             'Merge',
             { etag: current.etag },
           );
-        else await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', targetThrough: to });
+        else await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', targetThrough: to });
         return;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
@@ -139,7 +199,7 @@ export class CaptureWindows {
 
   async get(windowId: string): Promise<TableEntityResult<CaptureWindow> | undefined> {
     try {
-      return await this.windows.getEntity<CaptureWindow>(WINDOW_PARTITION, windowId);
+      return await this.windows.getEntity<CaptureWindow>(this.windowPartition, windowId);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -148,7 +208,7 @@ export class CaptureWindows {
 
   async update(windowId: string, patch: Partial<CaptureWindow>, etag?: string): Promise<void> {
     await this.windows.updateEntity(
-      { partitionKey: WINDOW_PARTITION, rowKey: windowId, ...stripUndefined(patch) },
+      { partitionKey: this.windowPartition, rowKey: windowId, ...stripUndefined(patch) },
       'Merge',
       etag ? { etag } : undefined,
     );
@@ -163,9 +223,9 @@ export class CaptureWindows {
     if (!w || middle <= w.from || middle >= w.to) return;
     await this.windows.upsertEntity(
       {
-        partitionKey: WINDOW_PARTITION,
-        rowKey: middle,
-        windowId: middle,
+        partitionKey: this.windowPartition,
+        rowKey: this.idOf(middle),
+        windowId: this.idOf(middle),
         from: middle,
         to: w.to,
         status: 'planned',
@@ -182,7 +242,7 @@ export class CaptureWindows {
   async list(): Promise<CaptureWindow[]> {
     const out: CaptureWindow[] = [];
     for await (const w of this.windows.listEntities<CaptureWindow>({
-      queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` },
+      queryOptions: { filter: `PartitionKey eq '${this.windowPartition}'` },
     }))
       out.push(w);
     return out.sort((a, b) => a.from.localeCompare(b.from));
@@ -205,10 +265,10 @@ export class CaptureWindows {
         from: new Date(start).toISOString(),
         to: new Date(Math.min(to.getTime(), start + maxHours * 3_600_000)).toISOString(),
       };
-      const windowId = `backfill-${w.from}`;
+      const windowId = this.idOf(`backfill-${w.from}`);
       await this.windows.upsertEntity(
         {
-          partitionKey: WINDOW_PARTITION,
+          partitionKey: this.windowPartition,
           rowKey: windowId,
           windowId,
           ...w,
@@ -275,12 +335,12 @@ export class CaptureWindows {
       try {
         if (current)
           await this.checkpoints.updateEntity(
-            { partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through },
+            { partitionKey: this.stream, rowKey: 'checkpoint', capturedThrough: through },
             'Merge',
             { etag: current.etag },
           );
         else
-          await this.checkpoints.createEntity({ partitionKey: STREAM, rowKey: 'checkpoint', capturedThrough: through });
+          await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', capturedThrough: through });
         return through;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
