@@ -82,12 +82,13 @@ export function renderVoiceMessage(input: VoiceMessageInput): ArchiveMessage {
 
   // Who the owner talks with: the sender of an inbound message (and any other recipients of a group
   // message), the recipients of an outbound one.
+  const otherRecipients = input.to.filter((p) => !isOwner(p));
   const others = uniqueParties(
     outbound
-      ? input.to.filter((p) => !isOwner(p)).length
-        ? input.to.filter((p) => !isOwner(p))
+      ? otherRecipients.length
+        ? otherRecipients
         : input.to
-      : [...(input.from ? [input.from] : []), ...(input.to.length > 1 ? input.to.filter((p) => !isOwner(p)) : [])],
+      : [...(input.from ? [input.from] : []), ...(input.to.length > 1 ? otherRecipients : [])],
   );
   const othersLabel = others.length ? others.map(subjectLabel).join(', ') : 'unknown';
 
@@ -186,7 +187,16 @@ export function renderVoiceMessage(input: VoiceMessageInput): ArchiveMessage {
     html,
     text,
     conversation: { topic: oneLine(`[RingCentral] ${topic}`, 250), chatId },
-    headers: headersOf({ itemKey, kind, chatId, itemId: id, version, accountId: input.accountId, extensionId, conversationId }),
+    headers: headersOf({
+      itemKey,
+      kind,
+      chatId,
+      itemId: id,
+      version,
+      accountId: input.accountId,
+      extensionId,
+      conversationId,
+    }),
     attachments,
     notices,
   };
@@ -268,9 +278,13 @@ export function renderCall(input: CallInput): ArchiveMessage {
     fields.push([`Leg ${i + 1}${leg.master ? ' (master)' : ''}`, parts.filter(Boolean).join(', ')]);
   });
 
-  const between = `${noun} from ${caller || fromParty ? subjectLabel(caller ?? fromParty!) : 'unknown'} to ${
-    callees.length ? callees.map(subjectLabel).join(', ') : toParty ? subjectLabel(toParty) : 'unknown'
-  }`;
+  const callerLabel = caller ? subjectLabel(caller) : fromParty ? subjectLabel(fromParty) : 'unknown';
+  const calleeLabel = callees.length
+    ? callees.map(subjectLabel).join(', ')
+    : toParty
+      ? subjectLabel(toParty)
+      : 'unknown';
+  const between = `${noun} from ${callerLabel} to ${calleeLabel}`;
   const frame: Frame = {
     kind,
     change: 'new',
@@ -298,7 +312,16 @@ export function renderCall(input: CallInput): ArchiveMessage {
     html,
     text,
     conversation: { topic: oneLine(`[RingCentral] ${between}`, 250), chatId },
-    headers: headersOf({ itemKey, kind, chatId, itemId: id, version, accountId: input.accountId, extensionId, sessionId }),
+    headers: headersOf({
+      itemKey,
+      kind,
+      chatId,
+      itemId: id,
+      version,
+      accountId: input.accountId,
+      extensionId,
+      sessionId,
+    }),
     attachments,
     notices,
   };
@@ -351,7 +374,13 @@ export function partyAddress(p: VoiceParty | undefined): Address {
   return { name: oneLine(name || 'Unknown party', 200), address: `unknown@${PHONE_DOMAIN}` };
 }
 
-type RawParty = { phoneNumber?: string; extensionNumber?: string; extensionId?: string; name?: string; location?: string };
+type RawParty = {
+  phoneNumber?: string;
+  extensionNumber?: string;
+  extensionId?: string;
+  name?: string;
+  location?: string;
+};
 
 function nameOf(p: RawParty & { participant?: Participant }): string {
   return oneLine(p.name?.trim() || (p.participant ? addressOf(p.participant).name : ''), 200);

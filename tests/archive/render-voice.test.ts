@@ -58,7 +58,9 @@ function sms(overrides: Partial<VoiceMessageInput> = {}, record: Partial<VoiceMe
       ...record,
     },
     from:
-      direction === 'Inbound' ? party('from', carla) : party('from', { ...adaLine, extensionNumber: '101', participant: ada }),
+      direction === 'Inbound'
+        ? party('from', carla)
+        : party('from', { ...adaLine, extensionNumber: '101', participant: ada }),
     to: [direction === 'Inbound' ? party('to', { ...adaLine, participant: ada }) : party('to', carla)],
     text: 'Hi Ada, is the demo still on for Thursday?',
     ...overrides,
@@ -195,7 +197,9 @@ test('hostile SMS text and names are escaped in HTML, kept out of headers, and s
   });
   assert.ok(!m.html.includes('<script>'), 'no live script');
   assert.ok(!m.html.includes('<img'), 'no live img');
-  assert.ok(m.html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;'));
+  assert.ok(
+    m.html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;'),
+  );
   assert.ok(m.text.includes(hostile), 'the plain text keeps the message as written');
   assert.ok(!/[\r\n]/.test(m.subject));
   assert.ok(!/[\r\n]/.test(m.from.name));
@@ -292,7 +296,10 @@ test('a fax shows pages, resolution, direction and status; its pages travel as a
   const m = renderVoiceMessage(input);
   assert.equal(m.subject, '[RingCentral] Fax from +1 310 555 0142 (Outside Counsel) — Signed contract');
   assert.equal(messageClassOf(m.kind), 'IPM.Note.RingCentral.Fax');
-  assert.deepEqual(m.from, { name: 'Outside Counsel (+13105550142)', address: '+13105550142@phone.ringcentral.invalid' });
+  assert.deepEqual(m.from, {
+    name: 'Outside Counsel (+13105550142)',
+    address: '+13105550142@phone.ringcentral.invalid',
+  });
   assert.deepEqual(m.to, [{ name: 'Ada Archer', address: 'ada@contoso.example' }]);
   for (const line of [
     'Type: Fax',
@@ -329,7 +336,12 @@ test('a fax shows pages, resolution, direction and status; its pages travel as a
     sent.to.map((a) => a.address),
     ['+13105550142@phone.ringcentral.invalid'],
   );
-  for (const line of ['Pages: unknown', 'Resolution: Low', 'Status: SendingFailed', 'Fax error: +13105550142: LineBusy'])
+  for (const line of [
+    'Pages: unknown',
+    'Resolution: Low',
+    'Status: SendingFailed',
+    'Fax error: +13105550142: LineBusy',
+  ])
     assert.ok(lines(sent.text).includes(line), line);
 });
 
@@ -381,7 +393,9 @@ test('a voicemail shows caller, duration and its transcription as the body', () 
   assert.ok(!Object.values(m.headers).join(' ').includes('contract'));
   assert.equal(m.source.chatId, '9100000052');
   assert.equal(m.source.conversationId, undefined);
-  assert.ok(m.text.endsWith('-- Archived from RingCentral voicemail. voicemail 9100000052, version 2026-11-21T16:00:00.000Z.'));
+  assert.ok(
+    m.text.endsWith('-- Archived from RingCentral voicemail. voicemail 9100000052, version 2026-11-21T16:00:00.000Z.'),
+  );
 });
 
 test('a voicemail without a transcription says so, with RingCentral’s transcription status', () => {
@@ -389,7 +403,9 @@ test('a voicemail without a transcription says so, with RingCentral’s transcri
   assert.ok(lines(m.text).includes('No transcription (RingCentral transcription status: NotAvailable).'));
   assert.ok(lines(m.text).includes('Transcription: NotAvailable'));
   assert.ok(m.html.includes('No transcription (RingCentral transcription status: NotAvailable).'));
-  assert.ok(lines(voicemail('   ', undefined).text).includes('No transcription (RingCentral transcription status: unknown).'));
+  assert.ok(
+    lines(voicemail('   ', undefined).text).includes('No transcription (RingCentral transcription status: unknown).'),
+  );
 });
 
 function supplierCall(overrides: Partial<CallInput> = {}, record: Partial<CallInput['record']> = {}) {
@@ -523,7 +539,15 @@ test('a transferred call lists every party, a line per leg, and copies the furth
     },
     {
       legs: [
-        { legType: 'PstnToSip', master: true, action: 'Phone Call', result: 'Accepted', duration: 312, from: supplier, to: benLine },
+        {
+          legType: 'PstnToSip',
+          master: true,
+          action: 'Phone Call',
+          result: 'Accepted',
+          duration: 312,
+          from: supplier,
+          to: benLine,
+        },
         {
           legType: 'TransferCall',
           action: 'Transfer',
@@ -541,7 +565,10 @@ test('a transferred call lists every party, a line per leg, and copies the furth
   );
   // Ben is a recipient already: he is not copied again.
   assert.deepEqual(m.cc, []);
-  assert.equal(m.subject, '[RingCentral] Call from +1 212 555 0188 to +1 650 555 0102 (Ben Baker), +1 650 555 0101 (Ada Archer) (Accepted)');
+  assert.equal(
+    m.subject,
+    '[RingCentral] Call from +1 212 555 0188 to +1 650 555 0102 (Ben Baker), +1 650 555 0101 (Ada Archer) (Accepted)',
+  );
   assert.ok(
     lines(m.text).includes(
       'Parties: +12125550188 — New York, NY; Ben Baker (+16505550102) <ben@contoso.example>; Ada Archer (+16505550101, ext. 101) <ada@contoso.example>',
@@ -558,13 +585,20 @@ test('a transferred call lists every party, a line per leg, and copies the furth
 
 test('a further caller who is no recipient is copied', () => {
   const m = supplierCall({
-    parties: [party('from', supplier), party('to', { ...benLine, participant: ben }), party('from', { ...adaLine, participant: ada })],
+    parties: [
+      party('from', supplier),
+      party('to', { ...benLine, participant: ben }),
+      party('from', { ...adaLine, participant: ada }),
+    ],
   });
   assert.deepEqual(m.cc, [{ name: 'Ada Archer', address: 'ada@contoso.example' }]);
 });
 
 test('a fax call is named as one', () => {
-  const m = supplierCall({ recording: 'none' }, { type: 'Fax', action: 'Incoming Fax', result: 'Received', recording: undefined });
+  const m = supplierCall(
+    { recording: 'none' },
+    { type: 'Fax', action: 'Incoming Fax', result: 'Received', recording: undefined },
+  );
   assert.ok(m.subject.startsWith('[RingCentral] Fax call from +1 212 555 0188 to '), m.subject);
   assert.ok(m.subject.endsWith(' (Received)'));
   assert.ok(lines(m.text).includes('Call type: Fax, PSTN'));
