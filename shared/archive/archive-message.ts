@@ -30,7 +30,19 @@ export interface FileNotice {
 export interface ArchiveMessage {
   itemKey: string;
   kind: ItemKind;
-  source: { accountId?: string; chatId: string; itemId: string; version: string; folder?: string };
+  source: {
+    accountId?: string;
+    chatId: string;
+    itemId: string;
+    version: string;
+    folder?: string;
+    /** Voice and messaging: the extension whose message store (or call log record) holds the item. */
+    extensionId?: string;
+    /** Calls: the call's session id (sessionId, else telephonySessionId). */
+    sessionId?: string;
+    /** SMS and pager: RingCentral's conversation id (conversationId, else conversation.id). */
+    conversationId?: string;
+  };
   /** The earlier version of the same item, when this one is an edit or a deletion. */
   previousItemKey?: string;
   change: 'new' | 'edited' | 'deleted';

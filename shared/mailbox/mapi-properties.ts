@@ -26,9 +26,17 @@ export function extendedPropertiesFor(message: ArchiveMessage): ExtendedProperty
     ...(message.source.accountId
       ? [{ id: `String ${PROPERTY_SET} Name RingCentralAccountId`, value: message.source.accountId }]
       : []),
+    // Voice and messaging ids, only when the item has them (Graph allows at most 100 extended properties).
+    ...optionalId('RingCentralExtensionId', message.source.extensionId),
+    ...optionalId('RingCentralSessionId', message.source.sessionId),
+    ...optionalId('RingCentralConversationId', message.source.conversationId),
     { id: 'String 0x0070', value: message.conversation.topic },
     { id: 'Binary 0x0071', value: conversationIndex(message.conversation.chatId, message.sentAt) },
   ];
+}
+
+function optionalId(name: string, value: string | undefined): ExtendedProperty[] {
+  return value ? [{ id: `String ${PROPERTY_SET} Name ${name}`, value }] : [];
 }
 
 /**
