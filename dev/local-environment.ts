@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ExportOrganisation } from '../shared/ringcentral/export-records';
+import type { VoiceOrganisation } from './doubles/ringcentral/voice-records';
 import { ensureDevCertificate } from './certs';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startIdentityDouble, type IdentityDouble } from './doubles/identity/server';
@@ -8,6 +9,11 @@ import { startRingCentralDouble, type RingCentralDouble } from './doubles/ringce
 
 export interface LocalEnvironmentOptions {
   org: ExportOrganisation;
+  /**
+   * Extensions, message stores and call log of the same account. Without it the archiver captures
+   * Team Messaging only (CAPTURE_SOURCES=teammessaging), as suites about chats expect.
+   */
+  voice?: VoiceOrganisation;
   /** Member emails that have no Microsoft 365 mailbox in the Graph double. */
   withoutMailbox?: string[];
   azurite?: { location?: string; inMemory?: boolean };
@@ -56,7 +62,12 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
     }))
     .filter((u) => u.hasMailbox);
   const graph = await startGraphDouble({ tls, verifyToken: (t) => identity.verifyToken(t), users, ...opts.graph });
-  const ringCentral = await startRingCentralDouble({ org: opts.org, ...rcCredentials, ...opts.ringCentral });
+  const ringCentral = await startRingCentralDouble({
+    org: opts.org,
+    ...(opts.voice ? { voice: opts.voice } : {}),
+    ...rcCredentials,
+    ...opts.ringCentral,
+  });
 
   const settings: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
@@ -72,6 +83,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
     INGEST_SCHEDULE: '0 */5 * * * *',
     EXPORT_POLL_SECONDS: '1',
     CAPTURE_LAG_MINUTES: '5',
+    CAPTURE_SOURCES: opts.voice ? 'teammessaging,messages,calls' : 'teammessaging',
     ...opts.settings,
   };
   return {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { devTrustBundle } from './certs';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalEnvironment, type LocalEnvironment } from './local-environment';
-import { demoOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
+import { demoOrganisation, demoVoiceOrganisation, DEMO_ORGANISATION_LABEL } from './demo-org';
 import { LocalFunctionsHost } from './host/local-functions-host';
 import { createArchiver } from '../shared/composition';
 import { loadConfig, SETTINGS } from '../shared/config';
@@ -60,8 +60,10 @@ async function main(): Promise<number> {
     rmSync(location, { recursive: true, force: true });
     const now = new Date();
     const org = demoOrganisation(now);
+    const voice = demoVoiceOrganisation(now, org);
     environment = await startLocalEnvironment({
       org,
+      voice,
       withoutMailbox: org.members.filter((m) => /no-mailbox|nomailbox/i.test(m.email ?? '')).map((m) => m.email!),
       azurite: { location },
       settings: { CAPTURE_START: new Date(now.getTime() - 3 * 86_400_000).toISOString(), ...configured },
@@ -69,7 +71,7 @@ async function main(): Promise<number> {
     stack.push(() => environment!.stop());
     settings = environment.settings;
     log(
-      `${DEMO_ORGANISATION_LABEL}: RingCentral, Microsoft Graph and Entra ID are local doubles seeded with a demo organisation (${org.members.length} members, ${org.posts.length} post versions).`,
+      `${DEMO_ORGANISATION_LABEL}: RingCentral, Microsoft Graph and Entra ID are local doubles seeded with a demo organisation (${org.members.length} members, ${org.posts.length} post versions, ${voice.messages.length} texts, faxes and voicemails, ${voice.calls.length} calls).`,
     );
   } else {
     let azurite: RunningAzurite | undefined;

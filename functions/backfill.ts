@@ -15,19 +15,26 @@ export async function backfill(request: HttpRequest, context: InvocationContext)
       throw new BadRequestError('body must be a JSON object: {"from": "<ISO time>", "to": "<ISO time>"}');
     // Both ends required; a range that reaches into the future could not be captured yet.
     const { from, to } = parseDateRange(body.from, body.to, { latest: new Date() });
-    const { planner } = await archiver();
-    const result = await planner.backfill(from, to);
+    const { capture } = await archiver();
+    const results = await capture.backfill(from, to);
     context.log(
       JSON.stringify({
         event: 'backfill.queued',
         stage: 'backfill',
         from: from.toISOString(),
         to: to.toISOString(),
-        windows: result.queued.length,
-        started: result.started.planned.length,
+        windows: results.reduce((n, r) => n + r.queued.length, 0),
+        started: results.reduce((n, r) => n + r.started.planned.length, 0),
       }),
     );
-    return { status: 202, jsonBody: { queued: result.queued, started: result.started.planned.map((w) => w.windowId) } };
+    // Every source on: each gets its own backfill windows over the same range.
+    return {
+      status: 202,
+      jsonBody: {
+        queued: results.flatMap((r) => r.queued.map((w) => ({ source: r.source, ...w }))),
+        started: results.flatMap((r) => r.started.planned.map((w) => w.windowId)),
+      },
+    };
   });
 }
 

@@ -11,7 +11,7 @@ export async function pollExport(message: ExportWindowMessage, context: Invocati
     message,
     context,
     a,
-    (m) => a.exportPoller.handle(m),
+    (m) => a.capture.poll(m),
     (m) => ({ windowId: m.windowId }),
   );
 }

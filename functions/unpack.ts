@@ -11,7 +11,7 @@ export async function unpack(message: UnpackDatasetMessage, context: InvocationC
     message,
     context,
     a,
-    (m) => a.unpacker.handle(m),
+    (m) => a.capture.unpack(m),
     (m) => ({ windowId: m.windowId }),
   );
 }
