@@ -55,6 +55,8 @@ param retentionDays string = '90'
 param maxWindowHours string = '4320'
 @description('Delay between polls of a running export task, in seconds.')
 param exportPollSeconds string = '30'
+@description('What to capture, comma-separated: teammessaging (chats), messages (SMS/MMS, pager, fax, voicemail), calls (call log and recordings). Each source needs its RingCentral app permissions (infra/ringcentral-permissions.json; output RINGCENTRAL_APP_PERMISSIONS lists them).')
+param captureSources string = 'teammessaging,messages,calls'
 
 @description('RingCentral requests per minute per usage-plan group, as the app plan allows.')
 param ringCentralRateLimits string = 'Light=50,Medium=40,Heavy=10,Auth=5'
@@ -210,6 +212,7 @@ module archiver 'app/archiver.bicep' = {
       RETENTION_DAYS: retentionDays
       MAX_WINDOW_HOURS: maxWindowHours
       EXPORT_POLL_SECONDS: exportPollSeconds
+      CAPTURE_SOURCES: captureSources
       RINGCENTRAL_RATE_LIMITS: ringCentralRateLimits
       FALLBACK_MAILBOX: fallbackMailbox
       ARCHIVE_FOLDER: archiveFolder
