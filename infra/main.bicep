@@ -85,6 +85,17 @@ param ingestPeriodMinutes int = 60
 var abbrs = loadJsonContent('abbreviations.json')
 var storageNames = loadJsonContent('storage-names.json')
 var secretNames = loadJsonContent('key-vault-secrets.json')
+// RingCentral app permissions are set in the RingCentral Developer Console, not here; this lists
+// the ones CAPTURE_SOURCES needs (scripts/setup-entra-app.sh prints the same list).
+var ringCentralPermissions = loadJsonContent('ringcentral-permissions.json')
+var captureSourceList = map(split(captureSources, ','), source => toLower(trim(source)))
+var ringCentralAppPermissions = union(
+  ringCentralPermissions.always,
+  flatten(map(
+    filter(captureSourceList, source => contains(ringCentralPermissions.bySource, source)),
+    source => ringCentralPermissions.bySource[source]
+  ))
+)
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 // Flex Consumption deploys the app package from this container; the app's own containers are in storage-names.json.
@@ -233,3 +244,5 @@ output AZURE_KEY_VAULT_ENDPOINT string = vault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+@description('RingCentral app permissions to enable in the RingCentral Developer Console for CAPTURE_SOURCES (docs/deploy.md, step 2).')
+output RINGCENTRAL_APP_PERMISSIONS string = join(ringCentralAppPermissions, ',')
