@@ -55,6 +55,8 @@ param retentionDays string = '90'
 param maxWindowHours string = '4320'
 @description('Delay between polls of a running export task, in seconds.')
 param exportPollSeconds string = '30'
+@description('What to capture, comma-separated: teammessaging (chats), messages (SMS/MMS, pager, fax, voicemail), calls (call log and recordings). Each source needs its RingCentral app permissions (infra/ringcentral-permissions.json; output RINGCENTRAL_APP_PERMISSIONS lists them).')
+param captureSources string = 'teammessaging,messages,calls'
 
 @description('RingCentral requests per minute per usage-plan group, as the app plan allows.')
 param ringCentralRateLimits string = 'Light=50,Medium=40,Heavy=10,Auth=5'
@@ -83,6 +85,17 @@ param ingestPeriodMinutes int = 60
 var abbrs = loadJsonContent('abbreviations.json')
 var storageNames = loadJsonContent('storage-names.json')
 var secretNames = loadJsonContent('key-vault-secrets.json')
+// RingCentral app permissions are set in the RingCentral Developer Console, not here; this lists
+// the ones CAPTURE_SOURCES needs (scripts/setup-entra-app.sh prints the same list).
+var ringCentralPermissions = loadJsonContent('ringcentral-permissions.json')
+var captureSourceList = map(split(captureSources, ','), source => toLower(trim(source)))
+var ringCentralAppPermissions = union(
+  ringCentralPermissions.always,
+  flatten(map(
+    filter(captureSourceList, source => contains(ringCentralPermissions.bySource, source)),
+    source => ringCentralPermissions.bySource[source]
+  ))
+)
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 // Flex Consumption deploys the app package from this container; the app's own containers are in storage-names.json.
@@ -210,6 +223,7 @@ module archiver 'app/archiver.bicep' = {
       RETENTION_DAYS: retentionDays
       MAX_WINDOW_HOURS: maxWindowHours
       EXPORT_POLL_SECONDS: exportPollSeconds
+      CAPTURE_SOURCES: captureSources
       RINGCENTRAL_RATE_LIMITS: ringCentralRateLimits
       FALLBACK_MAILBOX: fallbackMailbox
       ARCHIVE_FOLDER: archiveFolder
@@ -230,3 +244,5 @@ output AZURE_KEY_VAULT_ENDPOINT string = vault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+@description('RingCentral app permissions to enable in the RingCentral Developer Console for CAPTURE_SOURCES (docs/deploy.md, step 2).')
+output RINGCENTRAL_APP_PERMISSIONS string = join(ringCentralAppPermissions, ',')

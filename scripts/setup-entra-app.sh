@@ -19,6 +19,10 @@
 # script stops unless exactly one app has that name; every step checks before it writes, so a
 # second run changes nothing.
 #
+# At the end it prints the RingCentral app permissions that CAPTURE_SOURCES needs (from
+# infra/ringcentral-permissions.json). Those are set on the RingCentral app in the RingCentral
+# Developer Console, not in Entra; this script cannot set them.
+#
 # Usage: scripts/setup-entra-app.sh [--name "RingCentral archiver"] [--vault-name <kv>]
 #          [--secret-years 1] [--tenant-wide-mail | --renew-secret]
 # Needs: Azure CLI signed in (`az login`) as a Global Administrator or Privileged Role
@@ -203,3 +207,21 @@ $next
   pwsh ./scripts/scope-mailboxes.ps1 -AppId $app_id -ServicePrincipalObjectId $sp_id -RecipientRestrictionFilter "<filter>"
 Then apply the ids: azd provision
 NEXT
+
+# RingCentral app permissions are not Entra permissions: print what to enable in the RingCentral
+# Developer Console for the sources this environment captures (CAPTURE_SOURCES, as the app reads it).
+capture_sources="${CAPTURE_SOURCES:-$(azd_value CAPTURE_SOURCES)}"
+node -e '
+  const p = require(process.argv[1]);
+  const all = Object.keys(p.bySource);
+  const asked = (process.argv[2] || all.join(",")).split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const unknown = asked.filter((s) => !all.includes(s));
+  if (unknown.length) process.stderr.write("WARNING: CAPTURE_SOURCES names unknown source(s): " + unknown.join(", ") + " (known: " + all.join(", ") + ")\n");
+  const sources = all.filter((s) => asked.includes(s));
+  const names = [...new Set([...p.always, ...sources.flatMap((s) => p.bySource[s])])];
+  const width = Math.max(...names.map((n) => n.length));
+  console.log("\nRingCentral app permissions for CAPTURE_SOURCES=" + sources.join(",") + ". Set them in the RingCentral");
+  console.log("Developer Console, in the settings of the RingCentral app (Entra does not hold them):");
+  for (const n of names) console.log("  " + n.padEnd(width) + "  " + (p.purpose[n] || ""));
+  console.log("A source whose permission is missing shows as \"permission missing: <permission>\" in /api/status.");
+' "$repo_root/infra/ringcentral-permissions.json" "$capture_sources"

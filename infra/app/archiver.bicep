@@ -16,6 +16,7 @@ type ProductSettings = {
   RETENTION_DAYS: string
   MAX_WINDOW_HOURS: string
   EXPORT_POLL_SECONDS: string
+  CAPTURE_SOURCES: string
   RINGCENTRAL_RATE_LIMITS: string
   FALLBACK_MAILBOX: string
   ARCHIVE_FOLDER: string
@@ -155,6 +156,7 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'RETENTION_DAYS', value: settings.RETENTION_DAYS }
         { name: 'MAX_WINDOW_HOURS', value: settings.MAX_WINDOW_HOURS }
         { name: 'EXPORT_POLL_SECONDS', value: settings.EXPORT_POLL_SECONDS }
+        { name: 'CAPTURE_SOURCES', value: settings.CAPTURE_SOURCES }
         { name: 'RINGCENTRAL_RATE_LIMITS', value: settings.RINGCENTRAL_RATE_LIMITS }
         { name: 'FALLBACK_MAILBOX', value: settings.FALLBACK_MAILBOX }
         { name: 'ARCHIVE_FOLDER', value: settings.ARCHIVE_FOLDER }

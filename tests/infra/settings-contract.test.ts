@@ -95,3 +95,19 @@ test('every Bicep parameter azd should fill is mapped in main.parameters.json, m
   for (const name of Object.keys(parameters.parameters))
     assert.ok(declared.includes(name), `${name} is not a parameter of main.bicep`);
 });
+
+test('CAPTURE_SOURCES is an app setting with the config default in the Bicep, main.parameters.json and the sample', () => {
+  const expected = SETTINGS.CAPTURE_SOURCES.default;
+  assert.ok(bicepAppSettingNames().includes('CAPTURE_SOURCES'), 'infra/app/archiver.bicep sets CAPTURE_SOURCES');
+  const bicep = readFileSync(resolve(repoRoot, 'infra/main.bicep'), 'utf8');
+  assert.equal(/^param captureSources string = '([^']*)'/m.exec(bicep)?.[1], expected, 'param captureSources default');
+  assert.match(bicep, /CAPTURE_SOURCES: captureSources\b/, 'main.bicep passes captureSources to the app');
+  const parameters = JSON.parse(readFileSync(resolve(repoRoot, 'infra/main.parameters.json'), 'utf8')) as {
+    parameters: Record<string, { value: string }>;
+  };
+  assert.equal(parameters.parameters.captureSources?.value, `\${CAPTURE_SOURCES=${expected}}`);
+  const sample = JSON.parse(readFileSync(resolve(repoRoot, 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
+  assert.equal(sample.Values.CAPTURE_SOURCES, expected);
+});

@@ -187,3 +187,44 @@ test('remove-tenant-wide-mail-consent.sh removes the Mail.ReadWrite grant and re
     assert.match(again.stdout, /no tenant-wide Mail\.ReadWrite grant found/);
   });
 });
+
+// The RingCentral app's permissions live in the RingCentral Developer Console, not in Entra: the
+// script prints them, from infra/ringcentral-permissions.json (the Bicep output reads the same file).
+const RINGCENTRAL_PERMISSIONS = ['ReadAccounts', 'TeamMessaging', 'ReadMessages', 'ReadCallLog', 'ReadCallRecording'];
+
+function printedPermissions(stdout: string): string[] {
+  const at = stdout.indexOf('RingCentral app permissions for CAPTURE_SOURCES=');
+  assert.ok(at >= 0, 'the script prints the RingCentral app permissions');
+  return RINGCENTRAL_PERMISSIONS.filter((p) => new RegExp(`^\\s+${p}\\s`, 'm').test(stdout.slice(at)));
+}
+
+test('at its end it prints the RingCentral app permissions of every source by default', () => {
+  withSandbox(emptyTenant(VAULT), (s) => {
+    const run = s.run(SCRIPT);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /CAPTURE_SOURCES=teammessaging,messages,calls\./);
+    assert.match(run.stdout, /RingCentral\s+Developer Console/);
+    assert.deepEqual(printedPermissions(run.stdout), RINGCENTRAL_PERMISSIONS);
+    assert.deepEqual(mentions(run.calls, 'ReadCallLog'), [], 'nothing is asked of Entra for them');
+  });
+});
+
+test('the permissions printed follow CAPTURE_SOURCES from the azd environment, or the shell', () => {
+  const t = emptyTenant(VAULT);
+  t.azdEnv.CAPTURE_SOURCES = 'teammessaging';
+  withSandbox(t, (s) => {
+    const chats = s.run(SCRIPT);
+    assert.equal(chats.status, 0, chats.stderr);
+    assert.deepEqual(printedPermissions(chats.stdout), ['ReadAccounts', 'TeamMessaging']);
+    const voice = s.run(SCRIPT, [], { CAPTURE_SOURCES: ' Calls, messages,faxes' });
+    assert.equal(voice.status, 0, voice.stderr);
+    assert.match(voice.stdout, /CAPTURE_SOURCES=messages,calls\./);
+    assert.deepEqual(printedPermissions(voice.stdout), [
+      'ReadAccounts',
+      'ReadMessages',
+      'ReadCallLog',
+      'ReadCallRecording',
+    ]);
+    assert.match(voice.stderr, /unknown source\(s\): faxes/);
+  });
+});
