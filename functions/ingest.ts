@@ -12,8 +12,7 @@ export async function ingest(timer: Timer, context: InvocationContext): Promise<
     .map((r) => r.capturedThrough)
     .filter((t): t is string => !!t)
     .sort()[0];
-  if (oldest)
-    metrics.record([lagSample((Date.now() - Date.parse(oldest)) / 3_600_000, config.capture.retentionDays)]);
+  if (oldest) metrics.record([lagSample((Date.now() - Date.parse(oldest)) / 3_600_000, config.capture.retentionDays)]);
   for (const [source, result] of Object.entries(results))
     context.log(
       JSON.stringify({

@@ -5,7 +5,7 @@ import { WorkQueues } from './store/work-queues';
 import { ErrorLog } from './store/error-log';
 import { ItemLedger } from './store/item-ledger';
 import { DeliveryLedger } from './store/delivery-ledger';
-import { CaptureWindows } from './store/capture-windows';
+import { CaptureWindows, sourceOfWindow } from './store/capture-windows';
 import { RawRecords } from './store/raw-records';
 import { PenaltyGate } from './ringcentral/penalty-gate';
 import { RingCentralApi } from './ringcentral/ringcentral-api';
@@ -90,7 +90,6 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     messages: new CaptureWindows(storage, 'messages'),
     calls: new CaptureWindows(storage, 'calls'),
   };
-  const windows = windowsBySource.teammessaging;
   const ringCentral = new RingCentralApi(
     config.ringCentral,
     new PenaltyGate(storage),
@@ -105,12 +104,31 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     const sourceWindows = windowsBySource[source];
     const planner = new WindowPlanner(config.capture, sourceWindows, queues);
     if (source === 'calls') {
-      const poll = new CallLogCapture(ringCentral, blobs, items, sourceWindows, queues, errors, planner, extensions, captureStart);
+      const poll = new CallLogCapture(
+        ringCentral,
+        blobs,
+        items,
+        sourceWindows,
+        queues,
+        errors,
+        planner,
+        extensions,
+        captureStart,
+      );
       sources.set(source, { windows: sourceWindows, planner, poll });
       continue;
     }
     const tasks = source === 'messages' ? new MessageStoreReports(ringCentral) : new TeamMessagingExports(ringCentral);
-    const poll = new ExportTaskPoller(config.capture, sourceWindows, tasks, ringCentral, blobs, queues, errors, planner);
+    const poll = new ExportTaskPoller(
+      config.capture,
+      sourceWindows,
+      tasks,
+      ringCentral,
+      blobs,
+      queues,
+      errors,
+      planner,
+    );
     const unpack =
       source === 'messages'
         ? new MessageStoreUnpacker(blobs, items, sourceWindows, queues, errors, planner, extensions, captureStart)
@@ -155,7 +173,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   );
   const mailboxRegistry = new MailboxRegistry(storage);
   const status = new StatusReport(
-    windows,
+    windowsBySource,
+    config.capture.sources,
     items,
     deliveries,
     mailboxRegistry,
@@ -166,7 +185,7 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
   const scan = new LedgerScan(storage);
   const operations: Operations = {
     log: new DeliveryLog(scan),
-    tracer: new ItemTracer(storage, scan, windows),
+    tracer: new ItemTracer(storage, scan, (windowId) => windowsBySource[sourceOfWindow(windowId)]),
     replayer: new Replayer(storage, queues, scan),
   };
   const reconciler = new Reconciler(

@@ -91,7 +91,7 @@ export const SETTINGS = {
   EXPORT_POLL_SECONDS: { description: 'Delay between polls of a running export task.', default: '30' },
   CAPTURE_SOURCES: {
     description:
-      "What to capture, comma-separated: teammessaging (chats), messages (SMS/MMS, pager, fax, voicemail), calls (call log and recordings). A listed source whose RingCentral app permission is missing shows as such in /api/status and is tried again hourly.",
+      'What to capture, comma-separated: teammessaging (chats), messages (SMS/MMS, pager, fax, voicemail), calls (call log and recordings). A listed source whose RingCentral app permission is missing shows as such in /api/status and is tried again hourly.',
     default: 'teammessaging,messages,calls',
   },
   FALLBACK_MAILBOX: {
@@ -205,7 +205,14 @@ const schema = z.object({
   EXPORT_POLL_SECONDS: positiveInt,
   CAPTURE_SOURCES: z
     .string()
-    .transform((s) => [...new Set(s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))])
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((x) => x.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ])
     .refine(
       (list) => list.length > 0 && list.every((x) => (CAPTURE_SOURCES as readonly string[]).includes(x)),
       `must list one or more of ${CAPTURE_SOURCES.join(',')}`,

@@ -149,7 +149,11 @@ export class CallLogCapture {
     position: string,
   ): Promise<void> {
     const where = `invalid/${blobSegment(windowId)}/${blobSegment(position)}.json`;
-    await this.blobs.putJsonOnce(CONTAINERS.raw, where, { folder: CALLS_FOLDER, reason: checked.reason, record: raw ?? null });
+    await this.blobs.putJsonOnce(CONTAINERS.raw, where, {
+      folder: CALLS_FOLDER,
+      reason: checked.reason,
+      record: raw ?? null,
+    });
     const itemKey = `call:${checked.id ?? `${windowId}/${position}`}:invalid`;
     await this.errors.report({
       stage: QUEUES.pollExport,

@@ -36,7 +36,8 @@ export class CaptureSources {
 
   async backfill(from: Date, to: Date, now = new Date()) {
     const out: Array<{ source: CaptureSource } & Awaited<ReturnType<WindowPlanner['backfill']>>> = [];
-    for (const [source, capture] of this.enabled) out.push({ source, ...(await capture.planner.backfill(from, to, now)) });
+    for (const [source, capture] of this.enabled)
+      out.push({ source, ...(await capture.planner.backfill(from, to, now)) });
     return out;
   }
 

@@ -46,7 +46,9 @@ export async function requestRedownload(
   const window = await deps.windows.get(message.windowId);
   const corruptions = (window?.corruptions ?? 0) + 1;
   if (corruptions > MAX_REDOWNLOADS)
-    throw new Error(`dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`);
+    throw new Error(
+      `dataset ${message.datasetBlob} is still corrupt after ${MAX_REDOWNLOADS} downloads: ${err.message}`,
+    );
   await deps.errors.report({
     stage: 'unpack',
     windowId: message.windowId,
@@ -98,7 +100,8 @@ export class DatasetUnpacker {
       ];
       for (const folder of ordered) await this.storeFolder(zip, folder, message, result, converts);
     } catch (err) {
-      if (err instanceof CorruptDatasetError || !zip) return requestRedownload(
+      if (err instanceof CorruptDatasetError || !zip)
+        return requestRedownload(
           { windows: this.windows, blobs: this.blobs, errors: this.errors, queues: this.queues },
           message,
           err as Error,

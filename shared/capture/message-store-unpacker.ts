@@ -55,20 +55,25 @@ export class MessageStoreUnpacker {
     private readonly captureStart: () => string,
   ) {}
 
-  async handle(
-    message: UnpackDatasetMessage,
-  ): Promise<MessageStoreUnpackResult | 'redownload' | 'stale' | 'blocked'> {
+  async handle(message: UnpackDatasetMessage): Promise<MessageStoreUnpackResult | 'redownload' | 'stale' | 'blocked'> {
     const window = await this.windows.get(message.windowId);
     if (!(await this.blobs.exists(CONTAINERS.exports, message.datasetBlob)))
       if (window?.status !== 'downloaded') return 'stale';
     const all = JSON.parse(window?.datasetBlobs ?? '[]') as string[];
     const isRecords = all[0] === message.datasetBlob;
-    const result: MessageStoreUnpackResult = { records: 0, invalid: 0, converts: 0, attachments: 0, windowStored: false };
+    const result: MessageStoreUnpackResult = {
+      records: 0,
+      invalid: 0,
+      converts: 0,
+      attachments: 0,
+      windowStored: false,
+    };
     const converts: ConvertItemMessage[] = [];
     if (isRecords) {
       const unpacked = new Set(JSON.parse(window?.unpacked ?? '[]') as string[]);
       const waiting = all.slice(1).filter((name) => !unpacked.has(name)).length;
-      if (waiting) throw new RetryLaterError(WAIT_FOR_ATTACHMENTS_SECONDS, `${waiting} attachment archive(s) not stored yet`);
+      if (waiting)
+        throw new RetryLaterError(WAIT_FOR_ATTACHMENTS_SECONDS, `${waiting} attachment archive(s) not stored yet`);
       try {
         // Mapping needs the extension list; without ReadAccounts nothing could reach a mailbox.
         await this.directory.refreshIfStale();
@@ -116,7 +121,10 @@ export class MessageStoreUnpacker {
       if (entry.fileName.endsWith('/')) continue;
       const place = archivedAttachmentOf(entry.fileName);
       if (!place) continue;
-      const name = FileCapture.blobName(messageAttachmentFileId(place.messageId, place.attachmentId), VOICE_CONTENT_VERSION);
+      const name = FileCapture.blobName(
+        messageAttachmentFileId(place.messageId, place.attachmentId),
+        VOICE_CONTENT_VERSION,
+      );
       if (await this.blobs.sha256Of(CONTAINERS.files, name)) continue;
       let stream;
       try {
@@ -126,7 +134,9 @@ export class MessageStoreUnpacker {
       }
       const stored = await this.blobs.putStreamHashed(CONTAINERS.files, name, stream, contentTypeOf(entry.fileName));
       if (stored.size !== entry.uncompressedSize)
-        throw new CorruptDatasetError(`${entry.fileName} is ${stored.size} bytes, the zip says ${entry.uncompressedSize}`);
+        throw new CorruptDatasetError(
+          `${entry.fileName} is ${stored.size} bytes, the zip says ${entry.uncompressedSize}`,
+        );
       result.attachments++;
     }
   }
@@ -194,7 +204,11 @@ export class MessageStoreUnpacker {
   ): Promise<void> {
     result.invalid++;
     const where = `invalid/${blobSegment(message.datasetBlob)}/${blobSegment(position)}.json`;
-    await this.blobs.putJsonOnce(CONTAINERS.raw, where, { folder: MESSAGES_FOLDER, reason: checked.reason, record: raw ?? null });
+    await this.blobs.putJsonOnce(CONTAINERS.raw, where, {
+      folder: MESSAGES_FOLDER,
+      reason: checked.reason,
+      record: raw ?? null,
+    });
     const itemKey = `message:${checked.id ?? position}:invalid`;
     await this.errors.report({
       stage: QUEUES.unpack,

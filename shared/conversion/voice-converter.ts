@@ -67,11 +67,13 @@ export class VoiceConverter {
     const raw = await this.blobs.getJson<unknown>(CONTAINERS.raw, message.rawBlob);
     if (message.kind === 'call') {
       const checked = validateCall(raw);
-      if (!checked.ok) throw new InvalidInputError(`stored call record ${message.rawBlob} is malformed: ${checked.reason}`);
+      if (!checked.ok)
+        throw new InvalidInputError(`stored call record ${message.rawBlob} is malformed: ${checked.reason}`);
       return this.convertCall(checked.record, message, now);
     }
     const checked = validateMessage(raw);
-    if (!checked.ok) throw new InvalidInputError(`stored message record ${message.rawBlob} is malformed: ${checked.reason}`);
+    if (!checked.ok)
+      throw new InvalidInputError(`stored message record ${message.rawBlob} is malformed: ${checked.reason}`);
     return this.convertMessage(checked.record, message.kind as Exclude<VoiceItemKind, 'call'>, message);
   }
 
@@ -225,7 +227,11 @@ export class VoiceConverter {
       if (!(err instanceof PermissionMissingError)) throw err;
       const missing = `the RingCentral app lacks the ${err.permission} permission`;
       await this.callWindows.degrade(`recordings not captured: ${missing}`);
-      await this.errors.report({ stage: 'convert', itemKey, reason: `recording ${call.recording!.id} not captured: ${missing}` });
+      await this.errors.report({
+        stage: 'convert',
+        itemKey,
+        reason: `recording ${call.recording!.id} not captured: ${missing}`,
+      });
       return { missing };
     }
     if (captured.ok) {
@@ -235,14 +241,24 @@ export class VoiceConverter {
     const ended = Date.parse(call.startTime) + (call.duration ?? 0) * 1000;
     const waited = now.getTime() - ended;
     if (captured.status === 404 && waited < RECORDING_WAIT_MS) {
-      const delay = Math.min(MAX_RECORDING_RETRY_SECONDS, Math.max(MIN_RECORDING_RETRY_SECONDS, Math.round(waited / 2000)));
-      throw new RetryLaterError(delay, `recording ${call.recording!.id} not available yet (${Math.round(waited / 60_000)} min after the call)`);
+      const delay = Math.min(
+        MAX_RECORDING_RETRY_SECONDS,
+        Math.max(MIN_RECORDING_RETRY_SECONDS, Math.round(waited / 2000)),
+      );
+      throw new RetryLaterError(
+        delay,
+        `recording ${call.recording!.id} not available yet (${Math.round(waited / 60_000)} min after the call)`,
+      );
     }
     const missing =
       captured.status === 404
         ? `RingCentral still had no recording ${Math.round(waited / 3_600_000)} h after the call ended`
         : captured.reason;
-    await this.errors.report({ stage: 'convert', itemKey, reason: `recording ${call.recording!.id} not captured: ${missing}` });
+    await this.errors.report({
+      stage: 'convert',
+      itemKey,
+      reason: `recording ${call.recording!.id} not captured: ${missing}`,
+    });
     return { missing };
   }
 
@@ -250,11 +266,16 @@ export class VoiceConverter {
   private async readText(ref: FileRef, itemKey: string): Promise<string | undefined> {
     const captured = await this.files.ensure({ ...ref, version: ref.version! });
     if (!captured.ok) {
-      await this.errors.report({ stage: 'convert', itemKey, reason: `text ${ref.id} not captured: ${captured.reason}` });
+      await this.errors.report({
+        stage: 'convert',
+        itemKey,
+        reason: `text ${ref.id} not captured: ${captured.reason}`,
+      });
       return undefined;
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.blobs.openRead(CONTAINERS.files, captured.file.blob)) chunks.push(chunk as Buffer);
+    for await (const chunk of await this.blobs.openRead(CONTAINERS.files, captured.file.blob))
+      chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
 }

@@ -28,6 +28,16 @@ export function dashboardPage(nonce: string): string {
   </section>
   <section class="two">
     <div>
+      <h2>Sources</h2>
+      <table data-testid="sources"><thead><tr><th>Source</th><th>State</th><th>Captured through</th><th>Windows in flight</th></tr></thead><tbody id="sources"></tbody></table>
+    </div>
+    <div>
+      <h2>By kind</h2>
+      <table data-testid="kinds"><thead><tr><th>Kind</th><th>Captured</th><th>Converted</th><th>Delivered</th><th>Failed</th><th>Invalid</th></tr></thead><tbody id="kinds"></tbody></table>
+    </div>
+  </section>
+  <section class="two">
+    <div>
       <h2>Capture lag against retention</h2>
       <div class="lag"><div id="lagbar" class="lagbar"></div></div>
       <p id="lagtext" data-testid="lag"></p>
@@ -83,6 +93,7 @@ section.two{display:grid;grid-template-columns:1fr 1fr;gap:24px}@media(max-width
 .stage .n{font-size:24px;font-weight:600}.stage .sub{font-size:12px;color:#57606a}.stage .bad{color:#cf222e;font-weight:600}
 .lag{height:14px;background:#eaeef2;border-radius:7px;overflow:hidden}.lagbar{height:100%;width:0;background:#1f883d}
 .lagbar.warn{background:#bf8700}.lagbar.bad{background:#cf222e}
+td.bad{color:#cf222e;font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eaeef2;vertical-align:top}
 td.num,th.num{text-align:right}td.reason{word-break:break-word;max-width:520px}
 .download label{margin-right:12px}.hint{font-size:12px;color:#57606a}a{color:#0969da}
@@ -168,6 +179,22 @@ const SCRIPT = `
 
     drawChart(s.byDay || []);
     function minutes(m) { return m >= 120 ? (m / 60).toFixed(1) + ' h' : Math.round(m) + ' min'; }
+
+    var sources = clear(document.getElementById('sources'));
+    Object.keys(s.sources || {}).forEach(function (name) {
+      var src = s.sources[name];
+      var state = src.state === 'permission missing' ? 'permission missing: ' + text(src.missingPermission) + ' (next try ' + text(src.nextProbeAt).replace('T', ' ').slice(0, 16) + ')' : src.state;
+      if (src.degraded) state += '; ' + src.degraded;
+      sources.appendChild(el('tr', { 'data-source': name }, [el('td', {}, [name]), el('td', { 'class': src.state === 'on' && !src.degraded ? '' : src.state === 'off' ? 'empty' : 'bad' }, [state]), el('td', {}, [src.capturedThrough ? text(src.capturedThrough).replace('T', ' ').slice(0, 19) : '-']), el('td', { 'class': 'num' }, [fmt(src.windowsInFlight)])]));
+    });
+
+    var kinds = clear(document.getElementById('kinds'));
+    var kindNames = Object.keys(t.byKind || {}).sort();
+    if (!kindNames.length) kinds.appendChild(el('tr', {}, [el('td', { 'class': 'empty', colspan: '6' }, ['Nothing captured yet'])]));
+    kindNames.forEach(function (k) {
+      var v = t.byKind[k];
+      kinds.appendChild(el('tr', { 'data-kind': k }, [el('td', {}, [k]), el('td', { 'class': 'num' }, [fmt(v.captured)]), el('td', { 'class': 'num' }, [fmt(v.converted)]), el('td', { 'class': 'num' }, [fmt(v.delivered)]), el('td', { 'class': 'num' + (v.failed > 0 ? ' bad' : '') }, [fmt(v.failed)]), el('td', { 'class': 'num' + (v.invalid > 0 ? ' bad' : '') }, [fmt(v.invalid)])]));
+    });
 
     var failing = clear(document.getElementById('failing'));
     var rows = Object.keys(s.byMailbox || {}).filter(function (m) { return s.byMailbox[m].failed > 0; })

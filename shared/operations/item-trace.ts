@@ -1,5 +1,7 @@
 import type { StorageAccount } from '../store/storage-account';
 import type { CaptureWindows } from '../store/capture-windows';
+import { isVoiceKind } from '../store/item-keys';
+import { CALLS_FOLDER, MESSAGES_FOLDER } from '../ringcentral/voice-records';
 import type { ItemRow } from '../store/item-ledger';
 import type { DeliveryRow } from '../store/delivery-ledger';
 import type { ErrorEntry } from '../store/error-log';
@@ -65,12 +67,18 @@ export function parseItemId(id: string): { itemKey: string } | { sourceId: strin
   return { itemKey: id };
 }
 
+/** The raw folder an item's record is kept in: the export folder for chats, messages/ or calls/ for voice. */
+function rawFolderOf(kind: string): string {
+  if (!isVoiceKind(kind)) return `${kind}s` as ExportFolder;
+  return kind === 'call' ? CALLS_FOLDER : MESSAGES_FOLDER;
+}
+
 /** The whole path of one item (or every version of a RingCentral id) through the pipeline, read from storage. */
 export class ItemTracer {
   constructor(
     private readonly account: StorageAccount,
     private readonly scan: LedgerScan,
-    private readonly windows: CaptureWindows,
+    private readonly windowsOf: (windowId: string) => CaptureWindows,
   ) {}
 
   /** undefined when nothing is known about the id. */
@@ -102,9 +110,9 @@ export class ItemTracer {
     const [kind, sourceId, ...rest] = item.itemKey.split(':');
     const version = rest.length ? rest.join(':') : undefined;
     const valid = item.state !== 'invalid' && version !== undefined;
-    const folder = `${item.kind || kind}s` as ExportFolder;
+    const folder = rawFolderOf(item.kind || kind!);
     const [window, blobs, deliveries, errors] = await Promise.all([
-      item.windowId ? this.windows.get(item.windowId) : Promise.resolve(undefined),
+      item.windowId ? this.windowsOf(item.windowId).get(item.windowId) : Promise.resolve(undefined),
       valid
         ? Promise.all([
             this.blobFact(CONTAINERS.raw, rawBlobName(folder, item.sourceId ?? sourceId!, version!)),

@@ -1,4 +1,6 @@
-import type { CaptureWindows } from '../store/capture-windows';
+import type { CaptureWindow, CaptureWindows, Checkpoint } from '../store/capture-windows';
+import { CAPTURE_SOURCES, type CaptureSource } from '../config';
+import { PERMISSION_PROBE_MS } from '../capture/window-planner';
 import type { ErrorLog, ErrorEntry } from '../store/error-log';
 import type { WorkQueues } from '../store/work-queues';
 import { QUEUES, poisonQueueOf } from '../store/names';
@@ -40,9 +42,29 @@ export interface DayTotals {
 
 export type MailboxTotals = { delivered: number; failed: number; pending: number };
 
+/** One capture source as status shows it: whether it runs, and how far it has captured. */
+export interface SourceStatus {
+  /** off: not in CAPTURE_SOURCES; permission missing: RingCentral refused the app (tried again hourly). */
+  state: 'on' | 'off' | 'permission missing';
+  missingPermission?: string;
+  /** When RingCentral last refused it; the next try is an hour later. */
+  blockedAt?: string;
+  nextProbeAt?: string;
+  /** Part of the source that is not captured (e.g. recordings without ReadCallRecording), shown for a day. */
+  degraded?: string;
+  capturedThrough?: string;
+  lagHours?: number;
+  windowsInFlight: number;
+  windowsStored: number;
+  /** The oldest unfinished window's last error, when it has one. */
+  lastError?: string;
+}
+
 export interface ArchiverStatus {
   generatedAt: string;
   health: { state: 'ok' | 'degraded' | 'failing'; reasons: string[] };
+  /** Every capture source, on or off (CAPTURE_SOURCES); `capture` below is Team Messaging's. */
+  sources: Record<CaptureSource, SourceStatus>;
   capture: {
     capturedThrough?: string;
     plannedThrough?: string;
@@ -110,15 +132,20 @@ const PARALLEL_READS = 16;
  * kind and per mailbox), never from the rows, so a status call costs the same whatever the history.
  */
 export class StatusReport {
+  private readonly windows: CaptureWindows;
+
   constructor(
-    private readonly windows: CaptureWindows,
+    private readonly windowsBySource: Record<CaptureSource, CaptureWindows>,
+    private readonly enabledSources: readonly CaptureSource[],
     private readonly items: ItemLedger,
     private readonly deliveries: DeliveryLedger,
     private readonly mailboxes: MailboxRegistry,
     private readonly errors: ErrorLog,
     private readonly queues: WorkQueues,
     private readonly retentionDays: number,
-  ) {}
+  ) {
+    this.windows = windowsBySource.teammessaging;
+  }
 
   async totals(): Promise<{
     totals: Totals;
@@ -217,13 +244,15 @@ export class StatusReport {
   }
 
   async build(now = new Date()): Promise<ArchiverStatus> {
-    const [checkpoint, windows, { totals, byMailbox, byDay, fileNotices }, recentErrors, queues] = await Promise.all([
-      this.windows.checkpoint(),
-      this.windows.list(),
-      this.totals(),
-      this.errors.recent(20, now),
-      this.queueDepths(),
-    ]);
+    const [checkpoint, windows, { totals, byMailbox, byDay, fileNotices }, recentErrors, queues, sources] =
+      await Promise.all([
+        this.windows.checkpoint(),
+        this.windows.list(),
+        this.totals(),
+        this.errors.recent(20, now),
+        this.queueDepths(),
+        this.sources(now),
+      ]);
     const stored = windows.filter((w) => w.status === 'stored');
     const last = stored[stored.length - 1];
     const lagHours = checkpoint?.capturedThrough
@@ -256,10 +285,20 @@ export class StatusReport {
       (w) => w.status !== 'stored' && w.plannedAt && now.getTime() - Date.parse(w.plannedAt) > DAY_MS,
     );
     if (stalled.length) degrade(`${stalled.length} capture window(s) not stored a day after planning`);
+    for (const [source, s] of Object.entries(sources) as Array<[CaptureSource, SourceStatus]>) {
+      if (s.state === 'permission missing')
+        degrade(
+          `${source}: the RingCentral app lacks the ${s.missingPermission} permission; nothing of it is captured until it is granted`,
+        );
+      if (s.degraded) degrade(`${source}: ${s.degraded}`);
+      if (source !== 'teammessaging' && s.state === 'on' && s.lagHours !== undefined && s.lagHours > 48)
+        degrade(`${source} capture lag ${s.lagHours.toFixed(1)} h: capture is behind`);
+    }
 
     return {
       generatedAt: now.toISOString(),
       health: { state, reasons },
+      sources,
       capture: {
         capturedThrough: checkpoint?.capturedThrough,
         plannedThrough: checkpoint?.plannedThrough,
@@ -280,6 +319,18 @@ export class StatusReport {
     };
   }
 
+  /** Every source's state and checkpoint: one checkpoint row and one window partition each. */
+  async sources(now: Date): Promise<Record<CaptureSource, SourceStatus>> {
+    const entries = await Promise.all(
+      CAPTURE_SOURCES.map(async (source) => {
+        const windows = this.windowsBySource[source];
+        const [checkpoint, list] = await Promise.all([windows.checkpoint(), windows.list()]);
+        return [source, sourceStatus(this.enabledSources.includes(source), checkpoint, list, now)] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<CaptureSource, SourceStatus>;
+  }
+
   /** Each stage's queue depth and its poison queue's, read once and in parallel. */
   async queueDepths(): Promise<ArchiverStatus['queues']> {
     const entries = await Promise.all(
@@ -296,4 +347,40 @@ export class StatusReport {
     );
     return Object.fromEntries(entries);
   }
+}
+
+function sourceStatus(
+  enabled: boolean,
+  checkpoint: Checkpoint | undefined,
+  windows: CaptureWindow[],
+  now: Date,
+): SourceStatus {
+  const stored = windows.filter((w) => w.status === 'stored').length;
+  const unfinished = windows.filter((w) => w.status !== 'stored' && w.status !== 'queued');
+  const lagHours = checkpoint?.capturedThrough
+    ? Math.round(((now.getTime() - Date.parse(checkpoint.capturedThrough)) / 3_600_000) * 100) / 100
+    : undefined;
+  const blocked = enabled && !!checkpoint?.missingPermission;
+  const degradedRecently =
+    checkpoint?.degraded && now.getTime() - Date.parse(checkpoint.degradedAt ?? '') < DAY_MS
+      ? checkpoint.degraded
+      : undefined;
+  return {
+    state: !enabled ? 'off' : blocked ? 'permission missing' : 'on',
+    ...(blocked
+      ? {
+          missingPermission: checkpoint!.missingPermission,
+          blockedAt: checkpoint!.blockedAt,
+          nextProbeAt: Number.isNaN(Date.parse(checkpoint!.blockedAt ?? ''))
+            ? undefined
+            : new Date(Date.parse(checkpoint!.blockedAt!) + PERMISSION_PROBE_MS).toISOString(),
+        }
+      : {}),
+    ...(enabled && degradedRecently ? { degraded: degradedRecently } : {}),
+    capturedThrough: checkpoint?.capturedThrough,
+    lagHours,
+    windowsInFlight: unfinished.length,
+    windowsStored: stored,
+    lastError: unfinished.find((w) => w.lastError)?.lastError,
+  };
 }

@@ -51,7 +51,9 @@ export interface RingCentralGateway {
   getMessageStoreReport(taskId: string): Promise<MessageStoreReport>;
   listMessageStoreReportArchives(taskId: string): Promise<MessageStoreReportArchive>;
   /** One page of the account call log (Detailed view): the first page from a range, later ones from `navigation.nextPage`. */
-  callLogPage(page: { dateFrom: string; dateTo: string; perPage: number } | { nextPageUri: string }): Promise<CallLogResponse>;
+  callLogPage(
+    page: { dateFrom: string; dateTo: string; perPage: number } | { nextPageUri: string },
+  ): Promise<CallLogResponse>;
   /** One page of the account's extensions (ReadAccounts). */
   extensionPage(page: number, perPage: number): Promise<GetExtensionListResponse>;
 }
@@ -307,7 +309,10 @@ function missingPermission(err: RestException): PermissionMissingError | undefin
   const data = err.response?.data as { errorCode?: string; message?: string } | undefined;
   if (data?.errorCode !== 'CMN-401') return undefined;
   const permission = /\[([A-Za-z]+)\]\s*permission/.exec(data.message ?? '')?.[1] ?? 'unknown';
-  return new PermissionMissingError(permission, `RingCentral app lacks the ${permission} permission (HTTP 403 CMN-401)`);
+  return new PermissionMissingError(
+    permission,
+    `RingCentral app lacks the ${permission} permission (HTTP 403 CMN-401)`,
+  );
 }
 
 /** An error that names the status and RingCentral's error code, never the token or body content. */

@@ -86,7 +86,9 @@ export function recordingFileId(recordingId: string): string {
 }
 
 /** A message attachment's place in a report archive: `.../extension/<ext>/message-store/content/<messageId>/<attachmentId>.<ext>`. */
-export function archivedAttachmentOf(path: string): { extensionId: string; messageId: string; attachmentId: string } | undefined {
+export function archivedAttachmentOf(
+  path: string,
+): { extensionId: string; messageId: string; attachmentId: string } | undefined {
   const m = /(?:^|\/)extension\/([^/]+)\/message-store\/content\/([^/]+)\/([^/.]+)(?:\.[^/]*)?$/.exec(path);
   return m ? { extensionId: m[1], messageId: m[2], attachmentId: m[3] } : undefined;
 }

@@ -92,7 +92,12 @@ export class CaptureWindows {
   /** Records that part of the source is not captured (status shows it for a day after the last time). */
   async degrade(reason: string, now = new Date()): Promise<void> {
     await this.checkpoints.upsertEntity(
-      { partitionKey: this.stream, rowKey: 'checkpoint', degraded: reason.slice(0, 500), degradedAt: now.toISOString() },
+      {
+        partitionKey: this.stream,
+        rowKey: 'checkpoint',
+        degraded: reason.slice(0, 500),
+        degradedAt: now.toISOString(),
+      },
       'Merge',
     );
   }
@@ -158,7 +163,8 @@ export class CaptureWindows {
             'Merge',
             { etag: current.etag },
           );
-        else await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', plannedThrough: to });
+        else
+          await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', plannedThrough: to });
         return outcome;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
@@ -178,7 +184,8 @@ export class CaptureWindows {
             'Merge',
             { etag: current.etag },
           );
-        else await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', targetThrough: to });
+        else
+          await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', targetThrough: to });
         return;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
@@ -340,7 +347,11 @@ export class CaptureWindows {
             { etag: current.etag },
           );
         else
-          await this.checkpoints.createEntity({ partitionKey: this.stream, rowKey: 'checkpoint', capturedThrough: through });
+          await this.checkpoints.createEntity({
+            partitionKey: this.stream,
+            rowKey: 'checkpoint',
+            capturedThrough: through,
+          });
         return through;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;

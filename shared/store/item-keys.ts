@@ -6,7 +6,8 @@
 export type ItemKind = 'post' | 'task' | 'note' | 'event' | 'file' | 'record' | VoiceItemKind;
 export type VoiceItemKind = 'sms' | 'pager' | 'fax' | 'voicemail' | 'call';
 export const VOICE_ITEM_KINDS: readonly VoiceItemKind[] = ['sms', 'pager', 'fax', 'voicemail', 'call'];
-export const isVoiceKind = (kind: string): kind is VoiceItemKind => (VOICE_ITEM_KINDS as readonly string[]).includes(kind);
+export const isVoiceKind = (kind: string): kind is VoiceItemKind =>
+  (VOICE_ITEM_KINDS as readonly string[]).includes(kind);
 
 /**
  * `post:<id>:<lastModifiedTime>` - a version never changes, so the key names exactly one archive

@@ -10,7 +10,14 @@ import type { WorkQueues } from '../../shared/store/work-queues';
 const HOUR = 3_600_000;
 const planner = (maxWindowHours: number) =>
   new WindowPlanner(
-    { start: new Date(0), lagMinutes: 15, retentionDays: 90, maxWindowHours, exportPollSeconds: 30, sources: ['teammessaging'] },
+    {
+      start: new Date(0),
+      lagMinutes: 15,
+      retentionDays: 90,
+      maxWindowHours,
+      exportPollSeconds: 30,
+      sources: ['teammessaging'],
+    },
     {} as CaptureWindows,
     {} as WorkQueues,
   );

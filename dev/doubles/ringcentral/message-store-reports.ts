@@ -28,6 +28,8 @@ interface ReportState {
   gets: number;
   attemptStartedAt: number;
   attemptStartedMs: number;
+  /** Last create or GET: a task nobody asks about finishes by itself (see `abandonedAfterMs`). */
+  touchedMs: number;
   failure?: ExportFailure;
   archives?: PreparedZip[];
 }
@@ -39,6 +41,12 @@ export interface MessageStoreReportSettings {
   latencyMs?: number;
   /** Largest attachment archive before the next one starts (RingCentral: 1 GB). */
   maxArchiveBytes?: number;
+  /**
+   * RingCentral finishes a task whether or not anyone polls it. The double advances tasks on GETs
+   * (so tests can step them), and lets a task nobody has asked about for this long (default 60 s)
+   * finish by itself, so a task whose create answer was lost frees its slot as a real one would.
+   */
+  abandonedAfterMs?: number;
   /** Shape of each `message-store.json`: `{records: [...]}` (default) or a bare array. */
   messageStoreJson?: 'records' | 'array';
   voice: () => VoiceOrganisation;
@@ -84,6 +92,12 @@ export class MessageStoreReports {
         return { status: 400, body: errorBody('CMN-101', 'Parameter [messageTypes] value is invalid') };
       }
     }
+    for (const t of this.tasks.values()) {
+      if (ACTIVE.has(t.view.status) && now - t.touchedMs >= (this.settings.abandonedAfterMs ?? 60_000)) {
+        t.view.status = 'Completed';
+        t.view.finishTime = new Date(now).toISOString();
+      }
+    }
     const active = [...this.tasks.values()].filter((t) => ACTIVE.has(t.view.status)).length;
     if (active >= MAX_ACTIVE_REPORTS) {
       return {
@@ -108,6 +122,7 @@ export class MessageStoreReports {
       gets: 0,
       attemptStartedAt: 0,
       attemptStartedMs: now,
+      touchedMs: now,
       failure: this.settings.faults.takeMessageStoreReportFailure(),
     });
     return { status: 200, task: { ...view } };
@@ -118,7 +133,9 @@ export class MessageStoreReports {
     const state = this.tasks.get(id);
     if (!state) return undefined;
     state.gets++;
+    state.touchedMs = this.now();
     if (ACTIVE.has(state.view.status)) await this.advance(state);
+    else if (state.view.status === 'Completed' && !state.archives) state.archives = await buildArchives(this.settings, state.view);
     return { ...state.view };
   }
 

@@ -97,6 +97,32 @@ test('the dashboard shows the stages, the per-day chart, lag, failing mailboxes,
     ['reconcile-step', '0', '0'],
   ]);
 
+  // Every capture source with its state (this run captures Team Messaging only), and every kind's counts.
+  const sourceRows = await page.$$eval('[data-testid=sources] tbody tr', (rows) =>
+    rows.map((r) => (r as HTMLElement).innerText.split('\t').slice(0, 2)),
+  );
+  assert.deepEqual(sourceRows, [
+    ['teammessaging', 'on'],
+    ['messages', 'off'],
+    ['calls', 'off'],
+  ]);
+  const kindRows = await page.$$eval('[data-testid=kinds] tbody tr', (rows) =>
+    rows.map((r) => (r as HTMLElement).innerText.split('\t')),
+  );
+  assert.deepEqual(
+    kindRows,
+    Object.keys(status.totals.byKind)
+      .sort()
+      .map((k) => {
+        const v = status.totals.byKind[k];
+        return [
+          k,
+          ...[v.captured, v.converted, v.delivered, v.failed, v.invalid].map((n: number) => n.toLocaleString('en-US')),
+        ];
+      }),
+  );
+  assert.ok(kindRows.some((r) => r[0] === 'post'));
+
   // Data is text, never markup: the malformed post id is shown literally and its onerror never ran.
   const errorsText = (await page.textContent('[data-testid=errors] tbody')) ?? '';
   assert.ok(errorsText.includes(HOSTILE_ID), errorsText);
