@@ -37,6 +37,9 @@ export class VoiceHost {
         LOCAL_HOST_TIMERS: 'false',
         LOCAL_HOST_POLL_MS: '100',
         LOCAL_HOST_MESSAGE_LEASE_S: '4',
+        // A killed worker's delivery claims last twice the Graph settle time (2 × the client's
+        // time-out); a short time-out keeps that wait seconds, not minutes, as in the chaos test.
+        ARCHIVER_TEST_GRAPH_TIMEOUT_MS: '2000',
         ...extraSettings,
       },
       (line) => this.log.push(line),
@@ -72,9 +75,9 @@ export class VoiceHost {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
-  /** Runs the ingest timer (once a new window can be planned) and waits until every source's target has moved to the tick. */
-  async tick(): Promise<void> {
-    await this.waitForNewWindow();
+  /** Runs the ingest timer (by default once a new window can be planned) and waits until every source's target has moved to the tick. */
+  async tick(opts: { newWindow?: boolean } = {}): Promise<void> {
+    if (opts.newWindow !== false) await this.waitForNewWindow();
     const at = new Date(Date.now() - Number(this.env.settings.CAPTURE_LAG_MINUTES ?? '0') * 60_000).toISOString();
     const res = await fetch(`${this.process.url}/admin/functions/ingest`, {
       method: 'POST',
@@ -116,7 +119,8 @@ export class VoiceHost {
   async until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${this.log.slice(-30).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what}: not within ${timeoutMs} ms\n${this.log.slice(-30).join('\n')}`);
       if (!this.process.running) throw new Error(`the host exited\n${this.log.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -139,11 +143,15 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 }
 
 /** The bytes the RingCentral double serves for a message attachment. */
-export function attachmentBytes(attachment: VoiceOrganisation['messages'][number]['attachments'][number]): Promise<Buffer> {
+export function attachmentBytes(
+  attachment: VoiceOrganisation['messages'][number]['attachments'][number],
+): Promise<Buffer> {
   return bytesOf(attachmentContentStream(attachment));
 }
 
 /** The bytes the RingCentral double serves for a call recording. */
-export function recordingBytes(recording: NonNullable<VoiceOrganisation['calls'][number]['recording']>): Promise<Buffer> {
+export function recordingBytes(
+  recording: NonNullable<VoiceOrganisation['calls'][number]['recording']>,
+): Promise<Buffer> {
   return bytesOf(recordingContentStream(recording));
 }

@@ -12,14 +12,7 @@ import { TABLES } from '../../../shared/store/names';
 import { PERMISSION_PROBE_MS } from '../../../shared/capture/window-planner';
 import { formatDuration } from '../../../shared/archive/render-voice';
 import { LEDGER_ROWS } from '../../support/ledger-rows';
-import {
-  ADMIN_KEY,
-  VoiceHost,
-  attachmentBytes,
-  itemKeyOf,
-  propertyOf,
-  recordingBytes,
-} from '../../support/voice-host';
+import { ADMIN_KEY, VoiceHost, attachmentBytes, itemKeyOf, propertyOf, recordingBytes } from '../../support/voice-host';
 
 // Voice and messaging end to end: the RingCentral double's message-store reports and call log →
 // Azurite → the local Functions host (a child process, so it can be killed) → the Graph double.
@@ -103,9 +96,7 @@ async function deliveryRows(archiver: Archiver) {
 describe('voice and messaging over the demo organisation', () => {
   const now = new Date();
   const { org, voice, withoutMailbox } = voiceOnly(now);
-  const mailboxes = new Set(
-    org.members.map((m) => m.email!.toLowerCase()).filter((e) => !withoutMailbox.includes(e)),
-  );
+  const mailboxes = new Set(org.members.map((m) => m.email!.toLowerCase()).filter((e) => !withoutMailbox.includes(e)));
   const expected = expectedDeliveries(voice, mailboxes);
   const emailOf = (extensionId: string) =>
     voice.extensions.find((e) => String(e.id) === extensionId)!.contact!.email!.toLowerCase();
@@ -151,6 +142,13 @@ describe('voice and messaging over the demo organisation', () => {
 
   after(async () => {
     console.log(`# voice e2e timings (ms): ${JSON.stringify(timings)}`);
+    // The report whose create answer was lost is never polled: the double keeps it Accepted.
+    console.log(
+      `# message-store reports: ${env?.ringCentral.reports
+        .all()
+        .map((r) => r.status)
+        .join(', ')}`,
+    );
     await host?.stop();
     await env?.stop();
   });
@@ -229,8 +227,7 @@ describe('voice and messaging over the demo organisation', () => {
       );
       if (kind === 'pager') {
         // Each party's store holds its own copy: Cleo's outbound one and Dev's inbound one.
-        for (const mailbox of mailboxes)
-          assert.equal(keysIn(env, mailbox).includes(messageKey(m)), mailbox === owner);
+        for (const mailbox of mailboxes) assert.equal(keysIn(env, mailbox).includes(messageKey(m)), mailbox === owner);
       }
       if (kind === 'fax') assert.match(stored.subject!, /Fax from/);
       if (kind === 'voicemail') assert.match(stored.subject!, /Voicemail from/);
@@ -351,14 +348,20 @@ describe('voice and messaging over the demo organisation', () => {
         {
           info: { id: 9_400_000_000 + i, type: 'MmsAttachment', contentType: 'image/png', size: 200_000 + i },
         },
-        { info: { id: 9_500_000_000 + i, type: 'Text', contentType: 'text/plain', size: 9 }, text: `burst ${String(i).padStart(3, '0')}` },
+        {
+          info: { id: 9_500_000_000 + i, type: 'Text', contentType: 'text/plain', size: 9 },
+          text: `burst ${String(i).padStart(3, '0')}`,
+        },
       ],
     }));
     voice.messages.push(...extra);
     env.ringCentral.setVoice(voice);
     const creates = env.graph.stats.requests['messages.create'] ?? 0;
     await host.tick();
-    await host.until('some of the new items delivered', () => (env.graph.stats.requests['messages.create'] ?? 0) >= creates + 3);
+    await host.until(
+      'some of the new items delivered',
+      () => (env.graph.stats.requests['messages.create'] ?? 0) >= creates + 3,
+    );
     await host.killAndRestart();
     await host.drain();
     for (const m of extra) {
@@ -368,7 +371,8 @@ describe('voice and messaging over the demo organisation', () => {
       assert.equal(found.length, 1, `${messageKey(m)} once`);
       assert.ok(found[0]!.attachments[0]!.bytes.equals(await attachmentBytes(m.attachments[0]!)));
     }
-    for (const mailbox of mailboxes) assert.deepEqual(new Set(keysIn(env, mailbox)), expected.get(mailbox) ?? new Set());
+    for (const mailbox of mailboxes)
+      assert.deepEqual(new Set(keysIn(env, mailbox)), expected.get(mailbox) ?? new Set());
     assertExactlyOnce('after a kill mid-delivery');
     assert.ok(host.process.kills >= 2);
     timings.killMidDelivery = Date.now() - t0;
@@ -394,7 +398,9 @@ describe('voice and messaging over the demo organisation', () => {
         from: { phoneNumber: '14155550123' },
         to: [{ phoneNumber: '16505550101', extensionId: String(ada.id) }],
       },
-      attachments: [{ info: { id: 9_600_000_002, type: 'Text', contentType: 'text/plain', size: 11 }, text: 'while apart' }],
+      attachments: [
+        { info: { id: 9_600_000_002, type: 'Text', contentType: 'text/plain', size: 11 }, text: 'while apart' },
+      ],
     };
     const call: VoiceCall = {
       record: {
@@ -419,12 +425,16 @@ describe('voice and messaging over the demo organisation', () => {
     await host.tick();
     await host.drain();
     assert.equal((await calls.checkpoint())?.missingPermission, 'ReadCallLog');
-    assert.equal(keysIn(env, emailOf(String(ada.id))).filter((k) => k === messageKey(sms)).length, 1, 'messages still deliver');
+    assert.equal(
+      keysIn(env, emailOf(String(ada.id))).filter((k) => k === messageKey(sms)).length,
+      1,
+      'messages still deliver',
+    );
     assert.ok(!keysIn(env, emailOf(String(ben.id))).includes(callKey(call)), 'the call is not captured');
     const refusedReads = env.ringCentral.stats.byKind.callLog;
     const forbidden = env.ringCentral.stats.forbidden;
     for (let i = 0; i < 3; i++) {
-      await host.tick();
+      await host.tick({ newWindow: false });
       await host.drain();
     }
     await new Promise((r) => setTimeout(r, 3000));
@@ -440,7 +450,11 @@ describe('voice and messaging over the demo organisation', () => {
     await planner.continueBacklog(new Date(Date.now() + PERMISSION_PROBE_MS + 60_000));
     await host.drain();
     assert.ok(!(await calls.checkpoint())?.missingPermission, 'the permission is no longer shown missing');
-    assert.equal(keysIn(env, emailOf(String(ben.id))).filter((k) => k === callKey(call)).length, 1, 'the call delivered once');
+    assert.equal(
+      keysIn(env, emailOf(String(ben.id))).filter((k) => k === callKey(call)).length,
+      1,
+      'the call delivered once',
+    );
     expected.get(emailOf(String(ada.id)))!.add(messageKey(sms));
     expected.get(emailOf(String(ben.id)))!.add(callKey(call));
     assertExactlyOnce('after the probe');
@@ -531,7 +545,14 @@ describe('FALLBACK_MAILBOX takes the items of extensions without a mailbox', () 
 
   test('messages and calls of Reception and Finn are in the fallback mailbox, once each', () => {
     const emails = new Map(voice.extensions.map((e) => [String(e.id), e.contact!.email!.toLowerCase()]));
-    const unmapped = new Set([...emails].filter(([, e]) => e !== fallback && (withoutMailbox.includes(e) || !org.members.some((m) => m.email!.toLowerCase() === e))).map(([id]) => id));
+    const unmapped = new Set(
+      [...emails]
+        .filter(
+          ([, e]) =>
+            e !== fallback && (withoutMailbox.includes(e) || !org.members.some((m) => m.email!.toLowerCase() === e)),
+        )
+        .map(([id]) => id),
+    );
     assert.ok(unmapped.size >= 2);
     const keys = keysIn(env, fallback);
     assert.equal(keys.length, new Set(keys).size, 'no duplicates in the fallback mailbox');
