@@ -48,6 +48,8 @@ export interface RingCentralDoubleOptions {
   maxArchiveBytes?: number;
   /** Shape of `message-store.json` in archive/0: `{records: [...]}` (default) or a bare array. */
   messageStoreJson?: 'records' | 'array';
+  /** A message store report task nobody has polled for this long finishes by itself (default 60 s). */
+  reportAbandonedAfterMs?: number;
   /** App permissions the app lacks: their routes answer 403 `CMN-401`. */
   missingPermissions?: AppPermission[];
 }
@@ -138,6 +140,7 @@ export async function startRingCentralDouble(opts: RingCentralDoubleOptions): Pr
     latencyMs: opts.exportLatencyMs,
     maxArchiveBytes: opts.maxArchiveBytes,
     messageStoreJson: opts.messageStoreJson,
+    abandonedAfterMs: opts.reportAbandonedAfterMs,
     voice: () => voice,
     faults,
   });

@@ -412,6 +412,33 @@ describe('RingCentral double: voice rules and faults', () => {
     }
   });
 
+  it('lets a task nobody polls finish by itself, so a lost create answer frees its slot', async () => {
+    const { double, rc } = await start({ reportAbandonedAfterMs: 300 });
+    try {
+      const orphan = await rc.restapi().account().messageStoreReport().post({});
+      const polled = await rc.restapi().account().messageStoreReport().post({});
+      assert.equal(
+        (await rejection(rc.restapi().account().messageStoreReport().post({}))).response.status,
+        400,
+        'both slots are taken at first',
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      await rc.restapi().account().messageStoreReport(polled.id!).get(); // keeps this one alive
+      await new Promise((r) => setTimeout(r, 200));
+      // The orphan was last touched 400 ms ago, the polled task 200 ms ago: only the orphan is done.
+      await rc.restapi().account().messageStoreReport().post({});
+      const states = new Map(double.reports.all().map((t) => [t.id, t.status]));
+      assert.equal(states.get(orphan.id), 'Completed');
+      assert.notEqual(states.get(polled.id), 'Completed');
+      // Its archives are there once asked for.
+      assert.equal((await rc.restapi().account().messageStoreReport(orphan.id!).get()).status, 'Completed');
+      const archives = await rc.restapi().account().messageStoreReport(orphan.id!).archive().get();
+      assert.ok((archives.records ?? []).length >= 1);
+    } finally {
+      await double.close();
+    }
+  });
+
   it('reports a failed task as Failed when planned', async () => {
     const { double, rc } = await start();
     try {
