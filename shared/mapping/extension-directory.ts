@@ -4,6 +4,8 @@ import { tableKey } from '../store/keys';
 import { isNotFound } from '../store/storage-errors';
 import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import type { Participant } from '../archive/people-directory';
+import { stripUndefined } from '../store/error-log';
+import { mapLimited } from '../parallel';
 
 /** Rows live beside the people cache, in their own partitions. */
 const EXTENSIONS = 'rc-extension';
@@ -13,6 +15,7 @@ const PAGE_SIZE = 1000;
 const REFRESH_MS = 60 * 60_000;
 const MEMO_MS = 10 * 60_000;
 const MAX_MEMO = 5_000;
+const PARALLEL_WRITES = 16;
 
 interface ExtensionRow {
   extensionNumber?: string;
@@ -49,8 +52,8 @@ export class ExtensionDirectory {
     if (meta && now.getTime() - Date.parse(meta.refreshedAt) < REFRESH_MS) return 'fresh';
     for (let page = 1; ; page++) {
       const list = await this.ringCentral.extensionPage(page, PAGE_SIZE);
-      for (const e of list.records ?? []) {
-        if (e.id === undefined) continue;
+      const records = (list.records ?? []).filter((e) => e.id !== undefined);
+      await mapLimited(records, PARALLEL_WRITES, (e) => {
         const row: ExtensionRow = {
           extensionNumber: e.extensionNumber,
           name: e.name,
@@ -60,8 +63,11 @@ export class ExtensionDirectory {
           type: e.type,
           status: e.status,
         };
-        await this.table.upsertEntity({ partitionKey: EXTENSIONS, rowKey: tableKey(String(e.id)), ...row }, 'Replace');
-      }
+        return this.table.upsertEntity(
+          { partitionKey: EXTENSIONS, rowKey: tableKey(String(e.id)), ...stripUndefined(row) },
+          'Replace',
+        );
+      });
       if (!list.navigation?.nextPage || (list.records ?? []).length < PAGE_SIZE) break;
     }
     await this.table.upsertEntity({ partitionKey: META, rowKey: 'list', refreshedAt: now.toISOString() }, 'Replace');

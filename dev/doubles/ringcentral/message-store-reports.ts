@@ -135,7 +135,8 @@ export class MessageStoreReports {
     state.gets++;
     state.touchedMs = this.now();
     if (ACTIVE.has(state.view.status)) await this.advance(state);
-    else if (state.view.status === 'Completed' && !state.archives) state.archives = await buildArchives(this.settings, state.view);
+    else if (state.view.status === 'Completed' && !state.archives)
+      state.archives = await buildArchives(this.settings, state.view);
     return { ...state.view };
   }
 
