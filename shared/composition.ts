@@ -131,8 +131,8 @@ export function createArchiver(config: Config, metrics: Metrics = NO_METRICS): A
     );
     const unpack =
       source === 'messages'
-        ? new MessageStoreUnpacker(blobs, items, sourceWindows, queues, errors, planner, extensions, captureStart)
-        : new DatasetUnpacker(blobs, items, sourceWindows, queues, errors, planner, captureStart);
+        ? new MessageStoreUnpacker(blobs, items, sourceWindows, queues, errors, planner, extensions)
+        : new DatasetUnpacker(blobs, items, sourceWindows, queues, errors, planner);
     sources.set(source, { windows: sourceWindows, planner, poll, unpack });
   }
   const capture = new CaptureSources(sources);

@@ -13,6 +13,7 @@ import type { ExtensionDirectory } from '../mapping/extension-directory';
 import type { ConvertItemMessage, ExportWindowMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 import { PermissionMissingError } from '../errors';
+import { recordRefusal } from './source-refusal';
 
 /** RingCentral's largest call-log page. */
 const PAGE_SIZE = 1000;
@@ -67,14 +68,12 @@ export class CallLogCapture {
       await this.windows.unblock();
     } catch (err) {
       if (!(err instanceof PermissionMissingError)) throw err;
-      await this.windows.block(err.permission);
-      await this.windows.update(window.windowId, { lastError: `permission missing: ${err.permission}` });
-      await this.errors.report({
+      return recordRefusal(this.windows, this.errors, {
         stage: QUEUES.pollExport,
         windowId: window.windowId,
-        reason: `${err.message}: calls capture waits until it is granted (tried again hourly)`,
+        error: err,
+        consequence: 'calls capture waits until it is granted (tried again hourly)',
       });
-      return 'blocked';
     }
 
     const result: CallLogPageResult = {
@@ -134,11 +133,7 @@ export class CallLogCapture {
       return result;
     }
     await this.windows.update(window.windowId, { status: 'downloaded', datasets: 1, cursor: '' });
-    result.windowStored = await this.windows.markDatasetUnpacked(window.windowId, '(call log)', result.calls);
-    if (result.windowStored) {
-      await this.windows.advanceCheckpoint(this.captureStart());
-      await this.planner.continueBacklog();
-    }
+    result.windowStored = await this.planner.datasetStored(window.windowId, '(call log)', result.calls);
     return result;
   }
 

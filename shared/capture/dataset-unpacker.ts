@@ -78,7 +78,6 @@ export class DatasetUnpacker {
     private readonly queues: WorkQueues,
     private readonly errors: ErrorLog,
     private readonly planner: WindowPlanner,
-    private readonly captureStart: () => string,
   ) {}
 
   async handle(message: UnpackDatasetMessage): Promise<UnpackResult | 'redownload' | 'stale'> {
@@ -117,12 +116,7 @@ export class DatasetUnpacker {
     const items = Object.entries(result.byFolder)
       .filter(([folder]) => !(CONTEXT_FOLDERS as readonly string[]).includes(folder))
       .reduce((n, [, count]) => n + count, 0);
-    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob, items);
-    if (result.windowStored) {
-      await this.windows.advanceCheckpoint(this.captureStart());
-      // A backlog moves at export speed, up to the last tick's target only (never past it).
-      await this.planner.continueBacklog();
-    }
+    result.windowStored = await this.planner.datasetStored(message.windowId, message.datasetBlob, items);
     return result;
   }
 

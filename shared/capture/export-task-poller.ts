@@ -11,6 +11,7 @@ import type { RingCentralGateway } from '../ringcentral/ringcentral-api';
 import type { ExportTasks, ExportTaskView } from './export-tasks';
 import type { ExportWindowMessage, UnpackDatasetMessage } from '../pipeline/messages';
 import { MAX_TASKS_IN_FLIGHT, type WindowPlanner } from './window-planner';
+import { recordRefusal } from './source-refusal';
 import { PermissionMissingError, RetryLaterError, errorMessage } from '../errors';
 
 const RUNNING = new Set(['Accepted', 'Pending', 'InProgress']);
@@ -50,15 +51,12 @@ export class ExportTaskPoller {
       return await this.advance(message);
     } catch (err) {
       if (!(err instanceof PermissionMissingError)) throw err;
-      // Not retried: the planner shows the source as blocked and probes it again in an hour.
-      await this.windows.block(err.permission);
-      await this.windows.update(message.windowId, { lastError: `permission missing: ${err.permission}` });
-      await this.errors.report({
+      return recordRefusal(this.windows, this.errors, {
         stage: QUEUES.pollExport,
         windowId: message.windowId,
-        reason: `${err.message}: ${this.windows.source} capture waits until it is granted (tried again hourly)`,
+        error: err,
+        consequence: `${this.windows.source} capture waits until it is granted (tried again hourly)`,
       });
-      return 'blocked';
     }
   }
 
@@ -254,10 +252,7 @@ export class ExportTaskPoller {
     if (datasets.length === 0) {
       // An empty window is stored as soon as it is known to be empty; no unpack follows to
       // move the checkpoint or the backlog, so do both here.
-      if (await this.windows.markDatasetUnpacked(window.windowId, '(none)')) {
-        await this.windows.advanceCheckpoint(this.config.start.toISOString());
-        await this.planner.continueBacklog();
-      }
+      await this.planner.datasetStored(window.windowId, '(none)');
     }
     for (const datasetBlob of names) {
       await this.queues.send(QUEUES.unpack, { windowId: window.windowId, datasetBlob } satisfies UnpackDatasetMessage);

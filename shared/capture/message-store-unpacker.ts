@@ -11,6 +11,7 @@ import { DatasetZip, DatasetFileError } from '../ringcentral/dataset-zip';
 import {
   MESSAGES_FOLDER,
   archivedAttachmentOf,
+  contentTypeOfFileName,
   messageAttachmentFileId,
   messageKindOf,
   messageStoreFileOf,
@@ -23,6 +24,7 @@ import type { ExtensionDirectory } from '../mapping/extension-directory';
 import type { ConvertItemMessage, UnpackDatasetMessage } from '../pipeline/messages';
 import type { WindowPlanner } from './window-planner';
 import { CorruptDatasetError, requestRedownload } from './dataset-unpacker';
+import { recordRefusal } from './source-refusal';
 import { PermissionMissingError, RetryLaterError } from '../errors';
 
 export interface MessageStoreUnpackResult {
@@ -52,7 +54,6 @@ export class MessageStoreUnpacker {
     private readonly errors: ErrorLog,
     private readonly planner: WindowPlanner,
     private readonly directory: ExtensionDirectory,
-    private readonly captureStart: () => string,
   ) {}
 
   async handle(message: UnpackDatasetMessage): Promise<MessageStoreUnpackResult | 'redownload' | 'stale' | 'blocked'> {
@@ -79,14 +80,12 @@ export class MessageStoreUnpacker {
         await this.directory.refreshIfStale();
       } catch (err) {
         if (!(err instanceof PermissionMissingError)) throw err;
-        await this.windows.block(err.permission);
-        await this.windows.update(message.windowId, { lastError: `permission missing: ${err.permission}` });
-        await this.errors.report({
+        return recordRefusal(this.windows, this.errors, {
           stage: QUEUES.unpack,
           windowId: message.windowId,
-          reason: `${err.message}: extensions cannot be mapped to mailboxes; messages capture waits until it is granted`,
+          error: err,
+          consequence: 'extensions cannot be mapped to mailboxes; messages capture waits until it is granted',
         });
-        return 'blocked';
       }
     }
     let zip: DatasetZip | undefined;
@@ -107,11 +106,7 @@ export class MessageStoreUnpacker {
     }
     await this.queues.sendAll(QUEUES.convert, converts);
     result.converts = converts.length;
-    result.windowStored = await this.windows.markDatasetUnpacked(message.windowId, message.datasetBlob, result.records);
-    if (result.windowStored) {
-      await this.windows.advanceCheckpoint(this.captureStart());
-      await this.planner.continueBacklog();
-    }
+    result.windowStored = await this.planner.datasetStored(message.windowId, message.datasetBlob, result.records);
     return result;
   }
 
@@ -132,7 +127,12 @@ export class MessageStoreUnpacker {
       } catch (err) {
         throw new CorruptDatasetError(`${entry.fileName} could not be read: ${(err as Error).message}`);
       }
-      const stored = await this.blobs.putStreamHashed(CONTAINERS.files, name, stream, contentTypeOf(entry.fileName));
+      const stored = await this.blobs.putStreamHashed(
+        CONTAINERS.files,
+        name,
+        stream,
+        contentTypeOfFileName(entry.fileName),
+      );
       if (stored.size !== entry.uncompressedSize)
         throw new CorruptDatasetError(
           `${entry.fileName} is ${stored.size} bytes, the zip says ${entry.uncompressedSize}`,
@@ -226,23 +226,4 @@ export class MessageStoreUnpacker {
       reason: checked.reason.slice(0, 1000),
     });
   }
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  txt: 'text/plain',
-  pdf: 'application/pdf',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  mp3: 'audio/mpeg',
-  wav: 'audio/wav',
-  mp4: 'video/mp4',
-};
-
-function contentTypeOf(fileName: string): string {
-  const ext = /\.([^./]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-  return CONTENT_TYPES[ext] ?? 'application/octet-stream';
 }

@@ -73,6 +73,18 @@ export class WindowPlanner {
     return this.plan(now);
   }
 
+  /**
+   * Records one stored dataset of a window (a zip unpacked, the call log read to its end). When
+   * that completes the window, the checkpoint moves over it and a backlog chains on, up to the last
+   * tick's target only. Returns whether this call completed the window.
+   */
+  async datasetStored(windowId: string, datasetBlob: string, records = 0): Promise<boolean> {
+    if (!(await this.windows.markDatasetUnpacked(windowId, datasetBlob, records))) return false;
+    await this.windows.advanceCheckpoint(this.config.start.toISOString());
+    await this.continueBacklog();
+    return true;
+  }
+
   /** Queues a past range (POST /api/backfill); it runs as export slots free up. */
   async backfill(
     from: Date,

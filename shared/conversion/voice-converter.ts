@@ -6,6 +6,7 @@ import type { VoiceItemKind } from '../store/item-keys';
 import {
   VOICE_CONTENT_VERSION,
   callExtensionIds,
+  fileExtensionOf,
   messageAttachmentFileId,
   recordingFileId,
   validateCall,
@@ -31,19 +32,6 @@ const MAX_RECORDING_RETRY_SECONDS = 3600;
 /** Text attachments (SMS text, voicemail transcription) become the body; longer text stays an attachment only. */
 const MAX_BODY_TEXT_BYTES = 256 * 1024;
 const TEXT_TYPES = new Set(['Text', 'AudioTranscription']);
-
-const EXTENSIONS: Record<string, string> = {
-  'text/plain': 'txt',
-  'application/pdf': 'pdf',
-  'image/tiff': 'tif',
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'audio/mpeg': 'mp3',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'video/mp4': 'mp4',
-};
 
 /**
  * Message-store records (SMS/MMS, pager, fax, voicemail) and call-log records → one archive
@@ -106,7 +94,7 @@ export class VoiceConverter {
     for (const a of record.attachments ?? []) {
       const ref: FileRef = {
         id: messageAttachmentFileId(record.id, String(a.id)),
-        name: a.fileName || `${kind}-${record.id}-${a.id}.${EXTENSIONS[(a.contentType ?? '').toLowerCase()] ?? 'bin'}`,
+        name: a.fileName || `${kind}-${record.id}-${a.id}.${fileExtensionOf(a.contentType)}`,
         size: a.size,
         contentUri: a.uri,
         version: VOICE_CONTENT_VERSION,
@@ -235,7 +223,7 @@ export class VoiceConverter {
       return { missing };
     }
     if (captured.ok) {
-      ref.name = `${ref.name}.${EXTENSIONS[captured.file.contentType.split(';')[0].trim().toLowerCase()] ?? 'bin'}`;
+      ref.name = `${ref.name}.${fileExtensionOf(captured.file.contentType)}`;
       return 'ready';
     }
     const ended = Date.parse(call.startTime) + (call.duration ?? 0) * 1000;

@@ -117,3 +117,34 @@ export function callExtensionIds(call: StoredCall): string[] {
 
 /** Message attachments and recordings never change: one stored version each. */
 export const VOICE_CONTENT_VERSION = 'content';
+
+/** Content types of voice attachments and recordings, with the file extension each is saved under. */
+const EXTENSION_OF_TYPE: Record<string, string> = {
+  'text/plain': 'txt',
+  'application/pdf': 'pdf',
+  'image/tiff': 'tif',
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'audio/mpeg': 'mp3',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'video/mp4': 'mp4',
+};
+const TYPE_OF_EXTENSION: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(EXTENSION_OF_TYPE).map(([type, ext]) => [ext, type])),
+  wav: 'audio/wav',
+  tiff: 'image/tiff',
+  jpeg: 'image/jpeg',
+};
+
+/** `pdf` for `application/pdf; …`; `bin` for a type not listed. */
+export function fileExtensionOf(contentType: string | undefined): string {
+  return EXTENSION_OF_TYPE[(contentType ?? '').split(';')[0].trim().toLowerCase()] ?? 'bin';
+}
+
+/** `application/pdf` for `…/1234.pdf`; `application/octet-stream` for an extension not listed. */
+export function contentTypeOfFileName(fileName: string): string {
+  const ext = /\.([^./]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
+  return TYPE_OF_EXTENSION[ext] ?? 'application/octet-stream';
+}
